@@ -1,0 +1,52 @@
+/**
+ * The dated data tables that ship in `data/` (EKS versions, prices, instance types). They are
+ * read from the package at run time so `tenkai plan` needs no AWS call, and so a refresh is a
+ * data change, not a code change.
+ */
+import { readFileSync } from "node:fs";
+
+const cache = new Map<string, unknown>();
+
+/** Reads `data/<name>` from the package root (works from `src/` under tsx and from `dist/`). */
+export function readData<T>(name: string): T {
+  let value = cache.get(name);
+  if (value === undefined) {
+    value = JSON.parse(readFileSync(new URL(`../data/${name}`, import.meta.url), "utf8"));
+    cache.set(name, value);
+  }
+  return value as T;
+}
+
+export interface EksVersion {
+  readonly version: string;
+  readonly released: string;
+  readonly endOfStandardSupport: string;
+  readonly endOfExtendedSupport: string;
+  readonly estimated?: boolean;
+}
+
+export interface EksVersionTable {
+  readonly asOf: string;
+  readonly source: string;
+  readonly versions: readonly EksVersion[];
+}
+
+export function eksVersions(): EksVersionTable {
+  return readData<EksVersionTable>("eks-versions.json");
+}
+
+export interface InstanceType {
+  readonly vcpu: number;
+  readonly memoryGiB: number;
+  readonly maxPods: number;
+}
+
+/** The instance-type table, or an empty one when it is absent. */
+export function instanceTypes(): Readonly<Record<string, InstanceType>> {
+  try {
+    const table = readData<{ types?: Record<string, InstanceType> } & Record<string, unknown>>("instance-types.json");
+    return (table.types ?? {}) as Record<string, InstanceType>;
+  } catch {
+    return {};
+  }
+}
