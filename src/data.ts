@@ -17,6 +17,11 @@ export function readData<T>(name: string): T {
   return value as T;
 }
 
+/** Reads a text file from `data/` (templates). */
+export function readDataText(name: string): string {
+  return readFileSync(new URL(`../data/${name}`, import.meta.url), "utf8");
+}
+
 export interface EksVersion {
   readonly version: string;
   readonly released: string;

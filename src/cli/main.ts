@@ -1,0 +1,28 @@
+/**
+ * The `tenkai` command line. Commands are thin: each file under commands/ registers its options
+ * and imports its engine lazily inside the action, so `tenkai --help` loads no AWS CDK, SDK or
+ * Kubernetes client (cold start target: under 300 ms).
+ */
+import { Command } from "commander";
+import { register as registerInit } from "./commands/init.js";
+import { register as registerPlan } from "./commands/plan.js";
+import { register as registerSchema } from "./commands/schema.js";
+import { register as registerValidate } from "./commands/validate.js";
+// --- command registrations from other modules (one import each) ---
+// --- end of command registrations ---
+
+export function buildProgram(): Command {
+  const program = new Command("tenkai")
+    .description("Build and operate a multi-tenant web platform on Amazon EKS from one platform.yaml")
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)");
+  registerInit(program);
+  registerValidate(program);
+  registerPlan(program);
+  registerSchema(program);
+  // --- register calls from other modules (one line each) ---
+  // --- end of register calls ---
+  return program;
+}
+
+

@@ -1,0 +1,163 @@
+/**
+ * `tenkai plan`: offline, with no AWS credentials and no cluster. Composes the two planes, writes
+ * the output layout and returns a summary:
+ *
+ *   <out>/cdk.out/                  CDK cloud assembly (CloudFormation templates + manifest.json)
+ *   <out>/manifests/platform.yaml   cluster-wide Kubernetes objects
+ *   <out>/manifests/tenants/<t>.yaml  each tenant's objects
+ *   <out>/plan.json                 the summary below
+ */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+import type { Platform } from "../spec/schema.js";
+import { normalizePath } from "../spec/checks.js";
+import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
+import type { AwsPlaneSynthesis, KubeObject, KubernetesPlane, RenderKubernetesPlane, SynthesizeAwsPlane } from "./planes.js";
+
+export type PlanEvent =
+  | { readonly type: "plan.stage"; readonly stage: "aws" | "kubernetes" | "cost" | "write"; readonly message: string }
+  | { readonly type: "plan.done"; readonly message: string; readonly elapsedMs: number };
+
+export interface PlanOptions {
+  /** Output directory; replaced on each run. */
+  readonly outDir: string;
+  /** Event sink for progress. Default: none. */
+  readonly onEvent?: (e: PlanEvent) => void;
+  /** Skip the cost estimate (e.g. for a region with no prices). Default false. */
+  readonly skipCost?: boolean;
+  /** The clock. Default now. */
+  readonly now?: Date;
+  /** The AWS plane; default: src/aws/synth.ts, loaded lazily (it pulls in aws-cdk-lib). */
+  readonly synthesizeAwsPlane?: SynthesizeAwsPlane;
+  /** The Kubernetes plane; default: src/kube/render.ts. */
+  readonly renderKubernetesPlane?: RenderKubernetesPlane;
+}
+
+export interface PlanSummary {
+  readonly platform: string;
+  readonly region: string;
+  readonly account: string;
+  readonly kubernetesVersion: string;
+  readonly outDir: string;
+  readonly tenants: readonly {
+    readonly name: string;
+    readonly services: readonly { readonly name: string; readonly replicas: number; readonly compute: string; readonly route?: string }[];
+    readonly cronJobs: readonly { readonly name: string; readonly schedule: string; readonly compute: string }[];
+    readonly objects: number;
+    readonly manifest: string;
+  }[];
+  readonly routes: readonly { readonly host: string; readonly path: string; readonly tenant: string; readonly service: string; readonly port: number }[];
+  readonly nodeGroups: readonly {
+    readonly name: string;
+    readonly activeSlot: string;
+    readonly nodegroupName: string;
+    readonly instanceTypes: readonly string[];
+    readonly min: number;
+    readonly max: number;
+    readonly desired: number;
+  }[];
+  readonly fargateProfiles: readonly { readonly name: string; readonly namespaces: readonly string[] }[];
+  readonly aws: {
+    readonly assemblyDir: string;
+    readonly stacks: AwsPlaneSynthesis["stacks"];
+    readonly resourcesByType: Readonly<Record<string, number>>;
+    readonly totalResources: number;
+  };
+  readonly kubernetes: { readonly platformObjects: number; readonly tenantObjects: number; readonly manifestsDir: string };
+  readonly cost?: CostEstimate;
+  readonly elapsedMs: number;
+}
+
+function toYamlStream(objects: readonly KubeObject[]): string {
+  return objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
+}
+
+export async function planPlatform(platform: Platform, options: PlanOptions): Promise<PlanSummary> {
+  const started = performance.now();
+  const emit = options.onEvent ?? (() => {});
+  const outDir = resolve(options.outDir);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(join(outDir, "manifests", "tenants"), { recursive: true });
+
+  emit({ type: "plan.stage", stage: "kubernetes", message: "rendering Kubernetes objects" });
+  const render = options.renderKubernetesPlane ?? (await import("../kube/render.js")).renderKubernetesPlane;
+  const kube: KubernetesPlane = render(platform);
+
+  emit({ type: "plan.stage", stage: "aws", message: "synthesizing CloudFormation (AWS CDK)" });
+  const synth = options.synthesizeAwsPlane ?? (await import("../aws/synth.js")).synthesizeAwsPlane;
+  const aws = await synth(platform, { outdir: join(outDir, "cdk.out") });
+
+  emit({ type: "plan.stage", stage: "write", message: `writing manifests to ${join(outDir, "manifests")}` });
+  await writeFile(join(outDir, "manifests", "platform.yaml"), toYamlStream(kube.platform));
+  const objectsByTenant = new Map<string, { objects: number; manifest: string }>();
+  for (const t of kube.tenants) {
+    const manifest = join(outDir, "manifests", "tenants", `${t.tenant}.yaml`);
+    await writeFile(manifest, toYamlStream(t.objects));
+    objectsByTenant.set(t.tenant, { objects: t.objects.length, manifest });
+  }
+
+  let cost: CostEstimate | undefined;
+  if (!options.skipCost) {
+    emit({ type: "plan.stage", stage: "cost", message: "estimating monthly cost" });
+    cost = estimateMonthlyCost(platform, options.now ? { now: options.now } : {});
+  }
+
+  const resourcesByType: Record<string, number> = {};
+  for (const s of aws.stacks) {
+    for (const [type, n] of Object.entries(s.resourcesByType)) resourcesByType[type] = (resourcesByType[type] ?? 0) + n;
+  }
+  const { spec } = platform;
+  const summary: PlanSummary = {
+    platform: platform.metadata.name,
+    region: spec.aws.region,
+    account: spec.aws.account,
+    kubernetesVersion: spec.cluster.version,
+    outDir,
+    tenants: spec.tenants.map((t) => ({
+      name: t.name,
+      services: t.services.map((s) => ({
+        name: s.name,
+        replicas: s.replicas,
+        compute: s.compute,
+        ...(s.route ? { route: `${s.route.host}${normalizePath(s.route.path)}` } : {}),
+      })),
+      cronJobs: t.cronJobs.map((c) => ({ name: c.name, schedule: c.schedule, compute: c.compute })),
+      objects: objectsByTenant.get(t.name)?.objects ?? 0,
+      manifest: objectsByTenant.get(t.name)?.manifest ?? "",
+    })),
+    routes: spec.tenants
+      .flatMap((t) =>
+        t.services.flatMap((s) =>
+          s.route ? [{ host: s.route.host, path: normalizePath(s.route.path), tenant: t.name, service: s.name, port: s.port }] : [],
+        ),
+      )
+      .sort((a, b) => a.host.localeCompare(b.host) || b.path.length - a.path.length || a.path.localeCompare(b.path)),
+    nodeGroups: spec.nodeGroups.map((g) => ({
+      name: g.name,
+      activeSlot: g.activeSlot,
+      nodegroupName: `${g.name}-${g.activeSlot}`,
+      instanceTypes: g.instanceTypes,
+      min: g.min,
+      max: g.max,
+      desired: g.desired ?? g.min,
+    })),
+    fargateProfiles: spec.fargate.profiles.map((f) => ({ name: f.name, namespaces: [...new Set(f.selectors.map((s) => s.namespace))] })),
+    aws: {
+      assemblyDir: aws.assemblyDir,
+      stacks: aws.stacks,
+      resourcesByType,
+      totalResources: aws.stacks.reduce((n, s) => n + s.resourceCount, 0),
+    },
+    kubernetes: {
+      platformObjects: kube.platform.length,
+      tenantObjects: kube.tenants.reduce((n, t) => n + t.objects.length, 0),
+      manifestsDir: join(outDir, "manifests"),
+    },
+    ...(cost ? { cost } : {}),
+    elapsedMs: Math.round(performance.now() - started),
+  };
+  await writeFile(join(outDir, "plan.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  emit({ type: "plan.done", message: `plan written to ${outDir}`, elapsedMs: summary.elapsedMs });
+  return summary;
+}
