@@ -49,7 +49,9 @@ export interface InstanceType {
 /** The instance-type table, or an empty one when it is absent. */
 export function instanceTypes(): Readonly<Record<string, InstanceType>> {
   try {
-    const table = readData<{ types?: Record<string, InstanceType> } & Record<string, unknown>>("instance-types.json");
+    const table = readData<{ types?: Record<string, InstanceType> } & Record<string, unknown>>(
+      "instance-types.json",
+    );
     return (table.types ?? {}) as Record<string, InstanceType>;
   } catch {
     return {};

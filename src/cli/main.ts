@@ -24,5 +24,3 @@ export function buildProgram(): Command {
   // --- end of register calls ---
   return program;
 }
-
-

@@ -83,14 +83,15 @@ export function exitCodeFor(err: ErrorShape): number {
  */
 export async function runAction(
   opts: { output?: unknown },
-  body: (io: CommandIO) => Promise<number | undefined | void>,
+  body: (io: CommandIO) => Promise<unknown>,
   streams: OutputStreams = process,
 ): Promise<void> {
   let format: OutputFormat = "text";
   try {
     format = parseFormat(opts.output);
     const io = createIO(format, streams);
-    process.exitCode = (await body(io)) ?? 0;
+    const code = await body(io);
+    process.exitCode = typeof code === "number" ? code : 0;
   } catch (raw) {
     const err = (raw ?? {}) as ErrorShape;
     const code = typeof err.code === "string" ? err.code : "INTERNAL";
@@ -101,7 +102,9 @@ export async function runAction(
         `${JSON.stringify({ error: { code, message, fix, problems: err.problems, causes: causes(err) } }, null, 2)}\n`,
       );
     } else {
-      const chain = causes(err).map((c) => `\n  caused by: ${c}`).join("");
+      const chain = causes(err)
+        .map((c) => `\n  caused by: ${c}`)
+        .join("");
       streams.stderr.write(`error ${code}: ${message}${chain}${fix ? `\n  fix: ${fix}` : ""}\n`);
       if (code === "INTERNAL" && raw instanceof Error && raw.stack) streams.stderr.write(`${raw.stack}\n`);
     }

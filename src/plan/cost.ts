@@ -5,10 +5,10 @@
  * left out; the estimate says so.
  */
 import { eksVersions, readData } from "../data.js";
+import { TenkaiError } from "../errors.js";
 import { runsPerMonth } from "../spec/cron.js";
 import { parseQuantity } from "../spec/quantity.js";
 import type { Platform } from "../spec/schema.js";
-import { TenkaiError } from "../errors.js";
 
 interface RegionPrices {
   readonly eksControlPlane: { readonly standard: number; readonly extended: number };
@@ -87,7 +87,10 @@ export function estimateMonthlyCost(platform: Platform, options: CostOptions = {
 
   const today = (options.now ?? new Date()).toISOString().slice(0, 10);
   const version = eksVersions().versions.find((v) => v.version === platform.spec.cluster.version);
-  const extended = platform.spec.cluster.supportType === "EXTENDED" && version !== undefined && version.endOfStandardSupport < today;
+  const extended =
+    platform.spec.cluster.supportType === "EXTENDED" &&
+    version !== undefined &&
+    version.endOfStandardSupport < today;
   const cp = extended ? prices.eksControlPlane.extended : prices.eksControlPlane.standard;
   add("EKS control plane", `${extended ? "extended" : "standard"} support, $${cp}/h`, cp * h);
 
@@ -100,13 +103,22 @@ export function estimateMonthlyCost(platform: Platform, options: CostOptions = {
     }
     const low = g.desired ?? g.min;
     const spot = g.capacityType === "SPOT" ? " (on-demand price; spot is usually lower)" : "";
-    add(`EC2 ${g.name}`, `${low}-${g.max} x ${type} at $${hourly}/h${spot}`, low * hourly * h, g.max * hourly * h);
+    add(
+      `EC2 ${g.name}`,
+      `${low}-${g.max} x ${type} at $${hourly}/h${spot}`,
+      low * hourly * h,
+      g.max * hourly * h,
+    );
     const ebs = g.diskSizeGiB * prices.ebsGp3GbMonth;
     add(`EBS ${g.name}`, `${g.diskSizeGiB} GiB gp3 per node`, low * ebs, g.max * ebs);
   }
 
   const nats = platform.spec.network.natGateways ?? platform.spec.network.azs;
-  add("NAT gateways", `${nats} x $${prices.natGatewayHour}/h (data processing extra)`, nats * prices.natGatewayHour * h);
+  add(
+    "NAT gateways",
+    `${nats} x $${prices.natGatewayHour}/h (data processing extra)`,
+    nats * prices.natGatewayHour * h,
+  );
 
   const routed = platform.spec.tenants.some((t) => t.services.some((s) => s.route));
   const albs = options.albs ?? (routed ? 1 : 0);
@@ -118,7 +130,12 @@ export function estimateMonthlyCost(platform: Platform, options: CostOptions = {
   const db = platform.spec.database;
   if (db) {
     const acu = prices.auroraServerlessV2AcuHour;
-    add("Aurora Serverless v2", `${db.minCapacity}-${db.maxCapacity} ACU at $${acu}/ACU-h (storage extra)`, db.minCapacity * acu * h, db.maxCapacity * acu * h);
+    add(
+      "Aurora Serverless v2",
+      `${db.minCapacity}-${db.maxCapacity} ACU at $${acu}/ACU-h (storage extra)`,
+      db.minCapacity * acu * h,
+      db.maxCapacity * acu * h,
+    );
   }
 
   let fargateLow = 0;
@@ -142,7 +159,9 @@ export function estimateMonthlyCost(platform: Platform, options: CostOptions = {
       const cost = hours * (vcpu * prices.fargate.vcpuHour + gb * prices.fargate.gbHour);
       fargateLow += cost;
       fargateHigh += cost;
-      fargateParts.push(`${t.name}/${c.name} ${Math.round(runsPerMonth(c.schedule))} runs x ${cronMinutes} min`);
+      fargateParts.push(
+        `${t.name}/${c.name} ${Math.round(runsPerMonth(c.schedule))} runs x ${cronMinutes} min`,
+      );
     }
   }
   if (fargateParts.length > 0) add("Fargate", fargateParts.join("; "), fargateLow, fargateHigh);
@@ -154,7 +173,14 @@ export function estimateMonthlyCost(platform: Platform, options: CostOptions = {
     lines,
     totalLow: round2(lines.reduce((s, l) => s + l.monthlyLow, 0)),
     totalHigh: round2(lines.reduce((s, l) => s + l.monthlyHigh, 0)),
-    excludes: ["data transfer", "NAT and ALB data processing beyond 1 LCU", "Aurora storage and I/O", "CloudWatch Logs ingestion and storage", "ECR storage", "KMS requests"],
+    excludes: [
+      "data transfer",
+      "NAT and ALB data processing beyond 1 LCU",
+      "Aurora storage and I/O",
+      "CloudWatch Logs ingestion and storage",
+      "ECR storage",
+      "KMS requests",
+    ],
     warnings,
   };
 }

@@ -10,13 +10,23 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
-import type { Platform } from "../spec/schema.js";
 import { normalizePath } from "../spec/checks.js";
+import type { Platform } from "../spec/schema.js";
 import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
-import type { AwsPlaneSynthesis, KubeObject, KubernetesPlane, RenderKubernetesPlane, SynthesizeAwsPlane } from "./planes.js";
+import type {
+  AwsPlaneSynthesis,
+  KubeObject,
+  KubernetesPlane,
+  RenderKubernetesPlane,
+  SynthesizeAwsPlane,
+} from "./planes.js";
 
 export type PlanEvent =
-  | { readonly type: "plan.stage"; readonly stage: "aws" | "kubernetes" | "cost" | "write"; readonly message: string }
+  | {
+      readonly type: "plan.stage";
+      readonly stage: "aws" | "kubernetes" | "cost" | "write";
+      readonly message: string;
+    }
   | { readonly type: "plan.done"; readonly message: string; readonly elapsedMs: number };
 
 export interface PlanOptions {
@@ -42,12 +52,27 @@ export interface PlanSummary {
   readonly outDir: string;
   readonly tenants: readonly {
     readonly name: string;
-    readonly services: readonly { readonly name: string; readonly replicas: number; readonly compute: string; readonly route?: string }[];
-    readonly cronJobs: readonly { readonly name: string; readonly schedule: string; readonly compute: string }[];
+    readonly services: readonly {
+      readonly name: string;
+      readonly replicas: number;
+      readonly compute: string;
+      readonly route?: string;
+    }[];
+    readonly cronJobs: readonly {
+      readonly name: string;
+      readonly schedule: string;
+      readonly compute: string;
+    }[];
     readonly objects: number;
     readonly manifest: string;
   }[];
-  readonly routes: readonly { readonly host: string; readonly path: string; readonly tenant: string; readonly service: string; readonly port: number }[];
+  readonly routes: readonly {
+    readonly host: string;
+    readonly path: string;
+    readonly tenant: string;
+    readonly service: string;
+    readonly port: number;
+  }[];
   readonly nodeGroups: readonly {
     readonly name: string;
     readonly activeSlot: string;
@@ -64,7 +89,11 @@ export interface PlanSummary {
     readonly resourcesByType: Readonly<Record<string, number>>;
     readonly totalResources: number;
   };
-  readonly kubernetes: { readonly platformObjects: number; readonly tenantObjects: number; readonly manifestsDir: string };
+  readonly kubernetes: {
+    readonly platformObjects: number;
+    readonly tenantObjects: number;
+    readonly manifestsDir: string;
+  };
   readonly cost?: CostEstimate;
   readonly elapsedMs: number;
 }
@@ -105,7 +134,8 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
 
   const resourcesByType: Record<string, number> = {};
   for (const s of aws.stacks) {
-    for (const [type, n] of Object.entries(s.resourcesByType)) resourcesByType[type] = (resourcesByType[type] ?? 0) + n;
+    for (const [type, n] of Object.entries(s.resourcesByType))
+      resourcesByType[type] = (resourcesByType[type] ?? 0) + n;
   }
   const { spec } = platform;
   const summary: PlanSummary = {
@@ -129,10 +159,23 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
     routes: spec.tenants
       .flatMap((t) =>
         t.services.flatMap((s) =>
-          s.route ? [{ host: s.route.host, path: normalizePath(s.route.path), tenant: t.name, service: s.name, port: s.port }] : [],
+          s.route
+            ? [
+                {
+                  host: s.route.host,
+                  path: normalizePath(s.route.path),
+                  tenant: t.name,
+                  service: s.name,
+                  port: s.port,
+                },
+              ]
+            : [],
         ),
       )
-      .sort((a, b) => a.host.localeCompare(b.host) || b.path.length - a.path.length || a.path.localeCompare(b.path)),
+      .sort(
+        (a, b) =>
+          a.host.localeCompare(b.host) || b.path.length - a.path.length || a.path.localeCompare(b.path),
+      ),
     nodeGroups: spec.nodeGroups.map((g) => ({
       name: g.name,
       activeSlot: g.activeSlot,
@@ -142,7 +185,10 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
       max: g.max,
       desired: g.desired ?? g.min,
     })),
-    fargateProfiles: spec.fargate.profiles.map((f) => ({ name: f.name, namespaces: [...new Set(f.selectors.map((s) => s.namespace))] })),
+    fargateProfiles: spec.fargate.profiles.map((f) => ({
+      name: f.name,
+      namespaces: [...new Set(f.selectors.map((s) => s.namespace))],
+    })),
     aws: {
       assemblyDir: aws.assemblyDir,
       stacks: aws.stacks,

@@ -1,7 +1,10 @@
 /** The plan summary as text for people: short sections, aligned tables, totals last. */
 import type { PlanSummary } from "./plan.js";
 
-export function table(rows: readonly (readonly string[])[], rightAlign: ReadonlySet<number> = new Set()): string {
+export function table(
+  rows: readonly (readonly string[])[],
+  rightAlign: ReadonlySet<number> = new Set(),
+): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows
@@ -14,7 +17,8 @@ export function table(rows: readonly (readonly string[])[], rightAlign: Readonly
     .join("\n");
 }
 
-const usd = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const usd = (n: number) =>
+  `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 export function renderPlanSummary(s: PlanSummary): string {
   const out: string[] = [];
@@ -26,32 +30,58 @@ export function renderPlanSummary(s: PlanSummary): string {
       ["TENANT", "SERVICES", "CRON JOBS", "OBJECTS"],
       ...s.tenants.map((t) => [
         t.name,
-        t.services.map((x) => `${x.name}x${x.replicas}${x.compute === "fargate" ? " (fargate)" : ""}`).join(", ") || "-",
-        t.cronJobs.map((c) => `${c.name} [${c.schedule}]${c.compute === "fargate" ? " (fargate)" : ""}`).join(", ") || "-",
+        t.services
+          .map((x) => `${x.name}x${x.replicas}${x.compute === "fargate" ? " (fargate)" : ""}`)
+          .join(", ") || "-",
+        t.cronJobs
+          .map((c) => `${c.name} [${c.schedule}]${c.compute === "fargate" ? " (fargate)" : ""}`)
+          .join(", ") || "-",
         String(t.objects),
       ]),
     ]),
   );
   out.push("");
   out.push(`Routes on the shared ALB (${s.routes.length})`);
-  out.push(table([["HOST", "PATH", "SERVICE", "PORT"], ...s.routes.map((r) => [r.host, r.path, `${r.tenant}/${r.service}`, String(r.port)])]));
+  out.push(
+    table([
+      ["HOST", "PATH", "SERVICE", "PORT"],
+      ...s.routes.map((r) => [r.host, r.path, `${r.tenant}/${r.service}`, String(r.port)]),
+    ]),
+  );
   out.push("");
   out.push("Node groups");
   out.push(
     table([
       ["GROUP", "ACTIVE SLOT", "NODEGROUP", "INSTANCE TYPES", "MIN", "DESIRED", "MAX"],
-      ...s.nodeGroups.map((g) => [g.name, g.activeSlot, g.nodegroupName, g.instanceTypes.join(","), String(g.min), String(g.desired), String(g.max)]),
+      ...s.nodeGroups.map((g) => [
+        g.name,
+        g.activeSlot,
+        g.nodegroupName,
+        g.instanceTypes.join(","),
+        String(g.min),
+        String(g.desired),
+        String(g.max),
+      ]),
     ]),
   );
   if (s.fargateProfiles.length > 0) {
     out.push("");
-    out.push(`Fargate profiles: ${s.fargateProfiles.map((f) => `${f.name} (${f.namespaces.join(", ")})`).join("; ")}`);
+    out.push(
+      `Fargate profiles: ${s.fargateProfiles.map((f) => `${f.name} (${f.namespaces.join(", ")})`).join("; ")}`,
+    );
   }
   out.push("");
   out.push(`AWS resources: ${s.aws.totalResources} in ${s.aws.stacks.length} stacks (${s.aws.assemblyDir})`);
-  out.push(table([["STACK", "RESOURCES"], ...s.aws.stacks.map((st) => [st.stackName, String(st.resourceCount)])], new Set([1])));
+  out.push(
+    table(
+      [["STACK", "RESOURCES"], ...s.aws.stacks.map((st) => [st.stackName, String(st.resourceCount)])],
+      new Set([1]),
+    ),
+  );
   out.push("");
-  const byType = Object.entries(s.aws.resourcesByType).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const byType = Object.entries(s.aws.resourcesByType).sort(
+    (a, b) => b[1] - a[1] || a[0].localeCompare(b[0]),
+  );
   out.push(table([["RESOURCE TYPE", "COUNT"], ...byType.map(([t, n]) => [t, String(n)])], new Set([1])));
   out.push("");
   out.push(

@@ -3,9 +3,9 @@
  * every clash names all the places involved, and nothing stops at the first one.
  */
 import { eksVersions, instanceTypes } from "../data.js";
-import { formatPath, type SpecProblem } from "./problems.js";
 import { cidrSize, parseCidr } from "./cidr.js";
 import { subnetPlan } from "./network.js";
+import { formatPath, type SpecProblem } from "./problems.js";
 import { parseQuantity } from "./quantity.js";
 import type { Platform } from "./schema.js";
 
@@ -21,7 +21,14 @@ export type CheckProblem = Omit<SpecProblem, "line" | "column" | "file"> & {
 };
 
 /** Namespaces that tenkai or EKS own; a tenant cannot take them. */
-const RESERVED_NAMESPACES = new Set(["default", "kube-system", "kube-public", "kube-node-lease", "aws-observability", "tenkai-system"]);
+const RESERVED_NAMESPACES = new Set([
+  "default",
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+  "aws-observability",
+  "tenkai-system",
+]);
 
 /** Pods per node when an instance type is not in the table: the kubelet default. */
 const DEFAULT_MAX_PODS = 110;
@@ -54,30 +61,67 @@ function checkNames(p: Platform, emit: Emit): void {
     const path = ["spec", "tenants", i, "name"];
     const first = tenants.get(t.name);
     if (first !== undefined) {
-      emit("error", "SPEC_DUPLICATE_TENANT", path, `tenant "${t.name}" is already defined at spec.tenants[${first}]`, "give each tenant a unique name");
+      emit(
+        "error",
+        "SPEC_DUPLICATE_TENANT",
+        path,
+        `tenant "${t.name}" is already defined at spec.tenants[${first}]`,
+        "give each tenant a unique name",
+      );
     } else tenants.set(t.name, i);
     if (RESERVED_NAMESPACES.has(t.name) || t.name.startsWith("kube-")) {
-      emit("error", "SPEC_RESERVED_NAME", path, `"${t.name}" is a namespace the cluster or tenkai owns`, "choose another tenant name");
+      emit(
+        "error",
+        "SPEC_RESERVED_NAME",
+        path,
+        `"${t.name}" is a namespace the cluster or tenkai owns`,
+        "choose another tenant name",
+      );
     }
     // Services and cron jobs share the namespace and ServiceAccount names, so they clash too.
     const workloads = new Map<string, string>();
     const claim = (name: string, where: string, path: (string | number)[]) => {
       const prior = workloads.get(name);
-      if (prior) emit("error", "SPEC_DUPLICATE_WORKLOAD", path, `"${name}" is already used by ${prior} in tenant ${t.name}`, "give each service and cron job in a tenant a unique name");
+      if (prior)
+        emit(
+          "error",
+          "SPEC_DUPLICATE_WORKLOAD",
+          path,
+          `"${name}" is already used by ${prior} in tenant ${t.name}`,
+          "give each service and cron job in a tenant a unique name",
+        );
       else workloads.set(name, where);
     };
-    t.services.forEach((s, j) => claim(s.name, `spec.tenants[${i}].services[${j}]`, ["spec", "tenants", i, "services", j, "name"]));
-    t.cronJobs.forEach((c, j) => claim(c.name, `spec.tenants[${i}].cronJobs[${j}]`, ["spec", "tenants", i, "cronJobs", j, "name"]));
+    t.services.forEach((s, j) =>
+      claim(s.name, `spec.tenants[${i}].services[${j}]`, ["spec", "tenants", i, "services", j, "name"]),
+    );
+    t.cronJobs.forEach((c, j) =>
+      claim(c.name, `spec.tenants[${i}].cronJobs[${j}]`, ["spec", "tenants", i, "cronJobs", j, "name"]),
+    );
   });
   const groups = new Map<string, number>();
   p.spec.nodeGroups.forEach((g, i) => {
     const first = groups.get(g.name);
-    if (first !== undefined) emit("error", "SPEC_DUPLICATE_NODE_GROUP", ["spec", "nodeGroups", i, "name"], `node group "${g.name}" is already defined at spec.nodeGroups[${first}]`, "give each node group a unique name");
+    if (first !== undefined)
+      emit(
+        "error",
+        "SPEC_DUPLICATE_NODE_GROUP",
+        ["spec", "nodeGroups", i, "name"],
+        `node group "${g.name}" is already defined at spec.nodeGroups[${first}]`,
+        "give each node group a unique name",
+      );
     else groups.set(g.name, i);
   });
   const profiles = new Set<string>();
   p.spec.fargate.profiles.forEach((f, i) => {
-    if (profiles.has(f.name)) emit("error", "SPEC_DUPLICATE_FARGATE_PROFILE", ["spec", "fargate", "profiles", i, "name"], `Fargate profile "${f.name}" is defined twice`, "give each profile a unique name");
+    if (profiles.has(f.name))
+      emit(
+        "error",
+        "SPEC_DUPLICATE_FARGATE_PROFILE",
+        ["spec", "fargate", "profiles", i, "name"],
+        `Fargate profile "${f.name}" is defined twice`,
+        "give each profile a unique name",
+      );
     profiles.add(f.name);
   });
 }
@@ -93,7 +137,13 @@ function checkRoutes(p: Platform, emit: Emit): void {
       const owner = claimed.get(key);
       const here = ["spec", "tenants", i, "services", j, "route", "path"];
       if (owner) {
-        emit("error", "SPEC_ROUTE_CLASH", here, `${s.route.host}${path} is already routed to ${owner}`, "give this service another path or host");
+        emit(
+          "error",
+          "SPEC_ROUTE_CLASH",
+          here,
+          `${s.route.host}${path} is already routed to ${owner}`,
+          "give this service another path or host",
+        );
       } else claimed.set(key, `${t.name}/${s.name}`);
     }),
   );
@@ -126,26 +176,44 @@ function checkFargate(p: Platform, emit: Emit): void {
   );
   p.spec.tenants.forEach((t, i) => {
     const workloads = [
-      ...t.services.map((w, j) => ({ w, path: ["spec", "tenants", i, "services", j] as (string | number)[] })),
-      ...t.cronJobs.map((w, j) => ({ w, path: ["spec", "tenants", i, "cronJobs", j] as (string | number)[] })),
+      ...t.services.map((w, j) => ({
+        w,
+        path: ["spec", "tenants", i, "services", j] as (string | number)[],
+      })),
+      ...t.cronJobs.map((w, j) => ({
+        w,
+        path: ["spec", "tenants", i, "cronJobs", j] as (string | number)[],
+      })),
     ];
     for (const { w, path } of workloads) {
       if (w.compute !== "fargate") continue;
       const labels = fargatePodLabels(w.name);
       const match = p.spec.fargate.profiles.some((f) =>
-        f.selectors.some((s) => s.namespace === t.name && Object.entries(s.labels).every(([k, v]) => labels[k] === v)),
+        f.selectors.some(
+          (s) => s.namespace === t.name && Object.entries(s.labels).every(([k, v]) => labels[k] === v),
+        ),
       );
       if (!match) {
         emit(
           "error",
           "SPEC_FARGATE_NO_PROFILE",
           [...path, "compute"],
-          `${t.name}/${w.name} asks for Fargate but no Fargate profile selects namespace ${t.name} with labels it carries (${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(", ")})`,
+          `${t.name}/${w.name} asks for Fargate but no Fargate profile selects namespace ${t.name} with labels it carries (${Object.entries(
+            labels,
+          )
+            .map(([k, v]) => `${k}=${v}`)
+            .join(", ")})`,
           `add a profile under spec.fargate.profiles with selector { namespace: ${t.name}, labels: { tenkai.dev/compute: fargate } }`,
         );
       }
       if (w.aws?.podIdentity) {
-        emit("error", "SPEC_POD_IDENTITY_ON_FARGATE", [...path, "aws", "podIdentity"], "EKS Pod Identity does not work on Fargate", "set podIdentity: false (IRSA is used) or run it on ec2");
+        emit(
+          "error",
+          "SPEC_POD_IDENTITY_ON_FARGATE",
+          [...path, "aws", "podIdentity"],
+          "EKS Pod Identity does not work on Fargate",
+          "set podIdentity: false (IRSA is used) or run it on ec2",
+        );
       }
     }
   });
@@ -155,22 +223,53 @@ function checkNetwork(p: Platform, emit: Emit): void {
   const { endpoint } = p.spec.cluster;
   const ep = ["spec", "cluster", "endpoint"];
   if (!endpoint.private && !endpoint.public) {
-    emit("error", "SPEC_ENDPOINT_NONE", ep, "the cluster endpoint is neither private nor public; nothing could reach it", "set private: true");
+    emit(
+      "error",
+      "SPEC_ENDPOINT_NONE",
+      ep,
+      "the cluster endpoint is neither private nor public; nothing could reach it",
+      "set private: true",
+    );
   }
   if (!endpoint.public && endpoint.publicCidrs.length > 0) {
-    emit("error", "SPEC_ENDPOINT_CIDRS_UNUSED", [...ep, "publicCidrs"], "publicCidrs are set but the public endpoint is off", "set public: true or remove publicCidrs");
+    emit(
+      "error",
+      "SPEC_ENDPOINT_CIDRS_UNUSED",
+      [...ep, "publicCidrs"],
+      "publicCidrs are set but the public endpoint is off",
+      "set public: true or remove publicCidrs",
+    );
   }
   if (endpoint.public && endpoint.publicCidrs.length === 0) {
-    emit("warning", "SPEC_ENDPOINT_OPEN", [...ep, "public"], "the public endpoint is open to 0.0.0.0/0", "list your office or VPN ranges in publicCidrs");
+    emit(
+      "warning",
+      "SPEC_ENDPOINT_OPEN",
+      [...ep, "public"],
+      "the public endpoint is open to 0.0.0.0/0",
+      "list your office or VPN ranges in publicCidrs",
+    );
   }
   endpoint.publicCidrs.forEach((c, i) => {
-    if (c === "0.0.0.0/0") emit("warning", "SPEC_ENDPOINT_OPEN", [...ep, "publicCidrs", i], "0.0.0.0/0 opens the API endpoint to the internet", "narrow it to your own ranges");
+    if (c === "0.0.0.0/0")
+      emit(
+        "warning",
+        "SPEC_ENDPOINT_OPEN",
+        [...ep, "publicCidrs", i],
+        "0.0.0.0/0 opens the API endpoint to the internet",
+        "narrow it to your own ranges",
+      );
   });
 
   const vpc = parseCidr(p.spec.network.vpcCidr)!;
   const vpcPath = ["spec", "network", "vpcCidr"];
   if (vpc.prefix < 16 || vpc.prefix > 24) {
-    emit("error", "SPEC_VPC_SIZE", vpcPath, `a VPC must be /16 to /24 for tenkai's subnet layout; got /${vpc.prefix}`, "use a /16 (recommended: pods take VPC addresses) up to /24");
+    emit(
+      "error",
+      "SPEC_VPC_SIZE",
+      vpcPath,
+      `a VPC must be /16 to /24 for tenkai's subnet layout; got /${vpc.prefix}`,
+      "use a /16 (recommended: pods take VPC addresses) up to /24",
+    );
     return;
   }
   const plan = subnetPlan(p.spec.network);
@@ -201,11 +300,23 @@ function checkVersion(p: Platform, emit: Emit, now: Date): void {
   const today = now.toISOString().slice(0, 10);
   const supported = table.versions.filter((v) => v.endOfExtendedSupport >= today).map((v) => v.version);
   if (!row) {
-    emit("error", "SPEC_VERSION_UNKNOWN", path, `EKS does not offer Kubernetes ${version} (table as of ${table.asOf})`, `use one of ${supported.join(", ")}`);
+    emit(
+      "error",
+      "SPEC_VERSION_UNKNOWN",
+      path,
+      `EKS does not offer Kubernetes ${version} (table as of ${table.asOf})`,
+      `use one of ${supported.join(", ")}`,
+    );
     return;
   }
   if (row.endOfExtendedSupport < today) {
-    emit("error", "SPEC_VERSION_ENDED", path, `Kubernetes ${version} left EKS extended support on ${row.endOfExtendedSupport}`, `upgrade to one of ${supported.join(", ")}`);
+    emit(
+      "error",
+      "SPEC_VERSION_ENDED",
+      path,
+      `Kubernetes ${version} left EKS extended support on ${row.endOfExtendedSupport}`,
+      `upgrade to one of ${supported.join(", ")}`,
+    );
   } else if (row.endOfStandardSupport < today) {
     emit(
       "warning",
@@ -220,17 +331,42 @@ function checkVersion(p: Platform, emit: Emit, now: Date): void {
 function checkSizes(p: Platform, emit: Emit): void {
   p.spec.nodeGroups.forEach((g, i) => {
     const path = ["spec", "nodeGroups", i];
-    if (g.min > g.max) emit("error", "SPEC_MIN_OVER_MAX", [...path, "min"], `min (${g.min}) is above max (${g.max})`, "lower min or raise max");
+    if (g.min > g.max)
+      emit(
+        "error",
+        "SPEC_MIN_OVER_MAX",
+        [...path, "min"],
+        `min (${g.min}) is above max (${g.max})`,
+        "lower min or raise max",
+      );
     if (g.desired !== undefined && (g.desired < g.min || g.desired > g.max)) {
-      emit("error", "SPEC_DESIRED_OUT_OF_RANGE", [...path, "desired"], `desired (${g.desired}) is outside min..max (${g.min}..${g.max})`, "set desired between min and max");
+      emit(
+        "error",
+        "SPEC_DESIRED_OUT_OF_RANGE",
+        [...path, "desired"],
+        `desired (${g.desired}) is outside min..max (${g.min}..${g.max})`,
+        "set desired between min and max",
+      );
     }
   });
   const db = p.spec.database;
   if (db && db.minCapacity > db.maxCapacity) {
-    emit("error", "SPEC_MIN_OVER_MAX", ["spec", "database", "minCapacity"], `minCapacity (${db.minCapacity}) is above maxCapacity (${db.maxCapacity})`, "lower minCapacity or raise maxCapacity");
+    emit(
+      "error",
+      "SPEC_MIN_OVER_MAX",
+      ["spec", "database", "minCapacity"],
+      `minCapacity (${db.minCapacity}) is above maxCapacity (${db.maxCapacity})`,
+      "lower minCapacity or raise maxCapacity",
+    );
   }
   if (db && !Number.isInteger(db.minCapacity * 2)) {
-    emit("error", "SPEC_ACU_STEP", ["spec", "database", "minCapacity"], "Aurora Serverless v2 capacity moves in steps of 0.5 ACU", "use a multiple of 0.5");
+    emit(
+      "error",
+      "SPEC_ACU_STEP",
+      ["spec", "database", "minCapacity"],
+      "Aurora Serverless v2 capacity moves in steps of 0.5 ACU",
+      "use a multiple of 0.5",
+    );
   }
   p.spec.tenants.forEach((t, i) => {
     let cpu = 0;
@@ -243,26 +379,76 @@ function checkSizes(p: Platform, emit: Emit): void {
       memory += replicas * parseQuantity(s.resources.memory);
       pods += replicas;
       if (s.autoscale && s.autoscale.min > s.autoscale.max) {
-        emit("error", "SPEC_MIN_OVER_MAX", [...path, "autoscale", "min"], `autoscale.min (${s.autoscale.min}) is above autoscale.max (${s.autoscale.max})`, "lower min or raise max");
+        emit(
+          "error",
+          "SPEC_MIN_OVER_MAX",
+          [...path, "autoscale", "min"],
+          `autoscale.min (${s.autoscale.min}) is above autoscale.max (${s.autoscale.max})`,
+          "lower min or raise max",
+        );
       }
       if (s.database && !p.spec.database) {
-        emit("error", "SPEC_NO_DATABASE", [...path, "database"], `${t.name}/${s.name} asks for the database but spec.database is not set`, "add spec.database or set database: false");
+        emit(
+          "error",
+          "SPEC_NO_DATABASE",
+          [...path, "database"],
+          `${t.name}/${s.name} asks for the database but spec.database is not set`,
+          "add spec.database or set database: false",
+        );
       }
     });
     t.cronJobs.forEach((c, j) => {
       const path = ["spec", "tenants", i, "cronJobs", j];
-      if (c.database && !p.spec.database) emit("error", "SPEC_NO_DATABASE", [...path, "database"], `${t.name}/${c.name} asks for the database but spec.database is not set`, "add spec.database or set database: false");
-      if (c.timeZone !== undefined && !Intl.supportedValuesOf("timeZone").includes(c.timeZone) && c.timeZone !== "UTC") {
-        emit("error", "SPEC_TIME_ZONE", [...path, "timeZone"], `unknown time zone "${c.timeZone}"`, "use an IANA name like Asia/Tokyo or UTC");
+      if (c.database && !p.spec.database)
+        emit(
+          "error",
+          "SPEC_NO_DATABASE",
+          [...path, "database"],
+          `${t.name}/${c.name} asks for the database but spec.database is not set`,
+          "add spec.database or set database: false",
+        );
+      if (
+        c.timeZone !== undefined &&
+        !Intl.supportedValuesOf("timeZone").includes(c.timeZone) &&
+        c.timeZone !== "UTC"
+      ) {
+        emit(
+          "error",
+          "SPEC_TIME_ZONE",
+          [...path, "timeZone"],
+          `unknown time zone "${c.timeZone}"`,
+          "use an IANA name like Asia/Tokyo or UTC",
+        );
       }
     });
     const q = t.quota;
     const qPath = ["spec", "tenants", i, "quota"];
     // A rolling update surges one extra pod per Deployment (maxSurge 25%, at least 1): leave room.
     const surge = t.services.length;
-    if (cpu > parseQuantity(q.cpu)) emit("error", "SPEC_QUOTA_CPU", [...qPath, "cpu"], `services request ${round(cpu)} CPU at their minimum replicas; the quota allows ${q.cpu}`, `raise quota.cpu to at least ${Math.ceil(cpu * 1.25)}`);
-    if (memory > parseQuantity(q.memory)) emit("error", "SPEC_QUOTA_MEMORY", [...qPath, "memory"], `services request ${round(memory / 2 ** 30)}Gi memory at their minimum replicas; the quota allows ${q.memory}`, `raise quota.memory to at least ${Math.ceil((memory * 1.25) / 2 ** 30)}Gi`);
-    if (pods + surge > q.pods) emit("error", "SPEC_QUOTA_PODS", [...qPath, "pods"], `services run ${pods} pods plus ${surge} surging during rollouts; the quota allows ${q.pods}`, `raise quota.pods to at least ${pods + surge}`);
+    if (cpu > parseQuantity(q.cpu))
+      emit(
+        "error",
+        "SPEC_QUOTA_CPU",
+        [...qPath, "cpu"],
+        `services request ${round(cpu)} CPU at their minimum replicas; the quota allows ${q.cpu}`,
+        `raise quota.cpu to at least ${Math.ceil(cpu * 1.25)}`,
+      );
+    if (memory > parseQuantity(q.memory))
+      emit(
+        "error",
+        "SPEC_QUOTA_MEMORY",
+        [...qPath, "memory"],
+        `services request ${round(memory / 2 ** 30)}Gi memory at their minimum replicas; the quota allows ${q.memory}`,
+        `raise quota.memory to at least ${Math.ceil((memory * 1.25) / 2 ** 30)}Gi`,
+      );
+    if (pods + surge > q.pods)
+      emit(
+        "error",
+        "SPEC_QUOTA_PODS",
+        [...qPath, "pods"],
+        `services run ${pods} pods plus ${surge} surging during rollouts; the quota allows ${q.pods}`,
+        `raise quota.pods to at least ${pods + surge}`,
+      );
   });
 }
 
@@ -277,10 +463,22 @@ function checkAccess(p: Platform, emit: Emit): void {
     t.access.forEach((a, j) => {
       const owner = owners.get(a.role);
       if (owner && owner !== t.name) {
-        emit("error", "SPEC_SHARED_ROLE", ["spec", "tenants", i, "access", j, "role"], `role ${a.role} is already mapped to tenant ${owner}; sharing it would give it both tenants' access`, "use a separate role per tenant");
+        emit(
+          "error",
+          "SPEC_SHARED_ROLE",
+          ["spec", "tenants", i, "access", j, "role"],
+          `role ${a.role} is already mapped to tenant ${owner}; sharing it would give it both tenants' access`,
+          "use a separate role per tenant",
+        );
       } else owners.set(a.role, t.name);
       if (p.spec.cluster.adminRoles.includes(a.role)) {
-        emit("error", "SPEC_SHARED_ROLE", ["spec", "tenants", i, "access", j, "role"], `role ${a.role} is also a cluster admin role`, "use a separate role for the tenant");
+        emit(
+          "error",
+          "SPEC_SHARED_ROLE",
+          ["spec", "tenants", i, "access", j, "role"],
+          `role ${a.role} is also a cluster admin role`,
+          "use a separate role for the tenant",
+        );
       }
     }),
   );

@@ -4,7 +4,15 @@
  * lists, and the @-descriptors). `TZ=`/`CRON_TZ=` prefixes are rejected by the API since 1.27;
  * use the CronJob's `timeZone` field instead.
  */
-const DESCRIPTORS = new Set(["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"]);
+const DESCRIPTORS = new Set([
+  "@yearly",
+  "@annually",
+  "@monthly",
+  "@weekly",
+  "@daily",
+  "@midnight",
+  "@hourly",
+]);
 const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 const DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
@@ -98,11 +106,13 @@ export function runsPerMonth(schedule: string): number {
   for (let d = 1; d <= 30; d++) {
     const date = new Date(Date.UTC(2026, 3, d));
     const domOk = dom!.has(d);
-    const dowOk = dow!.has(date.getUTCDay()) || (date.getUTCDay() === 0 && dow!.has(7));
+    const dowOk = dow!.has(date.getUTCDay());
     const dayOk = domStar || dowStar ? domOk && dowOk : domOk || dowOk;
     if (dayOk) days++;
   }
   const perMonth = days * min!.size * hour!.size;
   // Averaged over a year: a schedule that fires in 3 months of 12 costs a quarter as much.
-  return month!.size === 12 ? perMonth : (runsPerMonth(fields.map((f, i) => (i === 3 ? "*" : f)).join(" ")) * month!.size) / 12;
+  return month!.size === 12
+    ? perMonth
+    : (runsPerMonth(fields.map((f, i) => (i === 3 ? "*" : f)).join(" ")) * month!.size) / 12;
 }

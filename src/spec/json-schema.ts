@@ -3,7 +3,11 @@ import { PlatformSchema } from "./schema.js";
 
 /** The JSON Schema for platform.yaml, generated from the zod schema (the single source). */
 export function platformJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(PlatformSchema, { io: "input", unrepresentable: "any", target: "draft-2020-12" });
+  const schema = z.toJSONSchema(PlatformSchema, {
+    io: "input",
+    unrepresentable: "any",
+    target: "draft-2020-12",
+  });
   return {
     ...schema,
     $id: "https://tenkai.dev/schemas/platform.v1alpha1.json",

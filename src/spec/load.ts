@@ -4,12 +4,12 @@
  * file, line, column, field path, what was expected and how to fix it.
  */
 import { readFile } from "node:fs/promises";
-import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
-import { runChecks, type CheckOptions } from "./checks.js";
+import { type CheckOptions, runChecks } from "./checks.js";
 import { applyEnvironment } from "./environments.js";
 import { formatPath, SpecError, type SpecProblem } from "./problems.js";
-import { PlatformSchema, type Platform } from "./schema.js";
+import { type Platform, PlatformSchema } from "./schema.js";
 import { closest, knownKeysAt } from "./suggest.js";
 
 export interface LoadOptions extends CheckOptions {
@@ -39,7 +39,10 @@ export async function validateFile(file: string, options: LoadOptions = {}): Pro
           path: "(file)",
           file,
           message: code === "ENOENT" ? "file not found" : `cannot read the file (${code ?? String(cause)})`,
-          fix: code === "ENOENT" ? "check the path, or run `tenkai init` to write a starter platform.yaml" : "check the file's permissions",
+          fix:
+            code === "ENOENT"
+              ? "check the path, or run `tenkai init` to write a starter platform.yaml"
+              : "check the file's permissions",
         },
       ],
     };
@@ -99,7 +102,11 @@ type Locator = (path: readonly PropertyKey[], key?: string) => { line: number; c
  */
 export function validateObject(raw: unknown, options: LoadOptions = {}, place?: Locator): LoadResult {
   const problems: SpecProblem[] = [];
-  const withPlace = (p: Omit<SpecProblem, "line" | "column">, path: readonly PropertyKey[], key?: string): SpecProblem => ({
+  const withPlace = (
+    p: Omit<SpecProblem, "line" | "column">,
+    path: readonly PropertyKey[],
+    key?: string,
+  ): SpecProblem => ({
     ...p,
     ...(place?.(path, key) ?? {}),
   });
@@ -147,7 +154,11 @@ function describeValue(v: unknown): string {
 function fromZodIssue(
   issue: z.core.$ZodIssue,
   input: unknown,
-  withPlace: (p: Omit<SpecProblem, "line" | "column">, path: readonly PropertyKey[], key?: string) => SpecProblem,
+  withPlace: (
+    p: Omit<SpecProblem, "line" | "column">,
+    path: readonly PropertyKey[],
+    key?: string,
+  ) => SpecProblem,
 ): SpecProblem[] {
   const path = issue.path;
   const dotted = formatPath(path);
@@ -212,7 +223,10 @@ function fromZodIssue(
       return [
         withPlace(
           {
-            code: issue.code === "too_small" || issue.code === "too_big" ? "SPEC_OUT_OF_RANGE" : "SPEC_INVALID_VALUE",
+            code:
+              issue.code === "too_small" || issue.code === "too_big"
+                ? "SPEC_OUT_OF_RANGE"
+                : "SPEC_INVALID_VALUE",
             severity: "error",
             path: dotted,
             message: `${custom ? issue.message : issue.message.replace(/^Invalid input: /, "")}; got ${describeValue(actual)}`,
@@ -260,7 +274,11 @@ function locate(
       if (!pair) break;
       keyNode = pair.key as Node;
       node = pair.value;
-    } else if ("items" in node && Array.isArray((node as { items: unknown[] }).items) && typeof seg === "number") {
+    } else if (
+      "items" in node &&
+      Array.isArray((node as { items: unknown[] }).items) &&
+      typeof seg === "number"
+    ) {
       const next = (node as { items: unknown[] }).items[seg];
       if (!next) break;
       keyNode = undefined;

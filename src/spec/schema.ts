@@ -7,8 +7,8 @@
  * involved.
  */
 import { z } from "zod";
-import { isValidCronSchedule } from "./cron.js";
 import { isCidr } from "./cidr.js";
+import { isValidCronSchedule } from "./cron.js";
 import { isQuantity } from "./quantity.js";
 
 /** RFC 1123 label, as Kubernetes requires for namespace and most object names. */
@@ -23,11 +23,9 @@ export const dnsLabel = (what: string) =>
       error: `${what} must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit`,
     });
 
-const iamRoleArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]+$/, {
-    error: "expected an IAM role ARN like arn:aws:iam::123456789012:role/name",
-  });
+const iamRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]+$/, {
+  error: "expected an IAM role ARN like arn:aws:iam::123456789012:role/name",
+});
 
 const cidr = z.string().refine(isCidr, { error: "expected an IPv4 CIDR like 10.0.0.0/16" });
 
@@ -45,15 +43,20 @@ const imageTag = z
   .pipe(
     z
       .string()
-      .regex(/^[\w][\w.-]{0,127}$/, { error: "expected an image tag (letters, digits, '_', '.', '-'; at most 128)" })
-      .refine((t) => t !== "latest", { error: "the tag 'latest' is mutable; pin a version (ECR tags are immutable)" }),
+      .regex(/^[\w][\w.-]{0,127}$/, {
+        error: "expected an image tag (letters, digits, '_', '.', '-'; at most 128)",
+      })
+      .refine((t) => t !== "latest", {
+        error: "the tag 'latest' is mutable; pin a version (ECR tags are immutable)",
+      }),
   );
 
 /** A repository name under the tenant's ECR prefix, e.g. `users-api` or `jobs/report`. */
 const imageRepository = z
   .string()
   .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
-    error: "expected an ECR repository name under the tenant's prefix, like users-api (no registry host, no tag)",
+    error:
+      "expected an ECR repository name under the tenant's prefix, like users-api (no registry host, no tag)",
   });
 
 const resources = z.strictObject({
@@ -65,8 +68,20 @@ const awsAccess = z.strictObject({
   allow: z
     .array(
       z.strictObject({
-        actions: z.array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, { error: "expected an IAM action like s3:GetObject" })).min(1),
-        resources: z.array(z.string().regex(/^arn:/, { error: "expected a resource ARN (wildcard '*' alone is not allowed)" })).min(1),
+        actions: z
+          .array(
+            z
+              .string()
+              .regex(/^[a-z0-9-]+:[A-Za-z0-9*]+$/, { error: "expected an IAM action like s3:GetObject" }),
+          )
+          .min(1),
+        resources: z
+          .array(
+            z
+              .string()
+              .regex(/^arn:/, { error: "expected a resource ARN (wildcard '*' alone is not allowed)" }),
+          )
+          .min(1),
       }),
     )
     .min(1),
@@ -77,7 +92,11 @@ const awsAccess = z.strictObject({
 });
 
 const route = z.strictObject({
-  host: z.string().regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: "expected a DNS host name like api.example.com" }),
+  host: z
+    .string()
+    .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, {
+      error: "expected a DNS host name like api.example.com",
+    }),
   path: z
     .string()
     .regex(/^\/[A-Za-z0-9._~\-/]*$/, { error: "expected an absolute URL path like /users" })
@@ -108,9 +127,12 @@ export const ServiceSchema = z.strictObject({
 });
 
 export const CronJobSchema = z.strictObject({
-  name: dnsLabel("cron job name").max(52, { error: "cron job name must be at most 52 characters (Kubernetes CronJob limit)" }),
+  name: dnsLabel("cron job name").max(52, {
+    error: "cron job name must be at most 52 characters (Kubernetes CronJob limit)",
+  }),
   schedule: z.string().refine(isValidCronSchedule, {
-    error: "expected a cron schedule of five fields (minute hour day-of-month month day-of-week) or @hourly/@daily/@weekly/@monthly/@yearly",
+    error:
+      "expected a cron schedule of five fields (minute hour day-of-month month day-of-week) or @hourly/@daily/@weekly/@monthly/@yearly",
   }),
   timeZone: z.string().optional(),
   image: imageRepository,
@@ -126,9 +148,13 @@ export const CronJobSchema = z.strictObject({
 export const AccessLevel = z.enum(["view", "edit", "admin"]);
 
 export const TenantSchema = z.strictObject({
-  name: dnsLabel("tenant name").max(40, { error: "tenant name must be at most 40 characters (it prefixes IAM and ECR names)" }),
+  name: dnsLabel("tenant name").max(40, {
+    error: "tenant name must be at most 40 characters (it prefixes IAM and ECR names)",
+  }),
   access: z.array(z.strictObject({ role: iamRoleArn, level: AccessLevel })).default([]),
-  ciRole: iamRoleArn.optional().describe("Role the tenant's CI assumes; may push only to the tenant's ECR prefix."),
+  ciRole: iamRoleArn
+    .optional()
+    .describe("Role the tenant's CI assumes; may push only to the tenant's ECR prefix."),
   quota: z
     .strictObject({
       cpu: cpuQuantity.default("8"),
@@ -147,9 +173,15 @@ const taint = z.strictObject({
 });
 
 export const NodeGroupSchema = z.strictObject({
-  name: dnsLabel("node group name").max(30, { error: "node group name must be at most 30 characters (the slot suffix is added)" }),
+  name: dnsLabel("node group name").max(30, {
+    error: "node group name must be at most 30 characters (the slot suffix is added)",
+  }),
   instanceTypes: z
-    .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "expected an EC2 instance type like m6i.large" }))
+    .array(
+      z
+        .string()
+        .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "expected an EC2 instance type like m6i.large" }),
+    )
     .min(1),
   min: z.number().int().min(0),
   max: z.number().int().min(1).max(450),
@@ -183,7 +215,11 @@ const clusterSchema = z.strictObject({
   version: z
     .union([z.string(), z.number()])
     .transform((v) => (typeof v === "number" ? v.toFixed(2).replace(/0$/, "") : v))
-    .pipe(z.string().regex(/^1\.\d{2}$/, { error: "expected a Kubernetes minor version like \"1.35\" (quote it in YAML)" })),
+    .pipe(
+      z
+        .string()
+        .regex(/^1\.\d{2}$/, { error: 'expected a Kubernetes minor version like "1.35" (quote it in YAML)' }),
+    ),
   endpoint: z
     .strictObject({
       private: z.boolean().default(true),
@@ -201,8 +237,12 @@ const clusterSchema = z.strictObject({
 export const SpecSchema = z.strictObject({
   target: z.enum(["aws", "local"]).default("aws"),
   aws: z.strictObject({
-    account: z.string().regex(/^\d{12}$/, { error: "expected a 12-digit AWS account id in quotes, like \"123456789012\"" }),
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: "expected an AWS region like ap-northeast-1" }),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id in quotes, like "123456789012"' }),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: "expected an AWS region like ap-northeast-1" }),
   }),
   cluster: clusterSchema,
   network: z
@@ -212,14 +252,19 @@ export const SpecSchema = z.strictObject({
       natGateways: z.number().int().min(1).max(3).optional().describe("Defaults to one per AZ."),
     })
     .default({ vpcCidr: "10.0.0.0/16", azs: 3 }),
-  nodeGroups: z.array(NodeGroupSchema).min(1, { error: "at least one node group is needed for the system add-ons" }),
+  nodeGroups: z
+    .array(NodeGroupSchema)
+    .min(1, { error: "at least one node group is needed for the system add-ons" }),
   fargate: z.strictObject({ profiles: z.array(FargateProfileSchema).default([]) }).default({ profiles: [] }),
   ingress: z
     .strictObject({
       scheme: z.enum(["internet-facing", "internal"]).default("internet-facing"),
-      certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/, {
-        error: "expected an ACM certificate ARN",
-      }).optional(),
+      certificateArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/, {
+          error: "expected an ACM certificate ARN",
+        })
+        .optional(),
       groupName: dnsLabel("ingress group name").default("tenkai"),
       maxRulesPerAlb: z.number().int().min(1).max(100).default(100),
     })
@@ -227,7 +272,9 @@ export const SpecSchema = z.strictObject({
   database: z
     .strictObject({
       engine: z.literal("aurora-postgresql"),
-      version: z.string().regex(/^\d{2}\.\d+$/, { error: "expected an Aurora PostgreSQL version like \"16.6\"" }),
+      version: z
+        .string()
+        .regex(/^\d{2}\.\d+$/, { error: 'expected an Aurora PostgreSQL version like "16.6"' }),
       minCapacity: z.number().min(0).max(256).default(0.5),
       maxCapacity: z.number().min(1).max(256).default(8),
       backupRetentionDays: z.number().int().min(1).max(35).default(7),
@@ -242,7 +289,13 @@ export const SpecSchema = z.strictObject({
       blockSeverity: z.enum(["CRITICAL", "HIGH", "MEDIUM", "LOW", "NONE"]).default("CRITICAL"),
       keepImages: z.number().int().min(1).max(1000).default(30),
     })
-    .default({ scanOnPush: true, enhancedScanning: false, immutableTags: true, blockSeverity: "CRITICAL", keepImages: 30 }),
+    .default({
+      scanOnPush: true,
+      enhancedScanning: false,
+      immutableTags: true,
+      blockSeverity: "CRITICAL",
+      keepImages: 30,
+    }),
   logging: z
     .strictObject({
       retentionDays: z
@@ -277,7 +330,9 @@ export const PlatformSchema = z.strictObject({
   apiVersion: z.literal("tenkai.dev/v1alpha1", { error: "apiVersion must be tenkai.dev/v1alpha1" }),
   kind: z.literal("Platform", { error: "kind must be Platform" }),
   metadata: z.strictObject({
-    name: dnsLabel("platform name").max(24, { error: "platform name must be at most 24 characters (it prefixes AWS resource names)" }),
+    name: dnsLabel("platform name").max(24, {
+      error: "platform name must be at most 24 characters (it prefixes AWS resource names)",
+    }),
   }),
   spec: SpecSchema,
   environments: z.record(dnsLabel("environment name"), EnvironmentSchema).default({}),

@@ -15,21 +15,41 @@ export interface StarterOptions {
 
 export function starterSpec(options: Omit<StarterOptions, "force">): string {
   const today = (options.now ?? new Date()).toISOString().slice(0, 10);
-  const versions = eksVersions().versions.filter((v) => v.endOfStandardSupport >= today && v.released <= today);
+  const versions = eksVersions().versions.filter(
+    (v) => v.endOfStandardSupport >= today && v.released <= today,
+  );
   const version = versions.at(-1)?.version ?? eksVersions().versions.at(-1)!.version;
-  const values: Record<string, string> = { name: options.name, account: options.account, region: options.region, version };
+  const values: Record<string, string> = {
+    name: options.name,
+    account: options.account,
+    region: options.region,
+    version,
+  };
   return readDataText("templates/platform.yaml").replace(/\{\{(\w+)\}\}/g, (_, k: string) => values[k] ?? "");
 }
 
-export async function writeStarter(file: string, options: StarterOptions): Promise<{ file: string; version: string }> {
+export async function writeStarter(
+  file: string,
+  options: StarterOptions,
+): Promise<{ file: string; version: string }> {
   const text = starterSpec(options);
   try {
     await writeFile(file, text, { flag: options.force ? "w" : "wx" });
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === "EEXIST") {
-      throw new TenkaiError("CLI_FILE_EXISTS", `${file} already exists; not overwriting it`, "pick another path, or pass --force to replace it", { cause });
+      throw new TenkaiError(
+        "CLI_FILE_EXISTS",
+        `${file} already exists; not overwriting it`,
+        "pick another path, or pass --force to replace it",
+        { cause },
+      );
     }
-    throw new TenkaiError("INIT_WRITE_FAILED", `cannot write ${file}`, "check the directory exists and is writable", { cause });
+    throw new TenkaiError(
+      "INIT_WRITE_FAILED",
+      `cannot write ${file}`,
+      "check the directory exists and is writable",
+      { cause },
+    );
   }
   return { file, version: /version: "([\d.]+)"/.exec(text)?.[1] ?? "" };
 }

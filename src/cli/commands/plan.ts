@@ -5,7 +5,9 @@ export function register(program: Command): void {
   withOutput(
     program
       .command("plan")
-      .description("offline: write CloudFormation (CDK cloud assembly) and Kubernetes manifests, and summarise with a cost estimate")
+      .description(
+        "offline: write CloudFormation (CDK cloud assembly) and Kubernetes manifests, and summarise with a cost estimate",
+      )
       .argument("<file>", "platform.yaml")
       .option("--out <dir>", "output directory (replaced)", "out/plan")
       .option("-e, --env <name>", "plan this environment's overlay")
