@@ -1,0 +1,286 @@
+/**
+ * The cluster stack: the EKS control plane (aws-eks-v2, access entries only, no kubectl Lambda),
+ * its KMS keys, the IAM OIDC provider for IRSA, the platform roles (nodes, Fargate pods, AWS Load
+ * Balancer Controller, Fluent Bit), Fargate profiles, platform log groups and admin access entries.
+ *
+ * Values the tenant stacks need (OIDC issuer, logs key) are published as SSM parameters with
+ * deterministic names, so hundreds of tenant stacks read them without CloudFormation exports.
+ */
+import { RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as eks from "aws-cdk-lib/aws-eks-v2";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as ssm from "aws-cdk-lib/aws-ssm";
+import type { Construct } from "constructs";
+import { readData } from "../../data.js";
+import type { Platform } from "../../spec/schema.js";
+import {
+  clusterName,
+  logGroupNames,
+  platformRoleNames,
+  platformServiceAccounts,
+  ssmParameterNames,
+} from "../names.js";
+import { irsaTrust, issuerHostPath } from "../trust.js";
+import { logsKeyPolicy, retention } from "./shared.js";
+
+/** The AWS Load Balancer Controller version whose published IAM policy tenkai ships. */
+export const LOAD_BALANCER_CONTROLLER_VERSION = "3.2.2";
+
+interface PublishedPolicy {
+  readonly version: string;
+  readonly source: string;
+  readonly policy: { readonly Statement: readonly unknown[] };
+}
+
+/** Characters of the Fluent Bit inline policy spent on resource ARNs (IAM's limit is 10,240 per role). */
+const INLINE_POLICY_BUDGET = 8000;
+
+/** EKS access policy granting cluster-admin (only for spec.cluster.adminRoles). */
+const CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy";
+
+export class ClusterStack extends Stack {
+  readonly cluster: eks.Cluster;
+  /** OIDC issuer host path (token), e.g. `oidc.eks.<region>.amazonaws.com/id/<ID>`. */
+  readonly oidcIssuer: string;
+
+  constructor(scope: Construct, id: string, platform: Platform, vpc: ec2.IVpc, props: StackProps) {
+    super(scope, id, props);
+    const name = clusterName(platform);
+    const spec = platform.spec;
+
+    const secretsKey = new kms.Key(this, "SecretsKey", {
+      description: `tenkai ${name}: EKS Kubernetes secrets envelope encryption`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const endpoint = spec.cluster.endpoint;
+    let endpointAccess: eks.EndpointAccess;
+    if (endpoint.public && endpoint.private) endpointAccess = eks.EndpointAccess.PUBLIC_AND_PRIVATE;
+    else if (endpoint.public) endpointAccess = eks.EndpointAccess.PUBLIC;
+    else endpointAccess = eks.EndpointAccess.PRIVATE;
+    if (endpoint.public && endpoint.publicCidrs.length > 0)
+      endpointAccess = endpointAccess.onlyFrom(...endpoint.publicCidrs);
+
+    this.cluster = new eks.Cluster(this, "Cluster", {
+      clusterName: name,
+      version: eks.KubernetesVersion.of(spec.cluster.version),
+      vpc,
+      // Control-plane ENIs go in the private subnets only; the public ones are for the ALB.
+      vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
+      // Node groups live in their own stacks (blue/green slots); no default capacity, no Auto Mode.
+      defaultCapacity: 0,
+      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+      // Access entries only; the creator gets no hidden admin: admins are the spec's adminRoles.
+      bootstrapClusterCreatorAdminPermissions: false,
+      secretsEncryptionKey: secretsKey,
+      clusterLogging: [
+        eks.ClusterLoggingTypes.API,
+        eks.ClusterLoggingTypes.AUDIT,
+        eks.ClusterLoggingTypes.AUTHENTICATOR,
+      ],
+      endpointAccess,
+      outputConfigCommand: false,
+      // No kubectlProviderOptions: tenkai applies Kubernetes objects itself (DESIGN.md).
+    });
+    (this.cluster.node.defaultChild as eks.CfnCluster).upgradePolicy = {
+      supportType: spec.cluster.supportType,
+    };
+
+    this.oidcIssuer = issuerHostPath(this.cluster.clusterOpenIdConnectIssuerUrl);
+    // Native AWS::IAM::OIDCProvider (no thumbprint: IAM trusts the EKS issuer's CA itself).
+    new iam.CfnOIDCProvider(this, "OidcProvider", {
+      url: this.cluster.clusterOpenIdConnectIssuerUrl,
+      clientIdList: ["sts.amazonaws.com"],
+    });
+    new ssm.StringParameter(this, "OidcIssuerParameter", {
+      parameterName: ssmParameterNames.oidcIssuer(platform),
+      stringValue: this.oidcIssuer,
+      description: "OIDC issuer host path of the EKS cluster (IRSA trust policies of tenant roles)",
+    });
+
+    this.addLogging(platform);
+    this.addAdminAccess(spec.cluster.adminRoles);
+    this.addNodeRole(platform);
+    this.addFargate(platform, vpc);
+    this.addLoadBalancerControllerRole(platform);
+    this.addFluentBitRole(platform);
+    if (spec.tenants.some((t) => [...t.services, ...t.cronJobs].some((w) => w.aws?.podIdentity))) {
+      new eks.CfnAddon(this, "PodIdentityAgent", {
+        clusterName: name,
+        addonName: "eks-pod-identity-agent",
+      }).addResourceDependency(this.cluster.node.defaultChild as eks.CfnCluster);
+    }
+  }
+
+  private addLogging(platform: Platform): void {
+    const prefix = logGroupNames.prefix(platform);
+    const key = new kms.Key(this, "LogsKey", {
+      description: `tenkai ${platform.metadata.name}: CloudWatch Logs (platform and tenant log groups)`,
+      enableKeyRotation: true,
+      alias: `alias/tenkai/${platform.metadata.name}/logs`,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    logsKeyPolicy(key, this, [`${prefix}*`]);
+    new ssm.StringParameter(this, "LogsKeyParameter", {
+      parameterName: ssmParameterNames.logsKeyArn(platform),
+      stringValue: key.keyArn,
+      description: "KMS key for tenkai's CloudWatch log groups",
+    });
+    for (const [id, logGroupName] of [
+      ["PlatformLogs", logGroupNames.platform(platform)],
+      ["FargateLogs", logGroupNames.fargate(platform)],
+    ] as const) {
+      new logs.LogGroup(this, id, {
+        logGroupName,
+        retention: retention(platform.spec.logging.retentionDays),
+        encryptionKey: key,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
+  }
+
+  private addAdminAccess(adminRoles: readonly string[]): void {
+    adminRoles.forEach((principalArn, i) => {
+      new eks.CfnAccessEntry(this, `AdminAccess${i}`, {
+        clusterName: this.cluster.clusterName,
+        principalArn,
+        type: "STANDARD",
+        accessPolicies: [
+          {
+            policyArn: `arn:${this.partition}:eks::aws:cluster-access-policy/${CLUSTER_ADMIN_POLICY}`,
+            accessScope: { type: "cluster" },
+          },
+        ],
+      });
+    });
+  }
+
+  private addNodeRole(platform: Platform): void {
+    new iam.Role(this, "NodeRole", {
+      roleName: platformRoleNames.node(platform),
+      description: "EKS managed node groups: kubelet, VPC CNI and image pulls (pull only)",
+      assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName("AmazonEKSWorkerNodePolicy"),
+        iam.ManagedPolicy.fromAwsManagedPolicyName("AmazonEKS_CNI_Policy"),
+        iam.ManagedPolicy.fromAwsManagedPolicyName("AmazonEC2ContainerRegistryPullOnly"),
+      ],
+    });
+  }
+
+  private addFargate(platform: Platform, vpc: ec2.IVpc): void {
+    const profiles = platform.spec.fargate.profiles;
+    if (profiles.length === 0) return;
+    const name = clusterName(platform);
+    const role = new iam.Role(this, "FargatePodExecutionRole", {
+      roleName: platformRoleNames.fargatePodExecution(platform),
+      description: "EKS Fargate pod execution: image pulls and the Fargate log router",
+      assumedBy: new iam.ServicePrincipal("eks-fargate-pods.amazonaws.com", {
+        conditions: {
+          ArnLike: {
+            "aws:SourceArn": `arn:${this.partition}:eks:${this.region}:${this.account}:fargateprofile/${name}/*`,
+          },
+        },
+      }),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName("AmazonEKSFargatePodExecutionRolePolicy")],
+    });
+    // The Fargate log router (aws-observability ConfigMap) writes with the pod execution role.
+    const fargateGroup = `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:${logGroupNames.fargate(platform)}`;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+        resources: [fargateGroup, `${fargateGroup}:log-stream:*`],
+      }),
+    );
+    const subnetIds = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+    let previous: eks.CfnFargateProfile | undefined;
+    for (const profile of profiles) {
+      const p = new eks.CfnFargateProfile(this, `FargateProfile-${profile.name}`, {
+        clusterName: name,
+        fargateProfileName: profile.name,
+        podExecutionRoleArn: role.roleArn,
+        subnets: subnetIds,
+        selectors: profile.selectors.map((s) => ({
+          namespace: s.namespace,
+          labels: Object.entries(s.labels).map(([key, value]) => ({ key, value })),
+        })),
+      });
+      p.addResourceDependency(this.cluster.node.defaultChild as eks.CfnCluster);
+      // EKS creates or deletes one Fargate profile at a time per cluster (ResourceInUseException).
+      if (previous) p.addResourceDependency(previous);
+      previous = p;
+    }
+  }
+
+  private addLoadBalancerControllerRole(platform: Platform): void {
+    const published = readData<PublishedPolicy>(
+      `aws-load-balancer-controller-iam-policy-v${LOAD_BALANCER_CONTROLLER_VERSION}.json`,
+    );
+    const policyDocument = withPartition(published.policy, this.partition);
+    const policy = new iam.CfnManagedPolicy(this, "LoadBalancerControllerPolicy", {
+      managedPolicyName: `${platform.metadata.name}-aws-load-balancer-controller-v${published.version}`,
+      description: `AWS Load Balancer Controller v${published.version} published policy (${published.source})`,
+      policyDocument,
+    });
+    new iam.CfnRole(this, "LoadBalancerControllerRole", {
+      roleName: platformRoleNames.loadBalancerController(platform),
+      description: "AWS Load Balancer Controller (IRSA)",
+      assumeRolePolicyDocument: irsaTrust(platformServiceAccounts.loadBalancerController, this.oidcIssuer),
+      managedPolicyArns: [policy.ref],
+    });
+  }
+
+  private addFluentBitRole(platform: Platform): void {
+    const base = `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:`;
+    const groups = [
+      logGroupNames.platform(platform),
+      ...platform.spec.tenants.map((t) => logGroupNames.tenant(platform, t.name)),
+    ];
+    // Tenant groups are listed by name while they fit IAM's 10,240-character inline limit; a large
+    // platform falls back to the `/tenkai/<platform>/tenants/` prefix, which only tenkai creates.
+    const listed = groups.flatMap((g) => [`${base}${g}`, `${base}${g}:log-stream:*`]);
+    const resources =
+      listed.reduce((n, arn) => n + arn.length + 40, 0) < INLINE_POLICY_BUDGET
+        ? listed
+        : [
+            `${base}${logGroupNames.platform(platform)}`,
+            `${base}${logGroupNames.platform(platform)}:log-stream:*`,
+            `${base}/tenkai/${platform.metadata.name}/tenants/*`,
+          ];
+    new iam.CfnRole(this, "FluentBitRole", {
+      roleName: platformRoleNames.fluentBit(platform),
+      description: "Fluent Bit (IRSA): writes to tenkai's platform and tenant log groups only",
+      assumeRolePolicyDocument: irsaTrust(platformServiceAccounts.fluentBit, this.oidcIssuer),
+      policies: [
+        {
+          policyName: "write-tenkai-log-groups",
+          policyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                Resource: resources,
+              },
+            ],
+          },
+        },
+      ],
+    });
+  }
+}
+
+/** Deep copy of a published policy with `arn:aws:` rewritten to the stack's partition. */
+function withPartition(value: unknown, partition: string): unknown {
+  if (typeof value === "string")
+    return value.startsWith("arn:aws:") ? `arn:${partition}:${value.slice(8)}` : value;
+  if (Array.isArray(value)) return value.map((v) => withPartition(v, partition));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withPartition(v, partition)]));
+  }
+  return value;
+}

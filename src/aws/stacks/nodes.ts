@@ -1,0 +1,87 @@
+/**
+ * A node group stack: one spec node group as EKS managed node groups in blue/green slots. Only
+ * the active slot exists unless the group is being rotated, when both do (the rotation engine
+ * moves pods from the old slot to the new, then the old slot is removed by the next deploy).
+ *
+ * Launch templates require IMDSv2 with a hop limit of 1, so pods on the node network cannot
+ * reach the node role's credentials (pods get AWS access through IRSA or Pod Identity instead).
+ */
+import { Stack, type StackProps } from "aws-cdk-lib";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as eks from "aws-cdk-lib/aws-eks-v2";
+import type { Construct } from "constructs";
+import type { NodeGroup, Platform } from "../../spec/schema.js";
+import { clusterName, nodegroupName, platformRoleNames } from "../names.js";
+
+export type Slot = "blue" | "green";
+
+/** The slots of a node group that exist: the active one, plus the other while rotating. */
+export function slotsFor(group: NodeGroup, rotating: boolean): Slot[] {
+  const other: Slot = group.activeSlot === "blue" ? "green" : "blue";
+  return rotating ? [group.activeSlot, other] : [group.activeSlot];
+}
+
+/** AL2023 AMI type for the instance types (Graviton families like m7g are arm64). */
+export function amiTypeFor(instanceTypes: readonly string[]): string {
+  const arm = instanceTypes.map((t) => /^[a-z]+\d+[a-z]*g[a-z]*\./.test(t));
+  return arm.every(Boolean) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
+}
+
+export class NodeGroupStack extends Stack {
+  constructor(
+    scope: Construct,
+    id: string,
+    platform: Platform,
+    group: NodeGroup,
+    privateSubnetIds: readonly string[],
+    rotating: boolean,
+    props: StackProps,
+  ) {
+    super(scope, id, props);
+    const nodeRoleArn = `arn:${this.partition}:iam::${this.account}:role/${platformRoleNames.node(platform)}`;
+    for (const slot of slotsFor(group, rotating)) {
+      const ngName = nodegroupName(group.name, slot);
+      const template = new ec2.CfnLaunchTemplate(this, `LaunchTemplate-${slot}`, {
+        launchTemplateName: `${platform.metadata.name}-${ngName}`,
+        launchTemplateData: {
+          metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1, httpEndpoint: "enabled" },
+          blockDeviceMappings: [
+            {
+              deviceName: "/dev/xvda",
+              ebs: {
+                volumeSize: group.diskSizeGiB,
+                volumeType: "gp3",
+                encrypted: true,
+                deleteOnTermination: true,
+              },
+            },
+          ],
+          tagSpecifications: [
+            {
+              resourceType: "instance",
+              tags: [{ key: "Name", value: `${platform.metadata.name}-${ngName}` }],
+            },
+          ],
+        },
+      });
+      new eks.CfnNodegroup(this, `Nodegroup-${slot}`, {
+        clusterName: clusterName(platform),
+        nodegroupName: ngName,
+        nodeRole: nodeRoleArn,
+        subnets: [...privateSubnetIds],
+        amiType: amiTypeFor(group.instanceTypes),
+        instanceTypes: [...group.instanceTypes],
+        capacityType: group.capacityType,
+        scalingConfig: { minSize: group.min, maxSize: group.max, desiredSize: group.desired ?? group.min },
+        updateConfig: { maxUnavailable: 1 },
+        launchTemplate: { id: template.ref, version: template.attrLatestVersionNumber },
+        labels: { ...group.labels, "tenkai.dev/node-group": group.name, "tenkai.dev/slot": slot },
+        taints: group.taints.map((t) => ({
+          key: t.key,
+          value: t.value,
+          effect: t.effect.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase(),
+        })),
+      });
+    }
+  }
+}

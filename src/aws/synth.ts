@@ -1,0 +1,117 @@
+/**
+ * The AWS plane: the platform model as a CDK app of several stacks, synthesized into a cloud
+ * assembly that `cdk deploy --app <dir>` (or `tenkai deploy`) deploys.
+ *
+ * Stacks, in deploy order:
+ *   <platform>-network          VPC, subnets, NAT, flow logs
+ *   <platform>-cluster          EKS control plane, keys, OIDC provider, platform roles, Fargate
+ *   <platform>-nodes-<group>    managed node groups (active slot, both while rotating)
+ *   <platform>-data             Aurora PostgreSQL (when spec.database is set)
+ *   <platform>-tenants-NNN      tenant resources, a fixed number of tenants per stack
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { App, type Stack, type StackProps } from "aws-cdk-lib";
+import { TenkaiError } from "../errors.js";
+import type { AwsPlaneOptions, AwsPlaneSynthesis, StackSummary } from "../plan/planes.js";
+import type { Platform } from "../spec/schema.js";
+import { stackNames } from "./names.js";
+import { ClusterStack } from "./stacks/cluster.js";
+import { NetworkStack } from "./stacks/network.js";
+import { NodeGroupStack } from "./stacks/nodes.js";
+
+export interface AwsSynthOptions extends AwsPlaneOptions {
+  /** Node groups being rotated: both their blue and green slots exist. Default: none. */
+  readonly rotating?: readonly string[];
+}
+
+/** The CDK app of the AWS plane, before synthesis (tests and the toolkit use it). */
+export interface AwsPlaneApp {
+  readonly app: App;
+  /** Stacks in deploy order. */
+  readonly stacks: readonly Stack[];
+}
+
+export function buildAwsPlane(platform: Platform, options: AwsSynthOptions): AwsPlaneApp {
+  const unknownRotating = (options.rotating ?? []).filter(
+    (g) => !platform.spec.nodeGroups.some((n) => n.name === g),
+  );
+  if (unknownRotating.length > 0) {
+    throw new TenkaiError(
+      "AWS_UNKNOWN_NODE_GROUP",
+      `cannot rotate ${unknownRotating.map((g) => `"${g}"`).join(", ")}: no such node group in spec.nodeGroups`,
+      `name one of: ${platform.spec.nodeGroups.map((n) => n.name).join(", ")}`,
+    );
+  }
+  const app = new App({
+    outdir: options.outdir,
+    // cdk-nag and cfn-lint check the templates in the tests; the built-in validation adds
+    // seconds to every plan.
+    builtinCloudFormationValidation: false,
+    analyticsReporting: false,
+  });
+  const env = { account: platform.spec.aws.account, region: platform.spec.aws.region };
+  const props = (description: string): StackProps => ({
+    env,
+    description: `tenkai ${platform.metadata.name}: ${description}`,
+    tags: { "tenkai.dev/platform": platform.metadata.name },
+  });
+  const stacks: Stack[] = [];
+  const network = new NetworkStack(app, stackNames.network(platform), platform, props("network"));
+  stacks.push(network);
+  const cluster = new ClusterStack(
+    app,
+    stackNames.cluster(platform),
+    platform,
+    network.vpc,
+    props("EKS cluster"),
+  );
+  stacks.push(cluster);
+  const privateSubnetIds = network.vpc.privateSubnets.map((s) => s.subnetId);
+  for (const group of platform.spec.nodeGroups) {
+    const rotating = options.rotating?.includes(group.name) ?? false;
+    const stack = new NodeGroupStack(
+      app,
+      stackNames.nodes(platform, group.name),
+      platform,
+      group,
+      privateSubnetIds,
+      rotating,
+      props(`node group ${group.name}`),
+    );
+    stack.addStackDependency(cluster, "nodes join the cluster with the node role");
+    stacks.push(stack);
+  }
+  return { app, stacks };
+}
+
+export async function synthesizeAwsPlane(
+  platform: Platform,
+  options: AwsSynthOptions,
+): Promise<AwsPlaneSynthesis> {
+  const outdir = resolve(options.outdir);
+  mkdirSync(outdir, { recursive: true });
+  const { app, stacks } = buildAwsPlane(platform, { ...options, outdir });
+  const assembly = app.synth();
+  const summaries: StackSummary[] = stacks.map((stack) => {
+    const artifact = assembly.getStackByName(stack.stackName);
+    return summarizeTemplate(
+      stack.stackName,
+      artifact.templateFile,
+      join(assembly.directory, artifact.templateFile),
+    );
+  });
+  return { assemblyDir: assembly.directory, stacks: summaries };
+}
+
+/** Counts a synthesized template's resources by type. */
+export function summarizeTemplate(stackName: string, templateFile: string, path: string): StackSummary {
+  const template = JSON.parse(readFileSync(path, "utf8")) as { Resources?: Record<string, { Type: string }> };
+  const resourcesByType: Record<string, number> = {};
+  let resourceCount = 0;
+  for (const resource of Object.values(template.Resources ?? {})) {
+    resourcesByType[resource.Type] = (resourcesByType[resource.Type] ?? 0) + 1;
+    resourceCount++;
+  }
+  return { stackName, templateFile, resourceCount, resourcesByType };
+}
