@@ -230,7 +230,11 @@ function fromZodIssue(
             severity: "error",
             path: dotted,
             message: `${custom ? issue.message : issue.message.replace(/^Invalid input: /, "")}; got ${describeValue(actual)}`,
-            fix: rangeFix(issue) ?? "change the value to match what is expected",
+            fix:
+              rangeFix(issue) ??
+              (custom && issue.message.startsWith("expected ")
+                ? `write ${issue.message.slice("expected ".length)}`
+                : "change the value to match what is expected"),
           },
           path,
         ),

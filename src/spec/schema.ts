@@ -92,11 +92,9 @@ const awsAccess = z.strictObject({
 });
 
 const route = z.strictObject({
-  host: z
-    .string()
-    .regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, {
-      error: "expected a DNS host name like api.example.com",
-    }),
+  host: z.string().regex(/^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, {
+    error: "expected a DNS host name like api.example.com",
+  }),
   path: z
     .string()
     .regex(/^\/[A-Za-z0-9._~\-/]*$/, { error: "expected an absolute URL path like /users" })
