@@ -1,0 +1,43 @@
+/**
+ * The AWS Load Balancer Controller from the pinned manifest set in
+ * `data/kube/aws-load-balancer-controller.yaml` (version and source recorded in its header).
+ */
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import type { KubeObject } from "../plan/planes.js";
+import type { Platform } from "../spec/schema.js";
+import { baseLabels } from "./names.js";
+
+export const ALB_CONTROLLER_MANIFESTS = "kube/aws-load-balancer-controller.yaml";
+
+let cached: string | undefined;
+function manifestText(): string {
+  cached ??= readFileSync(new URL(`../../data/${ALB_CONTROLLER_MANIFESTS}`, import.meta.url), "utf8");
+  return cached;
+}
+
+/** The controller's pinned version, read from the manifest set's Deployment image tag. */
+export function albControllerVersion(): string {
+  return /aws-load-balancer-controller:(v[\d.]+)/.exec(manifestText())?.[1] ?? "unknown";
+}
+
+/** IAM role the controller's ServiceAccount assumes (IRSA); the AWS plane creates it. */
+export function albControllerRoleArn(platform: Platform): string {
+  return `arn:aws:iam::${platform.spec.aws.account}:role/${platform.metadata.name}-aws-load-balancer-controller`;
+}
+
+export function albController(platform: Platform): KubeObject[] {
+  const vars: Record<string, string> = {
+    CLUSTER_NAME: platform.metadata.name,
+    REGION: platform.spec.aws.region,
+    ROLE_ARN: albControllerRoleArn(platform),
+  };
+  const text = manifestText().replace(/\$\{([A-Z_]+)\}/g, (m, k: string) => vars[k] ?? m);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null)
+    .map((o) => ({
+      ...o,
+      metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...baseLabels(platform) } },
+    }));
+}

@@ -1,0 +1,67 @@
+/**
+ * Names shared between the Kubernetes plane, the AWS plane and verification. Each is computed in
+ * exactly one function so the two planes cannot drift (a log group the AWS plane creates is the
+ * one Fluent Bit writes to; an RBAC group the access entries use is the one the RoleBindings name).
+ */
+import type { Platform } from "../spec/schema.js";
+
+export type AccessLevelName = "view" | "edit" | "admin";
+export const ACCESS_LEVELS: readonly AccessLevelName[] = ["view", "edit", "admin"];
+
+/** Namespace for tenkai's own cluster-wide state (ApplySet parent, admission params). */
+export const SYSTEM_NAMESPACE = "tenkai-system";
+
+/** Label on every tenant namespace: admission policies and verification select on it. */
+export const TENANT_LABEL = "tenkai.dev/tenant";
+export const PLATFORM_LABEL = "tenkai.dev/platform";
+export const WORKLOAD_LABEL = "app.kubernetes.io/name";
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+
+/**
+ * Kubernetes group an EKS access entry puts a tenant role in (the AWS plane maps
+ * `tenant.access[].role` to these; the RoleBindings here grant them).
+ */
+export function tenantGroup(tenant: string, level: AccessLevelName): string {
+  return `tenkai:${tenant}:${level}`;
+}
+
+/** Registry prefix a tenant's images must come from: `<acct>.dkr.ecr.<region>.amazonaws.com/<platform>/<tenant>/`. */
+export function registryHost(platform: Platform): string {
+  return `${platform.spec.aws.account}.dkr.ecr.${platform.spec.aws.region}.amazonaws.com`;
+}
+
+export function imagePrefix(platform: Platform, tenant: string): string {
+  return `${registryHost(platform)}/${platform.metadata.name}/${tenant}/`;
+}
+
+export function imageRef(platform: Platform, tenant: string, image: string, tag: string): string {
+  return `${imagePrefix(platform, tenant)}${image}:${tag}`;
+}
+
+/**
+ * IAM role a workload's ServiceAccount assumes through IRSA. The AWS plane (src/aws) does not
+ * export a name function yet; this is the one place the convention lives until it does:
+ * `arn:aws:iam::<account>:role/<platform>-<tenant>-<workload>`.
+ */
+export function workloadRoleArn(platform: Platform, tenant: string, workload: string): string {
+  return `arn:aws:iam::${platform.spec.aws.account}:role/${platform.metadata.name}-${tenant}-${workload}`;
+}
+
+/** CloudWatch Logs group a tenant's container logs go to (the AWS plane creates it). */
+export function tenantLogGroupName(platform: Platform, tenant: string): string {
+  return `/tenkai/${platform.metadata.name}/${tenant}`;
+}
+
+/** The IngressClass (and IngressClassParams) a tenant's Ingresses must use. */
+export function ingressClassName(tenant: string): string {
+  return `tenkai-${tenant}`;
+}
+
+/** Labels every object tenkai renders carries. */
+export function baseLabels(platform: Platform, tenant?: string): Record<string, string> {
+  return {
+    [MANAGED_BY_LABEL]: "tenkai",
+    [PLATFORM_LABEL]: platform.metadata.name,
+    ...(tenant ? { [TENANT_LABEL]: tenant } : {}),
+  };
+}
