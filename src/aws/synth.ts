@@ -15,14 +15,19 @@ import { App, type Stack, type StackProps } from "aws-cdk-lib";
 import { TenkaiError } from "../errors.js";
 import type { AwsPlaneOptions, AwsPlaneSynthesis, StackSummary } from "../plan/planes.js";
 import type { Platform } from "../spec/schema.js";
-import { stackNames } from "./names.js";
+import { stackNames, tenantUsesDatabase } from "./names.js";
+import { planTenantStacks, TENANTS_PER_STACK } from "./placement.js";
 import { ClusterStack } from "./stacks/cluster.js";
+import { DataStack } from "./stacks/data.js";
 import { NetworkStack } from "./stacks/network.js";
 import { NodeGroupStack } from "./stacks/nodes.js";
+import { TenantStack } from "./stacks/tenants.js";
 
 export interface AwsSynthOptions extends AwsPlaneOptions {
   /** Node groups being rotated: both their blue and green slots exist. Default: none. */
   readonly rotating?: readonly string[];
+  /** Tenants per tenant stack. Default: TENANTS_PER_STACK. */
+  readonly tenantsPerStack?: number;
 }
 
 /** The CDK app of the AWS plane, before synthesis (tests and the toolkit use it). */
@@ -82,6 +87,32 @@ export function buildAwsPlane(platform: Platform, options: AwsSynthOptions): Aws
     stack.addStackDependency(cluster, "nodes join the cluster with the node role");
     stacks.push(stack);
   }
+  let data: DataStack | undefined;
+  if (platform.spec.database) {
+    data = new DataStack(
+      app,
+      stackNames.data(platform),
+      platform,
+      network.vpc,
+      cluster.cluster.clusterSecurityGroupId,
+      props("Aurora PostgreSQL"),
+    );
+    stacks.push(data);
+  }
+  const placement = planTenantStacks(platform, options.tenantsPerStack ?? TENANTS_PER_STACK);
+  placement.forEach((group, i) => {
+    const stack = new TenantStack(
+      app,
+      stackNames.tenants(platform, i + 1),
+      { platform, tenants: group.tenants, accessEntries: group.accessEntries },
+      props(`tenants ${group.tenants[0]?.name ?? ""}..${group.tenants.at(-1)?.name ?? ""}`),
+    );
+    // Reads the cluster's (and data stack's) SSM parameters and names the cluster.
+    stack.addStackDependency(cluster, "tenant roles trust the cluster's OIDC issuer (SSM parameter)");
+    if (data && group.tenants.some(tenantUsesDatabase))
+      stack.addStackDependency(data, "tenant secrets name the database endpoint");
+    stacks.push(stack);
+  });
   return { app, stacks };
 }
 
