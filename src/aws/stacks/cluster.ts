@@ -17,9 +17,11 @@ import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { readData } from "../../data.js";
 import type { Platform } from "../../spec/schema.js";
+import { ack, ackManagedPolicies, ackWildcardResources } from "../nag.js";
 import {
   clusterName,
   logGroupNames,
+  partitionOf,
   platformRoleNames,
   platformServiceAccounts,
   ssmParameterNames,
@@ -87,6 +89,11 @@ export class ClusterStack extends Stack {
       outputConfigCommand: false,
       // No kubectlProviderOptions: tenkai applies Kubernetes objects itself (DESIGN.md).
     });
+    ackManagedPolicies(
+      this.cluster.role,
+      ["AmazonEKSClusterPolicy"],
+      "The EKS cluster service role must carry AmazonEKSClusterPolicy (EKS user guide, cluster IAM role); AWS maintains it as EKS adds features.",
+    );
     (this.cluster.node.defaultChild as eks.CfnCluster).upgradePolicy = {
       supportType: spec.cluster.supportType,
     };
@@ -174,7 +181,7 @@ export class ClusterStack extends Stack {
   }
 
   private addNodeRole(platform: Platform): void {
-    new iam.Role(this, "NodeRole", {
+    const role = new iam.Role(this, "NodeRole", {
       roleName: platformRoleNames.node(platform),
       description: "EKS managed node groups: kubelet, VPC CNI and image pulls (pull only)",
       assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
@@ -184,6 +191,11 @@ export class ClusterStack extends Stack {
         iam.ManagedPolicy.fromAwsManagedPolicyName("AmazonEC2ContainerRegistryPullOnly"),
       ],
     });
+    ackManagedPolicies(
+      role,
+      ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"],
+      "The managed node group role needs exactly these AWS-maintained policies (EKS user guide, node IAM role); the registry policy is the pull-only one, so nodes cannot push images.",
+    );
   }
 
   private addFargate(platform: Platform, vpc: ec2.IVpc): void {
@@ -202,13 +214,24 @@ export class ClusterStack extends Stack {
       }),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName("AmazonEKSFargatePodExecutionRolePolicy")],
     });
+    ackManagedPolicies(
+      role,
+      ["AmazonEKSFargatePodExecutionRolePolicy"],
+      "EKS requires AmazonEKSFargatePodExecutionRolePolicy on the Fargate pod execution role (EKS user guide); it only allows pulling images.",
+    );
     // The Fargate log router (aws-observability ConfigMap) writes with the pod execution role.
-    const fargateGroup = `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:${logGroupNames.fargate(platform)}`;
+    const fargateGroup = logGroupArn(platform, logGroupNames.fargate(platform));
+    const resources = [fargateGroup, `${fargateGroup}:log-stream:*`];
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-        resources: [fargateGroup, `${fargateGroup}:log-stream:*`],
+        resources,
       }),
+    );
+    ackWildcardResources(
+      role.node.findChild("DefaultPolicy"),
+      resources,
+      "Log stream names are chosen at run time by the Fargate log router (one per pod); the wildcard is confined to the one Fargate log group.",
     );
     const subnetIds = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
     let previous: eks.CfnFargateProfile | undefined;
@@ -234,12 +257,23 @@ export class ClusterStack extends Stack {
     const published = readData<PublishedPolicy>(
       `aws-load-balancer-controller-iam-policy-v${LOAD_BALANCER_CONTROLLER_VERSION}.json`,
     );
-    const policyDocument = withPartition(published.policy, this.partition);
+    const policyDocument = withPartition(
+      published.policy,
+      partitionOf(platform.spec.aws.region),
+    ) as typeof published.policy;
     const policy = new iam.CfnManagedPolicy(this, "LoadBalancerControllerPolicy", {
       managedPolicyName: `${platform.metadata.name}-aws-load-balancer-controller-v${published.version}`,
       description: `AWS Load Balancer Controller v${published.version} published policy (${published.source})`,
       policyDocument,
     });
+    ackWildcardResources(
+      policy,
+      policyDocument.Statement.flatMap((st) => {
+        const r = (st as { Resource?: string | string[] }).Resource ?? [];
+        return Array.isArray(r) ? r : [r];
+      }),
+      `The AWS Load Balancer Controller's published IAM policy v${published.version}, kept verbatim (${published.source}); its mutating statements are confined by the elbv2.k8s.aws/cluster tag conditions, and the controller creates load balancers whose ARNs cannot be known in advance.`,
+    );
     new iam.CfnRole(this, "LoadBalancerControllerRole", {
       roleName: platformRoleNames.loadBalancerController(platform),
       description: "AWS Load Balancer Controller (IRSA)",
@@ -249,23 +283,25 @@ export class ClusterStack extends Stack {
   }
 
   private addFluentBitRole(platform: Platform): void {
-    const base = `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:`;
     const groups = [
       logGroupNames.platform(platform),
       ...platform.spec.tenants.map((t) => logGroupNames.tenant(platform, t.name)),
     ];
     // Tenant groups are listed by name while they fit IAM's 10,240-character inline limit; a large
     // platform falls back to the `/tenkai/<platform>/tenants/` prefix, which only tenkai creates.
-    const listed = groups.flatMap((g) => [`${base}${g}`, `${base}${g}:log-stream:*`]);
+    const listed = groups.flatMap((g) => [
+      logGroupArn(platform, g),
+      `${logGroupArn(platform, g)}:log-stream:*`,
+    ]);
     const resources =
       listed.reduce((n, arn) => n + arn.length + 40, 0) < INLINE_POLICY_BUDGET
         ? listed
         : [
-            `${base}${logGroupNames.platform(platform)}`,
-            `${base}${logGroupNames.platform(platform)}:log-stream:*`,
-            `${base}/tenkai/${platform.metadata.name}/tenants/*`,
+            logGroupArn(platform, logGroupNames.platform(platform)),
+            `${logGroupArn(platform, logGroupNames.platform(platform))}:log-stream:*`,
+            logGroupArn(platform, `/tenkai/${platform.metadata.name}/tenants/*`),
           ];
-    new iam.CfnRole(this, "FluentBitRole", {
+    const fluentBit = new iam.CfnRole(this, "FluentBitRole", {
       roleName: platformRoleNames.fluentBit(platform),
       description: "Fluent Bit (IRSA): writes to tenkai's platform and tenant log groups only",
       assumeRolePolicyDocument: irsaTrust(platformServiceAccounts.fluentBit, this.oidcIssuer),
@@ -285,7 +321,18 @@ export class ClusterStack extends Stack {
         },
       ],
     });
+    ackWildcardResources(
+      fluentBit,
+      resources,
+      "Fluent Bit names log streams at run time (one per pod); every wildcard is confined to tenkai's own log groups, which only tenkai's stacks create.",
+    );
   }
+}
+
+/** Log group ARN with a literal partition (so cdk-nag finding ids are plain strings). */
+function logGroupArn(platform: Platform, name: string): string {
+  const { account, region } = platform.spec.aws;
+  return `arn:${partitionOf(region)}:logs:${region}:${account}:log-group:${name}`;
 }
 
 /** Deep copy of a published policy with `arn:aws:` rewritten to the stack's partition. */

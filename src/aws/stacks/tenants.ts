@@ -18,6 +18,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
 import type { Platform, Tenant } from "../../spec/schema.js";
+import { ack, ackWildcardResources } from "../nag.js";
 import {
   clusterName,
   logGroupNames,
@@ -169,6 +170,11 @@ export class TenantStack extends Stack {
           excludePunctuation: true,
         },
       });
+      ack(
+        secret,
+        "SMG4",
+        "The password is set in PostgreSQL by tenkai's idempotent tenant SQL (ALTER ROLE ... PASSWORD from this secret) on every deploy; a Secrets Manager rotation Lambda would need VPC access to Aurora and would race that step. The master secret is rotated by RDS (ManageMasterUserPassword).",
+      );
     }
 
     for (const w of workloadsNeedingRole(tenant)) {
@@ -203,6 +209,11 @@ export class TenantStack extends Stack {
           { key: "tenkai.dev/workload", value: w.name },
         ],
       });
+      ackWildcardResources(
+        role,
+        w.allow.flatMap((a) => a.resources),
+        `Resource pattern written in platform.yaml for ${tenant.name}/${w.name} (aws.allow) and reviewed there; tenkai passes it through unchanged and rejects a bare "*".`,
+      );
       if (w.podIdentity) {
         new eks.CfnPodIdentityAssociation(this, cfnId("PodIdentity", tenant.name, w.name), {
           clusterName: clusterName(platform),
