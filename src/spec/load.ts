@@ -4,6 +4,8 @@
  * file, line, column, field path, what was expected and how to fix it.
  */
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import type { z } from "zod";
 import { type CheckOptions, runChecks } from "./checks.js";
@@ -11,6 +13,8 @@ import { applyEnvironment } from "./environments.js";
 import { formatPath, SpecError, type SpecProblem } from "./problems.js";
 import { type Platform, PlatformSchema } from "./schema.js";
 import { closest, knownKeysAt } from "./suggest.js";
+
+const MAX_SYNTAX_ERRORS = 5;
 
 export interface LoadOptions extends CheckOptions {
   /** Environment overlay to apply (a key of `environments`). Default: none, the base spec. */
@@ -26,6 +30,7 @@ export interface LoadResult {
 
 /** Reads and validates a spec file; never throws for spec problems (see `loadPlatform`). */
 export async function validateFile(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+  if (/\.(m?ts|m?js)$/.test(file)) return validateModule(file, options);
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -50,6 +55,53 @@ export async function validateFile(file: string, options: LoadOptions = {}): Pro
   return validateText(text, file, options);
 }
 
+/**
+ * A platform written in TypeScript or JavaScript: the module's default export, from
+ * `definePlatform({...})` or a plain object. TypeScript loads through tsx.
+ */
+async function validateModule(file: string, options: LoadOptions): Promise<LoadResult> {
+  const url = pathToFileURL(resolve(file)).href;
+  let exported: unknown;
+  try {
+    const mod = /\.m?ts$/.test(file)
+      ? await (await import("tsx/esm/api")).tsImport(url, import.meta.url)
+      : await import(url);
+    exported = (mod as { default?: unknown }).default;
+  } catch (cause) {
+    if (cause instanceof SpecError) {
+      return { problems: cause.problems.map((p) => ({ ...p, file })) };
+    }
+    return {
+      problems: [
+        {
+          code: "SPEC_MODULE_FAILED",
+          severity: "error",
+          path: "(module)",
+          file,
+          message: `cannot load the module: ${cause instanceof Error ? cause.message : String(cause)}`,
+          fix: "run it with node to see the error, and export the platform as `export default definePlatform({...})`",
+        },
+      ],
+    };
+  }
+  if (exported === undefined) {
+    return {
+      problems: [
+        {
+          code: "SPEC_MODULE_NO_DEFAULT",
+          severity: "error",
+          path: "(module)",
+          file,
+          message: "the module has no default export",
+          fix: "add `export default definePlatform({...})`",
+        },
+      ],
+    };
+  }
+  const result = validateObject(exported, options);
+  return { ...result, problems: result.problems.map((p) => ({ ...p, file })) };
+}
+
 /** Loads a spec file and returns the platform, or throws `SpecError` listing every problem. */
 export async function loadPlatform(file: string, options: LoadOptions = {}): Promise<Platform> {
   const result = await validateFile(file, options);
@@ -63,8 +115,9 @@ export function validateText(text: string, file: string, options: LoadOptions = 
   const at = (offset: number) => lineCounter.linePos(offset);
 
   if (doc.errors.length > 0) {
+    // One syntax slip cascades into many parser errors: the first few locate it.
     return {
-      problems: doc.errors.map((e) => {
+      problems: doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((e) => {
         const pos = at(e.pos[0]);
         return {
           code: "SPEC_YAML_SYNTAX",

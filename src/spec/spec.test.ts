@@ -194,3 +194,24 @@ describe("JSON Schema", () => {
     assert.deepEqual(s.required.sort(), ["apiVersion", "kind", "metadata", "spec"]);
   });
 });
+
+describe("platforms written in TypeScript", () => {
+  it("loads the default export of a .ts module through the same checks", async () => {
+    const p = await loadPlatform(new URL("../../examples/platform.ts", import.meta.url).pathname, {
+      now: NOW,
+    });
+    assert.deepEqual(
+      p.spec.tenants.map((t) => t.services[0]?.route?.host),
+      ["alpha.example.com", "beta.example.com"],
+    );
+  });
+
+  it("reports a module without a default export, naming the fix", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tenkai-ts-"));
+    const file = join(dir, "p.mjs");
+    await writeFile(file, "export const platform = {};\n");
+    const r = await validateFile(file);
+    assert.equal(r.problems[0]?.code, "SPEC_MODULE_NO_DEFAULT");
+    assert.match(r.problems[0]?.fix ?? "", /export default definePlatform/);
+  });
+});
