@@ -1,0 +1,185 @@
+/**
+ * PodDisruptionBudget bookkeeping for a parallel drain. The Eviction API is the real guard (it
+ * refuses with 429 what a budget does not allow, atomically with the budget's status), but firing
+ * evictions the server will refuse only to retry them wastes the budget's time, so the drain keeps
+ * its own count: a budget allows `status.disruptionsAllowed` minus the evictions this run has in
+ * flight that the observed status does not show yet.
+ *
+ * An eviction is reflected in the status once the pod is listed in `status.disruptedPods` (the
+ * eviction subresource writes it together with `disruptionsAllowed - 1`, see
+ * pkg/registry/core/pod/storage/eviction.go), or once the pod was seen terminating and the budget
+ * changed after that (the disruption controller then recounts without it), or after a short expiry
+ * for evictions the server let through without touching the budget (unhealthy pods).
+ */
+import type { V1LabelSelector, V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
+
+export function pdbKey(pdb: V1PodDisruptionBudget): string {
+  return `${pdb.metadata?.namespace ?? ""}/${pdb.metadata?.name ?? ""}`;
+}
+
+/** policy/v1: an empty selector selects every pod in the namespace; a missing one selects none. */
+export function selectorMatches(
+  selector: V1LabelSelector | undefined,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  if (!selector) return false;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const value = labels[e.key];
+    const values = e.values ?? [];
+    switch (e.operator) {
+      case "In":
+        if (!has || value === undefined || !values.includes(value)) return false;
+        break;
+      case "NotIn":
+        if (has && value !== undefined && values.includes(value)) return false;
+        break;
+      case "Exists":
+        if (!has) return false;
+        break;
+      case "DoesNotExist":
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+export function budgetMatchesPod(pdb: V1PodDisruptionBudget, pod: V1Pod): boolean {
+  return (
+    pdb.metadata?.namespace === pod.metadata?.namespace &&
+    selectorMatches(pdb.spec?.selector, pod.metadata?.labels ?? {})
+  );
+}
+
+interface InFlight {
+  /** The eviction request has been sent and not answered yet. */
+  requesting: boolean;
+  answeredAt?: number;
+  /** When the pod was seen terminating or gone. */
+  goneAt?: number;
+}
+
+export interface BudgetStatus {
+  readonly key: string;
+  readonly allowed: number;
+  readonly healthy: number;
+  readonly desired: number;
+  readonly expected: number;
+}
+
+export class BudgetTracker {
+  private readonly pdbs = new Map<string, V1PodDisruptionBudget>();
+  private readonly byNamespace = new Map<string, Map<string, V1PodDisruptionBudget>>();
+  private readonly inFlight = new Map<string, Map<string, InFlight>>();
+
+  constructor(
+    private readonly now: () => number,
+    /** How long an answered eviction that never shows in the status is counted. */
+    private readonly expiryMs = 10_000,
+  ) {}
+
+  /** A budget was added or changed (from a watch or a list). */
+  upsert(pdb: V1PodDisruptionBudget): void {
+    const key = pdbKey(pdb);
+    this.pdbs.set(key, pdb);
+    const ns = pdb.metadata?.namespace ?? "";
+    let m = this.byNamespace.get(ns);
+    if (!m) {
+      m = new Map();
+      this.byNamespace.set(ns, m);
+    }
+    m.set(key, pdb);
+    const flights = this.inFlight.get(key);
+    if (!flights) return;
+    const disrupted = pdb.status?.disruptedPods ?? {};
+    const t = this.now();
+    for (const [pod, f] of flights) {
+      if (f.requesting) continue;
+      if (Object.hasOwn(disrupted, pod) || f.goneAt !== undefined) flights.delete(pod);
+      else if (f.answeredAt !== undefined && t - f.answeredAt > this.expiryMs) flights.delete(pod);
+    }
+  }
+
+  remove(pdb: V1PodDisruptionBudget): void {
+    this.pdbs.delete(pdbKey(pdb));
+    this.byNamespace.get(pdb.metadata?.namespace ?? "")?.delete(pdbKey(pdb));
+    this.inFlight.delete(pdbKey(pdb));
+  }
+
+  all(): V1PodDisruptionBudget[] {
+    return [...this.pdbs.values()];
+  }
+
+  /** Keys of the budgets that cover the pod. */
+  budgetsFor(pod: V1Pod): string[] {
+    const out: string[] = [];
+    for (const [key, pdb] of this.byNamespace.get(pod.metadata?.namespace ?? "") ?? []) {
+      if (budgetMatchesPod(pdb, pod)) out.push(key);
+    }
+    return out;
+  }
+
+  status(key: string): BudgetStatus {
+    const pdb = this.pdbs.get(key);
+    const s = pdb?.status;
+    // A status older than the spec says nothing about the spec in force: allow nothing until the
+    // disruption controller catches up (the apiserver refuses evictions in that case too).
+    const fresh = s !== undefined && (s.observedGeneration ?? 0) >= (pdb?.metadata?.generation ?? 0);
+    const t = this.now();
+    let pending = 0;
+    for (const f of this.inFlight.get(key)?.values() ?? []) {
+      if (f.requesting || f.answeredAt === undefined || t - f.answeredAt <= this.expiryMs) pending++;
+    }
+    return {
+      key,
+      allowed: (fresh ? (s?.disruptionsAllowed ?? 0) : 0) - pending,
+      healthy: s?.currentHealthy ?? 0,
+      desired: s?.desiredHealthy ?? 0,
+      expected: s?.expectedPods ?? 0,
+    };
+  }
+
+  /** Counts an eviction about to be sent against each budget. */
+  reserve(keys: readonly string[], podName: string): void {
+    for (const key of keys) {
+      let m = this.inFlight.get(key);
+      if (!m) {
+        m = new Map();
+        this.inFlight.set(key, m);
+      }
+      m.set(podName, { requesting: true });
+    }
+  }
+
+  /** The server refused or the request failed: the budget was not spent. */
+  release(keys: readonly string[], podName: string): void {
+    for (const key of keys) this.inFlight.get(key)?.delete(podName);
+  }
+
+  /** The server accepted the eviction; keep counting it until the status shows it. */
+  accepted(keys: readonly string[], podName: string): void {
+    const t = this.now();
+    for (const key of keys) {
+      const f = this.inFlight.get(key)?.get(podName);
+      if (!f) continue;
+      f.requesting = false;
+      f.answeredAt = t;
+      const disrupted = this.pdbs.get(key)?.status?.disruptedPods ?? {};
+      if (Object.hasOwn(disrupted, podName)) this.inFlight.get(key)?.delete(podName);
+    }
+  }
+
+  /** The pod was seen terminating or deleted. */
+  podGone(namespace: string, podName: string): void {
+    const t = this.now();
+    for (const [key, m] of this.inFlight) {
+      if (!key.startsWith(`${namespace}/`)) continue;
+      const f = m.get(podName);
+      if (f && !f.requesting) f.goneAt = t;
+    }
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * Drains many nodes at once through the Eviction API (policy/v1), bounded by the budgets and by
+ * the rotation budget (nodes draining at once). Modelled on kubectl's drain package but parallel
+ * across nodes, event-driven instead of retrying every 5 s, and never sending an eviction the
+ * budget's status does not allow (see budgets.ts). Every eviction carries the pod's UID as a
+ * precondition, so a pod re-created under the same name (StatefulSet) is never evicted by mistake.
+ */
+import type { V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import { TenkaiError } from "../errors.js";
+import { apiMessage, type ClusterClients, type ClusterView, statusOf } from "./cluster.js";
+import { decidePod, fixFor, isTerminating, podKey } from "./filters.js";
+import { deploymentOf, keyed } from "./plan.js";
+import type { Surger } from "./surge.js";
+import type { Clock, RotationEvent } from "./types.js";
+
+export interface DrainRun {
+  /** Nodes to drain, in order; they must be cordoned already. */
+  readonly nodes: readonly string[];
+  /** Nodes drained by an earlier run. */
+  readonly done: ReadonlySet<string>;
+  readonly maxDraining: number;
+  readonly maxConcurrentEvictions: number;
+  readonly timeoutMs: number;
+  readonly stallAfterMs: number;
+  readonly forceUnreplicated: boolean;
+  readonly deleteEmptyDirData: boolean;
+  readonly noSurge: boolean;
+  readonly signal?: AbortSignal;
+  readonly checkpoint?: (point: string) => void;
+  /** Called (awaited, one at a time) when a node has no workload pod left. */
+  readonly onNodeDrained: (node: string) => Promise<void>;
+}
+
+interface PodProgress {
+  evicting: boolean;
+  attempt: number;
+  retryAt: number;
+  blockedSince?: number;
+  lastStallAt?: number;
+  blockedBy?: string;
+}
+
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 5_000;
+/** Other failures (5xx, network) are retried this many times before the run stops. */
+const MAX_OTHER_FAILURES = 6;
+
+export class Drainer {
+  private fatal: unknown;
+  private inFlight = 0;
+  private evictions = 0;
+  private readonly progress = new Map<string, PodProgress>();
+  private rsIndex = new Map<string, V1ReplicaSet>();
+  private depByKey = new Map<string, V1Deployment>();
+  private readonly surgedPods = new Map<string, string>();
+
+  constructor(
+    private readonly clients: ClusterClients,
+    private readonly view: ClusterView,
+    private readonly surger: Surger,
+    private readonly clock: Clock,
+    private readonly sink: (e: RotationEvent) => void,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async run(r: DrainRun): Promise<void> {
+    const start = this.clock.now();
+    const deadline = start + r.timeoutMs;
+    const queue = r.nodes.filter((n) => !r.done.has(n));
+    const active = new Map<string, number>();
+    await this.refreshIndex();
+    for (;;) {
+      r.signal?.throwIfAborted();
+      if (this.fatal) throw this.fatal;
+      while (active.size < r.maxDraining && queue.length > 0) {
+        const node = queue.shift() as string;
+        active.set(node, this.clock.now());
+        const pods = this.workloadPods(node, r).length;
+        this.sink({ type: "node-draining", node, pods, message: `node ${node}: draining ${pods} pod(s)` });
+      }
+      if (active.size === 0) break;
+      const now = this.clock.now();
+      for (const [node, since] of [...active]) {
+        const pods = this.workloadPods(node, r);
+        if (pods.length === 0) {
+          active.delete(node);
+          await r.onNodeDrained(node);
+          this.sink({
+            type: "node-drained",
+            node,
+            ms: this.clock.now() - since,
+            message: `node ${node}: drained in ${fmtMs(this.clock.now() - since)}`,
+          });
+          r.checkpoint?.(`node-drained:${node}`);
+          continue;
+        }
+        for (const pod of pods) {
+          if (isTerminating(pod) || this.inFlight >= r.maxConcurrentEvictions) continue;
+          this.consider(pod, node, now, r);
+        }
+      }
+      if (this.clock.now() > deadline) throw this.timeoutError(r, [...active.keys()]);
+      await this.view.changed(200);
+      // Let a burst of watch events land before scanning again.
+      await this.clock.sleep(10, r.signal);
+    }
+    // Evictions answered after the last node emptied (none should be left) must not be lost.
+    while (this.inFlight > 0) await this.clock.sleep(10);
+    if (this.fatal) throw this.fatal;
+  }
+
+  /** Pods on the node the drain must move (DaemonSet and mirror pods stay), terminating ones included. */
+  private workloadPods(node: string, r: DrainRun): V1Pod[] {
+    return this.view.podsOnNode(node).filter((p) => {
+      if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") return !isTerminating(p);
+      return decidePod(p, r).verdict !== "skip";
+    });
+  }
+
+  private consider(pod: V1Pod, node: string, now: number, r: DrainRun): void {
+    const uid = pod.metadata?.uid ?? "";
+    let st = this.progress.get(uid);
+    if (!st) {
+      st = { evicting: false, attempt: 0, retryAt: 0 };
+      this.progress.set(uid, st);
+    }
+    if (st.evicting || now < st.retryAt) return;
+    const key = podKey(pod);
+    const d = decidePod(pod, r);
+    if (d.verdict === "block") {
+      // A pod that arrived after the plan (the plan refused all the others up front).
+      this.fatal = new TenkaiError(
+        `POD_${d.reason.toUpperCase()}`,
+        `draining node ${node}: ${d.message}`,
+        fixFor(d.reason),
+      );
+      return;
+    }
+    const budgets = this.view.budgets.budgetsFor(pod);
+    if (budgets.length > 1) {
+      this.fatal = multipleBudgets(key, node, budgets);
+      return;
+    }
+    // Single-replica Deployment: a replacement must be Ready elsewhere first.
+    if (!r.noSurge) {
+      const dep = this.deploymentFor(pod);
+      if (dep && ((dep.spec?.replicas ?? 1) === 1 || this.surgedPods.has(uid) || isSurged(dep))) {
+        const depKey = `${dep.metadata?.namespace}/${dep.metadata?.name}`;
+        this.surgedPods.set(uid, depKey);
+        let ready = false;
+        try {
+          ready = this.surger.poke(dep, pod);
+        } catch (err) {
+          this.fatal = err;
+          return;
+        }
+        if (!ready) {
+          this.blocked(st, pod, node, `surge of ${depKey}`, now, r);
+          return;
+        }
+      }
+    }
+    const blocking = budgets.map((b) => this.view.budgets.status(b)).find((s) => s.allowed <= 0);
+    if (blocking) {
+      this.blocked(st, pod, node, blocking.key, now, r);
+      return;
+    }
+    st.blockedSince = undefined;
+    st.evicting = true;
+    this.view.budgets.reserve(budgets, pod.metadata?.name ?? "");
+    this.inFlight++;
+    void this.evict(pod, node, budgets, st, r).finally(() => {
+      this.inFlight--;
+    });
+  }
+
+  private blocked(st: PodProgress, pod: V1Pod, node: string, by: string, now: number, r: DrainRun): void {
+    st.blockedSince ??= now;
+    st.blockedBy = by;
+    if (now - st.blockedSince < r.stallAfterMs) return;
+    if (st.lastStallAt !== undefined && now - st.lastStallAt < r.stallAfterMs) return;
+    st.lastStallAt = now;
+    const s = by.startsWith("surge of ") ? undefined : this.view.budgets.status(by);
+    this.sink({
+      type: "stalled",
+      pod: podKey(pod),
+      node,
+      budget: by,
+      healthy: s?.healthy ?? 0,
+      desired: s?.desired ?? 0,
+      allowed: s?.allowed ?? 0,
+      waitedMs: now - st.blockedSince,
+      message: s
+        ? `stalled: ${podKey(pod)} on ${node} waits for PodDisruptionBudget ${by} (healthy ${s.healthy}/${s.desired} desired, ${Math.max(0, s.allowed)} disruption(s) allowed) for ${fmtMs(now - st.blockedSince)}`
+        : `stalled: ${podKey(pod)} on ${node} waits for the ${by} to be Ready for ${fmtMs(now - st.blockedSince)}`,
+    });
+  }
+
+  private async evict(
+    pod: V1Pod,
+    node: string,
+    budgets: string[],
+    st: PodProgress,
+    r: DrainRun,
+  ): Promise<void> {
+    const name = pod.metadata?.name ?? "";
+    const namespace = pod.metadata?.namespace ?? "";
+    const key = podKey(pod);
+    try {
+      await this.clients.core.createNamespacedPodEviction({
+        name,
+        namespace,
+        body: {
+          apiVersion: "policy/v1",
+          kind: "Eviction",
+          metadata: { name, namespace },
+          deleteOptions: { preconditions: { uid: pod.metadata?.uid ?? "" } },
+        },
+      });
+    } catch (err) {
+      this.view.budgets.release(budgets, name);
+      const status = statusOf(err);
+      if (status === 404 || status === 409) {
+        // Gone already, or replaced by a pod with another UID: nothing of ours is left to evict.
+        this.sink({ type: "pod-gone", pod: key, node, message: `pod ${key} on ${node}: already gone` });
+        return;
+      }
+      if (
+        status === 500 &&
+        (budgets.length > 1 || /more than one PodDisruptionBudget/i.test(apiMessage(err)))
+      ) {
+        this.fatal = multipleBudgets(key, node, budgets, err);
+        return;
+      }
+      st.attempt++;
+      if (status !== 429 && st.attempt > MAX_OTHER_FAILURES) {
+        this.fatal = new TenkaiError(
+          "ROTATION_EVICTION_FAILED",
+          `draining node ${node}: evicting ${key}: HTTP ${status ?? "error"}: ${apiMessage(err)}`,
+          "check the API server and the pod, then run the same command again: the rotation resumes",
+          { cause: err },
+        );
+        return;
+      }
+      // Full jitter on an exponential backoff (capped), so many refused pods do not retry in step.
+      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(st.attempt, 10));
+      const delayMs = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+      st.retryAt = this.clock.now() + delayMs;
+      st.evicting = false;
+      this.sink({
+        type: "pod-retry",
+        pod: key,
+        node,
+        status: status ?? 0,
+        attempt: st.attempt,
+        delayMs,
+        message: `pod ${key} on ${node}: HTTP ${status ?? "error"} (${status === 429 ? "budget or API says wait" : apiMessage(err)}), retry ${st.attempt} in ${delayMs} ms`,
+      });
+      return;
+    }
+    this.view.budgets.accepted(budgets, name);
+    this.evictions++;
+    this.sink({ type: "pod-evicted", pod: key, node, budgets, message: `pod ${key} on ${node}: evicted` });
+    const surged = this.surgedPods.get(pod.metadata?.uid ?? "");
+    if (surged) {
+      await this.surger.restore(surged).catch((err: unknown) => {
+        this.fatal = err;
+      });
+    }
+    try {
+      r.checkpoint?.(`evicted:${this.evictions}`);
+    } catch (err) {
+      this.fatal = err;
+    }
+  }
+
+  private deploymentFor(pod: V1Pod): V1Deployment | undefined {
+    return deploymentOf(pod, this.rsIndex, this.depByKey);
+  }
+
+  private async refreshIndex(): Promise<void> {
+    const [rs, deps] = await Promise.all([
+      this.clients.apps.listReplicaSetForAllNamespaces(),
+      this.clients.apps.listDeploymentForAllNamespaces(),
+    ]).catch((err: unknown) => {
+      throw new TenkaiError(
+        "ROTATION_LIST_FAILED",
+        `listing ReplicaSets and Deployments: ${apiMessage(err)}`,
+        "check that tenkai may list ReplicaSets and Deployments in every namespace",
+        { cause: err },
+      );
+    });
+    this.rsIndex = keyed(rs.items);
+    this.depByKey = keyed(deps.items);
+  }
+
+  private timeoutError(r: DrainRun, nodes: string[]): TenkaiError {
+    const stalled = [...this.progress.entries()]
+      .filter(([, s]) => s.blockedSince !== undefined)
+      .map(([, s]) => s.blockedBy ?? "")
+      .filter(Boolean);
+    const blockers = [...new Set(stalled)].slice(0, 10);
+    return new TenkaiError(
+      "ROTATION_TIMEOUT",
+      `draining did not finish within ${fmtMs(r.timeoutMs)}; ${nodes.length} node(s) still draining (${nodes.slice(0, 5).join(", ")}${nodes.length > 5 ? ", …" : ""})${blockers.length ? `; blocked by ${blockers.join(", ")}` : ""}`,
+      "look at the stalled events for the budget holding each pod back, fix it (more replicas, a Ready replacement), then run the same command again: the rotation resumes",
+    );
+  }
+}
+
+function isSurged(dep: V1Deployment): boolean {
+  return dep.metadata?.annotations?.["tenkai.dev/rotation-surge"] !== undefined;
+}
+
+function multipleBudgets(
+  pod: string,
+  node: string,
+  budgets: readonly string[],
+  cause?: unknown,
+): TenkaiError {
+  return Object.assign(
+    new TenkaiError(
+      "POD_MULTIPLE_BUDGETS",
+      `draining node ${node}: evicting ${pod}: the pod is covered by several PodDisruptionBudgets (${budgets.join(", ")}); the Eviction API answers 500 for such pods`,
+      "narrow the budgets' selectors so each pod is covered by at most one, then run the same command again",
+      cause === undefined ? undefined : { cause },
+    ),
+    { pod, budgets: [...budgets] },
+  );
+}
+
+export function fmtMs(ms: number): string {
+  return ms < 1000
+    ? `${ms} ms`
+    : ms < 120_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${(ms / 60_000).toFixed(1)} min`;
+}

@@ -1,0 +1,452 @@
+/**
+ * `tenkai nodes rotate GROUP`: a resumable state machine. Each phase is idempotent and the state
+ * is written to the cluster (state.ts) after every step, so a run killed anywhere continues from
+ * where it stopped when started again.
+ *
+ *   creating-green -> waiting-green -> cordoning -> draining -> deleting-blue -> done
+ */
+import type { V1Node } from "@kubernetes/client-node";
+import { TenkaiError } from "../errors.js";
+import { kwokInstanceTypes, nodeResources } from "../providers/kwok/node-template.js";
+import type { NodeGroupSlotSpec, Slot } from "../providers/node-provider.js";
+import { apiMessage, type ClusterClients, ClusterView, clientsFor, zoneOf } from "./cluster.js";
+import { Drainer, fmtMs } from "./drain.js";
+import { decidePod } from "./filters.js";
+import { cordon, freeCapacity, slotNodes, waitSlotReady, withProviderRetry } from "./nodes.js";
+import { decide } from "./plan.js";
+import { StateStore } from "./state.js";
+import { Surger } from "./surge.js";
+import {
+  type Clock,
+  type RotationDeps,
+  type RotationEvent,
+  type RotationOptions,
+  type RotationPhase,
+  type RotationPlan,
+  type RotationState,
+  systemClock,
+} from "./types.js";
+
+export interface RotationResult {
+  readonly group: string;
+  readonly phase: RotationPhase;
+  readonly activeSlot: Slot;
+  readonly plan?: RotationPlan;
+  readonly ms: number;
+}
+
+/** Options with every default filled (STYLE.md 7: defaults resolved in one place). */
+export function resolveOptions(o: RotationOptions) {
+  return {
+    ...o,
+    maxDraining: o.maxDraining ?? 10,
+    maxConcurrentEvictions: o.maxConcurrentEvictions ?? 64,
+    timeoutMs: o.timeoutMs ?? 30 * 60_000,
+    stallAfterMs: o.stallAfterMs ?? 10_000,
+    forceUnreplicated: o.forceUnreplicated ?? false,
+    deleteEmptyDirData: o.deleteEmptyDirData ?? false,
+    noSurge: o.noSurge ?? false,
+    dryRun: o.dryRun ?? false,
+  };
+}
+type Resolved = ReturnType<typeof resolveOptions>;
+
+export const other = (s: Slot): Slot => (s === "blue" ? "green" : "blue");
+const IN_PROGRESS: readonly RotationPhase[] = [
+  "creating-green",
+  "waiting-green",
+  "cordoning",
+  "draining",
+  "deleting-blue",
+];
+
+export async function rotate(options: RotationOptions, deps: RotationDeps): Promise<RotationResult> {
+  const o = resolveOptions(options);
+  const clock = deps.clock ?? systemClock;
+  const clients = clientsFor(deps.kubeConfig);
+  const store = new StateStore(clients.core, o.stateNamespace);
+  const started = clock.now();
+  let state = await store.read(o.group);
+
+  if (state?.phase === "rolling-back") {
+    throw new TenkaiError(
+      "ROTATION_ROLLING_BACK",
+      `a rollback of node group ${o.group} was stopped halfway`,
+      `finish it first: tenkai nodes rotate ${o.group} --rollback`,
+    );
+  }
+  const resuming = state !== undefined && IN_PROGRESS.includes(state.phase);
+  const view = await ClusterView.start(deps.kubeConfig, clock.now);
+  try {
+    let plan: RotationPlan | undefined;
+    if (resuming && state) {
+      deps.sink({
+        type: "resumed",
+        group: o.group,
+        phase: state.phase,
+        nodesDone: state.nodesDone.length,
+        message: `resuming the rotation of ${o.group} (${state.from} -> ${state.to}) at ${state.phase}, ${state.nodesDone.length}/${state.blueNodes.length} node(s) drained`,
+      });
+      if (state.phase !== "deleting-blue")
+        plan = await makePlan(o, clients, view, state.from, state.greenSpec);
+    } else {
+      const active = state?.activeSlot ?? o.specActiveSlot;
+      if (state && state.activeSlot !== o.specActiveSlot) {
+        deps.sink({
+          type: "warning",
+          code: "ACTIVE_SLOT_DIFFERS",
+          message: `the cluster records ${state.activeSlot} as the active slot of ${o.group}, the spec says ${o.specActiveSlot}; rotating from ${state.activeSlot} (set activeSlot: ${state.activeSlot} in platform.yaml)`,
+        });
+      }
+      plan = await makePlan(o, clients, view, active, undefined);
+    }
+    if (plan) {
+      deps.sink({ type: "plan", plan, message: planSummary(plan) });
+      for (const w of plan.warnings) deps.sink({ type: "warning", code: w.code, message: w.message });
+      if (plan.blockers.length > 0) throw blocked(plan);
+    }
+    if (o.dryRun) {
+      return {
+        group: o.group,
+        phase: state?.phase ?? "creating-green",
+        activeSlot: state?.activeSlot ?? o.specActiveSlot,
+        ...(plan ? { plan } : {}),
+        ms: 0,
+      };
+    }
+    if (!resuming) {
+      if (!plan) throw new Error("unreachable: a new rotation always has a plan");
+      const now = new Date(clock.now()).toISOString();
+      state = {
+        group: o.group,
+        phase: "creating-green",
+        from: plan.from,
+        to: plan.to,
+        fromNodegroup: plan.fromNodegroup,
+        toNodegroup: plan.toNodegroup,
+        activeSlot: plan.from,
+        blueNodes: plan.blueNodes,
+        nodesDone: [],
+        startedAt: now,
+        updatedAt: now,
+        greenSpec: plan.greenSpec,
+      };
+      await store.write(state);
+      o.checkpoint?.("state-created");
+    }
+    if (!state) throw new Error("unreachable: state is set");
+    const run = new Run(o, deps, clock, clients, store, view, state, plan);
+    return await run.go(started);
+  } finally {
+    await view.stop();
+  }
+}
+
+class Run {
+  constructor(
+    private readonly o: Resolved,
+    private readonly deps: RotationDeps,
+    private readonly clock: Clock,
+    private readonly clients: ClusterClients,
+    private readonly store: StateStore,
+    private readonly view: ClusterView,
+    private state: RotationState,
+    private readonly plan: RotationPlan | undefined,
+  ) {}
+
+  private emit(e: RotationEvent): void {
+    this.deps.sink(e);
+  }
+
+  private async save(patch: Partial<RotationState>): Promise<void> {
+    this.state = { ...this.state, ...patch, updatedAt: new Date(this.clock.now()).toISOString() };
+    await this.store.write(this.state);
+  }
+
+  private async enter(phase: RotationPhase): Promise<void> {
+    await this.save({ phase });
+    this.emit({ type: "phase", group: this.o.group, phase, message: `${this.o.group}: ${phase}` });
+    this.o.checkpoint?.(`phase:${phase}`);
+  }
+
+  private deadline(): number {
+    return this.clock.now() + this.o.timeoutMs;
+  }
+
+  async go(started: number): Promise<RotationResult> {
+    const s = () => this.state;
+    const spec = s().greenSpec;
+    if (!spec)
+      throw new TenkaiError(
+        "ROTATION_STATE_CORRUPT",
+        `the rotation record of ${this.o.group} has no green spec`,
+        "delete ConfigMap tenkai-system/rotation-<group> and start again",
+      );
+    const sig = this.o.signal;
+
+    if (s().phase === "creating-green") {
+      this.emit({
+        type: "phase",
+        group: this.o.group,
+        phase: "creating-green",
+        message: `${this.o.group}: creating ${spec.nodegroupName} (${spec.desired} × ${spec.instanceTypes.join("/")} over ${spec.zones.join(", ")})`,
+      });
+      await withProviderRetry(
+        `creating node group ${spec.nodegroupName}`,
+        () => this.deps.provider.createSlot(spec),
+        this.clock,
+        this.deadline(),
+        sig,
+      );
+      this.o.checkpoint?.("green-created");
+      await this.enter("waiting-green");
+    }
+    if (s().phase === "waiting-green") {
+      const zones = this.plan?.zones ?? spec.zones;
+      const nodes = await waitSlotReady(
+        this.clients,
+        this.deps.provider,
+        spec,
+        zones,
+        this.clock,
+        this.deadline(),
+        this.emit.bind(this),
+        sig,
+      );
+      this.emit({
+        type: "green-ready",
+        nodegroup: spec.nodegroupName,
+        nodes: nodes.map((n) => n.metadata?.name ?? ""),
+        message: `green ${spec.nodegroupName}: ${nodes.length} node(s) Ready in ${[...new Set(nodes.map(zoneOf))].join(", ")}`,
+      });
+      // Now that green is real, check its actual room before touching blue.
+      const check = await makePlan(this.o, this.clients, this.view, s().from, spec);
+      if (check.blockers.length > 0) throw blocked(check);
+      await this.enter("cordoning");
+    }
+    if (s().phase === "cordoning") {
+      const blue = (await slotNodes(this.clients, s().fromNodegroup)).map((n) => n.metadata?.name ?? "");
+      const all = [...new Set([...s().blueNodes, ...blue])];
+      for (const node of all) {
+        await cordon(this.clients, node, true);
+        this.emit({
+          type: "node-cordoned",
+          node,
+          message: `node ${node}: cordoned, excluded from load balancers`,
+        });
+        this.o.checkpoint?.(`cordoned:${node}`);
+      }
+      await this.save({ blueNodes: all });
+      await this.enter("draining");
+    }
+    if (s().phase === "draining") {
+      await this.drain(s().blueNodes, new Set(s().nodesDone), s().fromNodegroup);
+      await this.enter("deleting-blue");
+    }
+    if (s().phase === "deleting-blue") {
+      await this.deleteSlot(s().fromNodegroup, s().blueNodes);
+      await this.save({
+        phase: "done",
+        activeSlot: s().to,
+        finishedAt: new Date(this.clock.now()).toISOString(),
+      });
+      this.o.checkpoint?.("phase:done");
+    }
+    const ms = this.clock.now() - started;
+    this.emit({
+      type: "done",
+      group: this.o.group,
+      activeSlot: s().activeSlot,
+      ms,
+      message: `${this.o.group}: rotated to ${s().activeSlot} in ${fmtMs(ms)}`,
+    });
+    return {
+      group: this.o.group,
+      phase: s().phase,
+      activeSlot: s().activeSlot,
+      ...(this.plan ? { plan: this.plan } : {}),
+      ms,
+    };
+  }
+
+  /** Drains `nodes` (cordoned already), recording each drained node; restores surged Deployments. */
+  async drain(nodes: readonly string[], done: Set<string>, leavingNodegroup: string): Promise<void> {
+    // Nodes that joined the leaving slot since (an autoscaler) are cordoned and drained too.
+    const extra = (await slotNodes(this.clients, leavingNodegroup))
+      .map((n) => n.metadata?.name ?? "")
+      .filter((n) => !nodes.includes(n));
+    for (const n of extra) await cordon(this.clients, n, true);
+    const all = [...nodes, ...extra];
+    const leaving = new Set(all);
+    const surger = new Surger(
+      this.clients,
+      this.view,
+      this.o.group,
+      (n) => leaving.has(n),
+      this.emit.bind(this),
+    );
+    const drainer = new Drainer(
+      this.clients,
+      this.view,
+      surger,
+      this.clock,
+      this.emit.bind(this),
+      this.deps.random,
+    );
+    let saving = Promise.resolve();
+    await drainer.run({
+      ...this.o,
+      nodes: all,
+      done,
+      ...(this.o.signal ? { signal: this.o.signal } : {}),
+      ...(this.o.checkpoint ? { checkpoint: this.o.checkpoint } : {}),
+      onNodeDrained: async (node) => {
+        done.add(node);
+        saving = saving.then(() => this.save({ nodesDone: [...done] }));
+        await saving;
+      },
+    });
+    await surger.restoreAll();
+  }
+
+  /** Deletes a slot once no workload pod is left on its nodes; waits until the provider has it gone. */
+  async deleteSlot(nodegroup: string, nodes: readonly string[]): Promise<void> {
+    const left = nodes.flatMap((n) =>
+      this.view
+        .podsOnNode(n)
+        .filter((p) => decidePod(p, { forceUnreplicated: true, deleteEmptyDirData: true }).verdict !== "skip")
+        .map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),
+    );
+    if (left.length > 0) {
+      if (this.state.phase !== "rolling-back") await this.save({ phase: "draining" });
+      throw new TenkaiError(
+        "ROTATION_PODS_LEFT",
+        `${left.length} workload pod(s) are still on ${nodegroup} (${left.slice(0, 5).join(", ")}); the slot is not deleted`,
+        "run the same command again: the rotation drains them first",
+      );
+    }
+    this.emit({ type: "slot-deleting", nodegroup, message: `deleting node group ${nodegroup}` });
+    const deadline = this.deadline();
+    await withProviderRetry(
+      `deleting node group ${nodegroup}`,
+      () => this.deps.provider.deleteSlot(nodegroup),
+      this.clock,
+      deadline,
+      this.o.signal,
+    );
+    for (;;) {
+      const st = await withProviderRetry(
+        `describing node group ${nodegroup}`,
+        () => this.deps.provider.describeSlot(nodegroup),
+        this.clock,
+        deadline,
+        this.o.signal,
+      );
+      if (!st) return;
+      if (st.status === "DELETE_FAILED") {
+        throw new TenkaiError(
+          "ROTATION_DELETE_FAILED",
+          `node group ${nodegroup} could not be deleted: ${st.issues.map((i) => `${i.code}: ${i.message}`).join("; ")}`,
+          "fix the cause in the provider, then run the same command again",
+        );
+      }
+      if (this.clock.now() > deadline)
+        throw new TenkaiError(
+          "ROTATION_TIMEOUT",
+          `node group ${nodegroup} is still ${st.status}`,
+          "raise --timeout and run the same command again",
+        );
+      await this.clock.sleep(1000, this.o.signal);
+    }
+  }
+}
+
+export { Run as RotationRun };
+
+/** Gathers a snapshot and decides (plan.ts). `greenSpec` is fixed once a rotation has started. */
+export async function makePlan(
+  o: Resolved,
+  clients: ClusterClients,
+  view: ClusterView,
+  from: Slot,
+  fixedGreen: NodeGroupSlotSpec | undefined,
+): Promise<RotationPlan> {
+  const to = other(from);
+  const blueNodes = await slotNodes(clients, `${o.group}-${from}`);
+  const blueZones = [...new Set(blueNodes.map(zoneOf).filter((z): z is string => !!z))].sort();
+  const greenSpec: NodeGroupSlotSpec = fixedGreen ?? {
+    ...o.slotTemplate,
+    group: o.group,
+    slot: to,
+    nodegroupName: `${o.group}-${to}`,
+    zones: o.slotTemplate.zones.length > 0 ? o.slotTemplate.zones : blueZones,
+    desired: Math.min(o.slotTemplate.max, Math.max(o.slotTemplate.desired, blueNodes.length)),
+  };
+  const greenNodes = await slotNodes(clients, greenSpec.nodegroupName);
+  const [rs, deps] = await Promise.all([
+    clients.apps.listReplicaSetForAllNamespaces(),
+    clients.apps.listDeploymentForAllNamespaces(),
+  ]).catch((err: unknown) => {
+    throw new TenkaiError(
+      "ROTATION_LIST_FAILED",
+      `listing ReplicaSets and Deployments: ${apiMessage(err)}`,
+      "check that tenkai may list them in every namespace",
+      { cause: err },
+    );
+  });
+  const bluePods = blueNodes.flatMap((n) => view.podsOnNode(n.metadata?.name ?? ""));
+  const greenFree =
+    greenNodes.length > 0 ? freeCapacity(greenNodes, view.allPods()) : estimateCapacity(greenSpec);
+  return decide({
+    group: o.group,
+    from,
+    to,
+    blueNodes,
+    bluePods,
+    pdbs: view.budgets.all(),
+    replicaSets: rs.items,
+    deployments: deps.items,
+    greenSpec,
+    greenFree,
+    forceUnreplicated: o.forceUnreplicated,
+    deleteEmptyDirData: o.deleteEmptyDirData,
+    noSurge: o.noSurge,
+  });
+}
+
+/** What `desired` new nodes will offer, from the instance-type table (EKS AMI reservations). */
+function estimateCapacity(spec: NodeGroupSlotSpec): { cpuMilli: number; memoryBytes: number; pods: number } {
+  const table = kwokInstanceTypes();
+  const nodes: V1Node[] = [];
+  for (let i = 0; i < spec.desired; i++) {
+    const t = table[spec.instanceTypes[i % spec.instanceTypes.length] ?? ""];
+    // An instance type missing from the table: no estimate, so no false blocker; checked again on real nodes.
+    if (!t)
+      return {
+        cpuMilli: Number.POSITIVE_INFINITY,
+        memoryBytes: Number.POSITIVE_INFINITY,
+        pods: Number.POSITIVE_INFINITY,
+      };
+    nodes.push({
+      metadata: { name: `estimate-${i}` },
+      status: { allocatable: nodeResources(t).allocatable },
+    });
+  }
+  return freeCapacity(nodes, []);
+}
+
+export function planSummary(p: RotationPlan): string {
+  return `plan ${p.group}: ${p.fromNodegroup} (${p.blueNodes.length} node(s) in ${p.zones.join(", ") || "no zone"}) -> ${p.toNodegroup} (${p.greenSpec.desired} × ${p.greenSpec.instanceTypes.join("/")}); evict ${p.evict.length} pod(s), surge ${p.surge.length} single-replica Deployment(s), skip ${p.skipped.length}; ${p.blockers.length} blocker(s)`;
+}
+
+function blocked(plan: RotationPlan): TenkaiError {
+  const lines = plan.blockers.map((b) => `  - ${b.code}: ${b.message} (fix: ${b.fix})`);
+  return Object.assign(
+    new TenkaiError(
+      "ROTATION_BLOCKED",
+      `the rotation of ${plan.group} cannot start: ${plan.blockers.length} blocker(s), nothing was changed:\n${lines.join("\n")}`,
+      "fix each blocker listed (or pass the flag it names), then run the same command again",
+    ),
+    { problems: plan.blockers },
+  );
+}

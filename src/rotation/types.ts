@@ -1,0 +1,190 @@
+/**
+ * The rotation engine's vocabulary: its options (one readonly object, defaults resolved in
+ * `resolveOptions`), its injected dependencies, the state it records in the cluster, and the typed
+ * events it emits. The engine never prints; the CLI renders these events (STYLE.md 6, 7, 9).
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { NodeGroupSlotSpec, NodeProvider, Slot } from "../providers/node-provider.js";
+
+/** Time, injected so tests control it. `sleep` rejects with the signal's reason when aborted. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const t = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    }),
+};
+
+export type RotationPhase =
+  | "creating-green"
+  | "waiting-green"
+  | "cordoning"
+  | "draining"
+  | "deleting-blue"
+  | "done"
+  | "rolling-back"
+  | "rolled-back";
+
+/** What `rotation-<group>` in `tenkai-system` holds; written after every step. */
+export interface RotationState {
+  readonly group: string;
+  readonly phase: RotationPhase;
+  /** The slot being replaced (blue) and the one replacing it (green). */
+  readonly from: Slot;
+  readonly to: Slot;
+  readonly fromNodegroup: string;
+  readonly toNodegroup: string;
+  /** The slot that carries the workloads now: `from` until the rotation is done, then `to`. */
+  readonly activeSlot: Slot;
+  /** Blue nodes seen when the rotation started (and any that joined blue since). */
+  readonly blueNodes: readonly string[];
+  readonly nodesDone: readonly string[];
+  readonly startedAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt?: string;
+  /** The green slot as created, so a resumed run creates exactly the same one. */
+  readonly greenSpec?: NodeGroupSlotSpec;
+}
+
+export interface RotationOptions {
+  /** Spec node group name. */
+  readonly group: string;
+  /** The slot spec the green slot is created from, minus `slot`/`nodegroupName` (filled here). */
+  readonly slotTemplate: Omit<NodeGroupSlotSpec, "slot" | "nodegroupName">;
+  /** The spec's `activeSlot`; the slot recorded in the cluster by a finished rotation wins. */
+  readonly specActiveSlot: Slot;
+  /** Nodes draining at once (the rotation budget). Default 10. */
+  readonly maxDraining?: number;
+  /** Evictions in flight at once (HTTP requests). Default 64. */
+  readonly maxConcurrentEvictions?: number;
+  /** Bound on every wait (green Ready, drain, surge, pods gone), ms. Default 30 min. */
+  readonly timeoutMs?: number;
+  /** A pod blocked this long emits `stalled` (and again every period). Default 10 s. */
+  readonly stallAfterMs?: number;
+  /** Evict pods that no controller will recreate. Default false (they block the rotation). */
+  readonly forceUnreplicated?: boolean;
+  /** Evict pods with emptyDir volumes (their data is lost). Default false (they block). */
+  readonly deleteEmptyDirData?: boolean;
+  /** Do not surge single-replica Deployments before evicting them. Default false. */
+  readonly noSurge?: boolean;
+  /** Decide and emit the plan; change nothing. Default false. */
+  readonly dryRun?: boolean;
+  /** Namespace of the state ConfigMap. Default `tenkai-system`. */
+  readonly stateNamespace?: string;
+  /** Stops the run (as if killed) when aborted; the next run resumes. */
+  readonly signal?: AbortSignal;
+  /**
+   * Called at every step boundary and after each eviction with a point name; throwing from it
+   * stops the run there. Fault tests use it to kill the rotation at known points.
+   */
+  readonly checkpoint?: (point: string) => void;
+}
+
+export interface RotationDeps {
+  readonly kubeConfig: KubeConfig;
+  readonly provider: NodeProvider;
+  readonly sink: (event: RotationEvent) => void;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+  /** Default Math.random; used for backoff jitter. */
+  readonly random?: () => number;
+}
+
+/** One reason a pod or the rotation as a whole cannot go ahead (kubectl filters.go style). */
+export interface Blocker {
+  readonly code: string;
+  readonly message: string;
+  readonly fix: string;
+  readonly pod?: string;
+  readonly node?: string;
+  readonly budgets?: readonly string[];
+}
+
+export interface RotationPlan {
+  readonly group: string;
+  readonly from: Slot;
+  readonly to: Slot;
+  readonly fromNodegroup: string;
+  readonly toNodegroup: string;
+  readonly blueNodes: readonly string[];
+  readonly zones: readonly string[];
+  readonly greenSpec: NodeGroupSlotSpec;
+  /** Pods to evict, `ns/name`. */
+  readonly evict: readonly string[];
+  /** Single-replica Deployments surged before their pod is evicted, `ns/name`. */
+  readonly surge: readonly string[];
+  readonly skipped: readonly { pod: string; reason: string }[];
+  readonly warnings: readonly { pod: string; code: string; message: string }[];
+  readonly blockers: readonly Blocker[];
+  /** Requests of the pods to move against green's allocatable. */
+  readonly capacity: {
+    readonly cpuMilli: number;
+    readonly memoryBytes: number;
+    readonly pods: number;
+    readonly greenCpuMilli: number;
+    readonly greenMemoryBytes: number;
+    readonly greenPods: number;
+  };
+}
+
+export type RotationEvent =
+  | { type: "plan"; plan: RotationPlan; message: string }
+  | { type: "resumed"; group: string; phase: RotationPhase; nodesDone: number; message: string }
+  | { type: "phase"; group: string; phase: RotationPhase; message: string }
+  | {
+      type: "green-waiting";
+      nodegroup: string;
+      ready: number;
+      desired: number;
+      missingZones: string[];
+      message: string;
+    }
+  | { type: "green-ready"; nodegroup: string; nodes: string[]; message: string }
+  | { type: "node-cordoned"; node: string; message: string }
+  | { type: "node-uncordoned"; node: string; message: string }
+  | { type: "node-draining"; node: string; pods: number; message: string }
+  | { type: "node-drained"; node: string; ms: number; message: string }
+  | { type: "pod-evicted"; pod: string; node: string; budgets: string[]; message: string }
+  | {
+      type: "pod-retry";
+      pod: string;
+      node: string;
+      status: number;
+      attempt: number;
+      delayMs: number;
+      message: string;
+    }
+  | { type: "pod-gone"; pod: string; node: string; message: string }
+  | { type: "surge-started"; deployment: string; replicas: number; message: string }
+  | { type: "surge-ready"; deployment: string; pod: string; node: string; message: string }
+  | { type: "surge-restored"; deployment: string; replicas: number; message: string }
+  | {
+      type: "stalled";
+      pod: string;
+      node: string;
+      budget: string;
+      healthy: number;
+      desired: number;
+      allowed: number;
+      waitedMs: number;
+      message: string;
+    }
+  | { type: "slot-deleting"; nodegroup: string; message: string }
+  | { type: "done"; group: string; activeSlot: Slot; ms: number; message: string }
+  | { type: "warning"; code: string; message: string };
+
+export type RotationEventType = RotationEvent["type"];
