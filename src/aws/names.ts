@@ -94,7 +94,7 @@ export const platformRoleNames = {
 /** ServiceAccounts of the platform's own add-ons (the Kubernetes plane creates them with these names). */
 export const platformServiceAccounts = {
   loadBalancerController: { namespace: "kube-system", name: "aws-load-balancer-controller" },
-  fluentBit: { namespace: "amazon-cloudwatch", name: "fluent-bit" },
+  fluentBit: { namespace: "tenkai-system", name: "fluent-bit" },
 } as const;
 
 export function platformRoleArn(platform: PlatformRef, role: keyof typeof platformRoleNames): string {
@@ -114,13 +114,16 @@ export function imageUri(platform: PlatformRef, tenant: string, image: string, t
   return `${account}.dkr.ecr.${region}.amazonaws.com${suffix}/${repositoryName(platform, tenant, image)}:${tag}`;
 }
 
-/** Log group names: one per tenant and one for the platform, all under `/tenkai/<platform>/`. */
+/**
+ * Log group names, all under `/tenkai/<platform>/`: one per tenant (`/tenkai/<p>/<tenant>`, the
+ * name the Kubernetes plane's Fluent Bit and Fargate log router write to) and the platform's own
+ * groups, whose `_` prefix no tenant name (a DNS label) can take.
+ */
 export const logGroupNames = {
   prefix: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/`,
-  platform: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/platform`,
-  tenant: (p: Pick<Platform, "metadata">, tenant: string) => `/tenkai/${p.metadata.name}/tenants/${tenant}`,
-  /** The Fargate log router writes here (aws-observability ConfigMap). */
-  fargate: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/fargate`,
+  platform: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/_platform`,
+  tenant: (p: Pick<Platform, "metadata">, tenant: string) => `/tenkai/${p.metadata.name}/${tenant}`,
+  vpcFlowLogs: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/_vpc-flow-logs`,
 } as const;
 
 /** Secrets Manager name of a tenant's database credentials. */

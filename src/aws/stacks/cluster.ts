@@ -17,7 +17,7 @@ import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { readData } from "../../data.js";
 import type { Platform } from "../../spec/schema.js";
-import { ack, ackManagedPolicies, ackWildcardResources } from "../nag.js";
+import { ackManagedPolicies, ackWildcardResources } from "../nag.js";
 import {
   clusterName,
   logGroupNames,
@@ -151,17 +151,12 @@ export class ClusterStack extends Stack {
       stringValue: key.keyArn,
       description: "KMS key for tenkai's CloudWatch log groups",
     });
-    for (const [id, logGroupName] of [
-      ["PlatformLogs", logGroupNames.platform(platform)],
-      ["FargateLogs", logGroupNames.fargate(platform)],
-    ] as const) {
-      new logs.LogGroup(this, id, {
-        logGroupName,
-        retention: retention(platform.spec.logging.retentionDays),
-        encryptionKey: key,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
-    }
+    new logs.LogGroup(this, "PlatformLogs", {
+      logGroupName: logGroupNames.platform(platform),
+      retention: retention(platform.spec.logging.retentionDays),
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
   }
 
   private addAdminAccess(adminRoles: readonly string[]): void {
@@ -219,9 +214,19 @@ export class ClusterStack extends Stack {
       ["AmazonEKSFargatePodExecutionRolePolicy"],
       "EKS requires AmazonEKSFargatePodExecutionRolePolicy on the Fargate pod execution role (EKS user guide); it only allows pulling images.",
     );
-    // The Fargate log router (aws-observability ConfigMap) writes with the pod execution role.
-    const fargateGroup = logGroupArn(platform, logGroupNames.fargate(platform));
-    const resources = [fargateGroup, `${fargateGroup}:log-stream:*`];
+    // The Fargate log router (aws-observability ConfigMap) writes with the pod execution role,
+    // to the log group of the pod's tenant namespace, or to the platform group as a fallback.
+    const namespaces = new Set(profiles.flatMap((p) => p.selectors.map((s) => s.namespace)));
+    const groups = [
+      logGroupNames.platform(platform),
+      ...platform.spec.tenants
+        .filter((t) => namespaces.has(t.name))
+        .map((t) => logGroupNames.tenant(platform, t.name)),
+    ];
+    const resources = groups.flatMap((g) => [
+      logGroupArn(platform, g),
+      `${logGroupArn(platform, g)}:log-stream:*`,
+    ]);
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
@@ -231,7 +236,7 @@ export class ClusterStack extends Stack {
     ackWildcardResources(
       role.node.findChild("DefaultPolicy"),
       resources,
-      "Log stream names are chosen at run time by the Fargate log router (one per pod); the wildcard is confined to the one Fargate log group.",
+      "Log stream names are chosen at run time by the Fargate log router (one per pod); each wildcard is confined to one named log group of a tenant whose namespace a Fargate profile selects.",
     );
     const subnetIds = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
     let previous: eks.CfnFargateProfile | undefined;
@@ -288,7 +293,7 @@ export class ClusterStack extends Stack {
       ...platform.spec.tenants.map((t) => logGroupNames.tenant(platform, t.name)),
     ];
     // Tenant groups are listed by name while they fit IAM's 10,240-character inline limit; a large
-    // platform falls back to the `/tenkai/<platform>/tenants/` prefix, which only tenkai creates.
+    // platform falls back to the `/tenkai/<platform>/` prefix, under which only tenkai creates groups.
     const listed = groups.flatMap((g) => [
       logGroupArn(platform, g),
       `${logGroupArn(platform, g)}:log-stream:*`,
@@ -299,7 +304,7 @@ export class ClusterStack extends Stack {
         : [
             logGroupArn(platform, logGroupNames.platform(platform)),
             `${logGroupArn(platform, logGroupNames.platform(platform))}:log-stream:*`,
-            logGroupArn(platform, `/tenkai/${platform.metadata.name}/tenants/*`),
+            logGroupArn(platform, `${logGroupNames.prefix(platform)}*`),
           ];
     const fluentBit = new iam.CfnRole(this, "FluentBitRole", {
       roleName: platformRoleNames.fluentBit(platform),

@@ -11,6 +11,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { subnetPlan } from "../../spec/network.js";
 import type { Platform } from "../../spec/schema.js";
+import { logGroupNames } from "../names.js";
 import { logsKeyPolicy, retention } from "./shared.js";
 
 export class NetworkStack extends Stack {
@@ -53,9 +54,9 @@ export class NetworkStack extends Stack {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    logsKeyPolicy(key, this, [`/tenkai/${platform.metadata.name}/vpc-flow-logs`]);
+    logsKeyPolicy(key, this, [logGroupNames.vpcFlowLogs(platform)]);
     const group = new logs.LogGroup(this, "FlowLogs", {
-      logGroupName: `/tenkai/${platform.metadata.name}/vpc-flow-logs`,
+      logGroupName: logGroupNames.vpcFlowLogs(platform),
       retention: retention(platform.spec.logging.retentionDays),
       encryptionKey: key,
       removalPolicy: RemovalPolicy.RETAIN,
