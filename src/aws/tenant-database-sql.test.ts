@@ -38,7 +38,7 @@ const serverGid = pgUser
 const unavailable =
   missing.length > 0
     ? `PostgreSQL binaries missing (${missing.join(", ")}): run scripts/setup-postgres.sh`
-    : asRoot && (!pgUser || pgUser.status !== 0)
+    : asRoot && pgUser?.status !== 0
       ? "running as root and there is no postgres user to run the server as"
       : undefined;
 
