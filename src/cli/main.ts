@@ -9,6 +9,9 @@ import { register as registerPlan } from "./commands/plan.js";
 import { register as registerSchema } from "./commands/schema.js";
 import { register as registerValidate } from "./commands/validate.js";
 // --- command registrations from other modules (one import each) ---
+import { register as registerApply } from "./commands/apply.js";
+import { register as registerTenant } from "./commands/tenant.js";
+import { register as registerVerify } from "./commands/verify.js";
 // --- end of command registrations ---
 
 export function buildProgram(): Command {
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerSchema(program);
   // --- register calls from other modules (one line each) ---
+  registerApply(program);
+  registerTenant(program);
+  registerVerify(program);
   // --- end of register calls ---
   return program;
 }

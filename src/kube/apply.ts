@@ -339,7 +339,7 @@ export async function listChildren(
   const out = new Map<string, Live>();
   await mapLimit(gks, limit, async (gk) => {
     const r = await discovery.resourceForGroupKind(gk);
-    if (!r || !r.verbs.includes("list")) return;
+    if (!r?.verbs.includes("list")) return;
     const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
     let cont: string | undefined;
     do {

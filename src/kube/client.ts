@@ -169,7 +169,7 @@ export class KubeClient {
       r.end();
     });
     let parsed: unknown = text;
-    if (text && text.startsWith("{")) {
+    if (text?.startsWith("{")) {
       try {
         parsed = JSON.parse(text);
       } catch {

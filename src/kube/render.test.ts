@@ -18,6 +18,7 @@ const find = (objects: readonly KubeObject[], kind: string, name: string, namesp
       (namespace === undefined || x.metadata.namespace === namespace),
   );
   assert.ok(o, `${kind} ${namespace ? `${namespace}/` : ""}${name} rendered`);
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads deep fields of rendered objects
   return o as KubeObject & Record<string, any>;
 };
 const tenant = (name: string) => plane.tenants.find((t) => t.tenant === name)!.objects;
@@ -41,7 +42,7 @@ describe("renderKubernetesPlane", () => {
     assert.deepEqual(find(shop, "NetworkPolicy", "default-deny").spec.policyTypes, ["Ingress", "Egress"]);
     const alb = find(shop, "NetworkPolicy", "allow-from-alb").spec;
     assert.deepEqual(
-      alb.ingress[0].from.map((f: any) => f.ipBlock.cidr),
+      alb.ingress[0].from.map((f: { ipBlock: { cidr: string } }) => f.ipBlock.cidr),
       ["10.0.192.0/21", "10.0.200.0/21", "10.0.208.0/21"],
     );
     assert.deepEqual(alb.ingress[0].ports, [
@@ -68,7 +69,7 @@ describe("renderKubernetesPlane", () => {
       "rolebindings",
     ]);
     for (const role of tenant("users").filter((o) => o.kind === "Role")) {
-      for (const rule of (role as any).rules) {
+      for (const rule of (role as unknown as { rules: { verbs: string[]; resources: string[] }[] }).rules) {
         const writes = rule.verbs.some((v: string) => !["get", "list", "watch"].includes(v));
         if (writes)
           for (const r of rule.resources) assert.ok(!guards.has(r), `${role.metadata.name} writes ${r}`);

@@ -1,0 +1,97 @@
+import type { Command } from "commander";
+import { runAction, withOutput } from "../output.js";
+
+export interface ClusterFlags {
+  output?: string;
+  context?: string;
+  kubeconfig?: string;
+  env?: string;
+  concurrency?: string;
+}
+
+/** Adds the flags every cluster command shares. */
+export function withCluster(cmd: Command): Command {
+  return withOutput(
+    cmd
+      .option(
+        "--context <name>",
+        "kubeconfig context (default: the environment's context, else the current one)",
+      )
+      .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+      .option("-e, --env <name>", "use this environment's overlay and context")
+      .option("--concurrency <n>", "requests in flight at once", "32"),
+  );
+}
+
+/** Loads the spec (with its environment overlay) and a client for the chosen context. */
+export async function connect(file: string, opts: ClusterFlags) {
+  const { loadPlatform } = await import("../../spec/load.js");
+  const { loadKubeConfig } = await import("../../kube/kubeconfig.js");
+  const { KubeClient } = await import("../../kube/client.js");
+  const platform = await loadPlatform(file, opts.env ? { environment: opts.env } : {});
+  const context = opts.context ?? (opts.env ? platform.environments[opts.env]?.context : undefined);
+  const concurrency = Number(opts.concurrency ?? 32);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw Object.assign(new Error(`--concurrency must be a positive integer, got ${opts.concurrency}`), {
+      code: "CLI_BAD_CONCURRENCY",
+      fix: "pass --concurrency 32",
+    });
+  }
+  const client = new KubeClient(loadKubeConfig({ context, kubeconfig: opts.kubeconfig }), {
+    maxSockets: concurrency,
+  });
+  return { platform, client, concurrency };
+}
+
+export function register(program: Command): void {
+  withCluster(
+    program
+      .command("apply")
+      .description(
+        "server-side apply the Kubernetes plane (ApplySet ownership, prune, ordered, waits for rollouts)",
+      )
+      .argument("<file>", "platform.yaml")
+      .option("--dry-run", "server-side dry run: show what would change, change nothing")
+      .option("--no-prune", "keep objects that left the spec")
+      .option("--no-wait", "do not wait for rollouts")
+      .option("--timeout <seconds>", "how long to wait for rollouts", "300")
+      .option("--force-conflicts", "take over fields other managers own on objects tenkai does not own yet"),
+  ).action(
+    (
+      file: string,
+      opts: ClusterFlags & {
+        dryRun?: boolean;
+        prune: boolean;
+        wait: boolean;
+        timeout: string;
+        forceConflicts?: boolean;
+      },
+    ) =>
+      runAction(opts, async (io) => {
+        const { applyPlatform } = await import("../../kube/apply.js");
+        const { platform, client, concurrency } = await connect(file, opts);
+        try {
+          const result = await applyPlatform(platform, {
+            client,
+            concurrency,
+            dryRun: opts.dryRun ?? false,
+            prune: opts.prune,
+            wait: opts.wait,
+            waitTimeoutMs: Number(opts.timeout) * 1000,
+            forceConflicts: opts.forceConflicts ?? false,
+            onEvent: (e) => {
+              // People see what changed; scripts get every event.
+              if (io.format === "json" || e.type !== "apply.object" || e.outcome !== "unchanged") io.event(e);
+            },
+          });
+          io.result(result, (r) => {
+            const s = r.summary;
+            return `${s.dryRun ? "dry run: " : ""}${s.created} created, ${s.configured} configured, ${s.unchanged} unchanged, ${s.pruned} pruned (${s.total} objects, ${(s.durationMs / 1000).toFixed(1)} s, context ${client.context})`;
+          });
+          return 0;
+        } finally {
+          client.close();
+        }
+      }),
+  );
+}

@@ -1,0 +1,97 @@
+import type { Command } from "commander";
+import { type CommandIO, runAction } from "../output.js";
+import { type ClusterFlags, withCluster } from "./apply.js";
+
+interface TenantFlags extends ClusterFlags {
+  file: string;
+  apply: boolean;
+}
+
+export function register(program: Command): void {
+  const tenant = program
+    .command("tenant")
+    .description(
+      "add or remove a tenant: edit platform.yaml in place (comments and layout kept), validate, then apply",
+    );
+  withCluster(
+    tenant
+      .command("add")
+      .argument("<name>", "tenant name (becomes its namespace)")
+      .option("-f, --file <file>", "platform spec to edit", "platform.yaml")
+      .option("--role <arn>", "IAM role to give access to the tenant")
+      .option("--level <level>", "access level for --role: view, edit or admin", "edit")
+      .option("--no-apply", "only edit the file"),
+  ).action((name: string, opts: TenantFlags & { role?: string; level: string }) =>
+    runAction(opts, async (io) => {
+      if (!["view", "edit", "admin"].includes(opts.level)) {
+        throw Object.assign(new Error(`--level must be view, edit or admin, got ${opts.level}`), {
+          code: "CLI_BAD_LEVEL",
+          fix: "pass --level view|edit|admin",
+        });
+      }
+      const { addTenant } = await import("../../kube/tenant-edit.js");
+      return edit(
+        io,
+        opts,
+        (text) =>
+          addTenant(text, opts.file, {
+            name,
+            role: opts.role,
+            level: opts.level as "view" | "edit" | "admin",
+          }),
+        `added tenant ${name}`,
+      );
+    }),
+  );
+  withCluster(
+    tenant
+      .command("remove")
+      .argument("<name>", "tenant to remove (its namespace and everything in it are pruned on apply)")
+      .option("-f, --file <file>", "platform spec to edit", "platform.yaml")
+      .option("--no-apply", "only edit the file"),
+  ).action((name: string, opts: TenantFlags) =>
+    runAction(opts, async (io) => {
+      const { removeTenant } = await import("../../kube/tenant-edit.js");
+      return edit(io, opts, (text) => removeTenant(text, opts.file, name), `removed tenant ${name}`);
+    }),
+  );
+}
+
+async function edit(
+  io: CommandIO,
+  opts: TenantFlags,
+  change: (text: string) => { text: string },
+  done: string,
+): Promise<number> {
+  const { readFile, writeFile } = await import("node:fs/promises");
+  const before = await readFile(opts.file, "utf8");
+  const { text } = change(before); // validated before anything is written
+  await writeFile(opts.file, text);
+  io.info(`${done} in ${opts.file}`);
+  if (!opts.apply) {
+    io.result(
+      { file: opts.file, applied: false },
+      () => `${done} in ${opts.file} (not applied: run tenkai apply ${opts.file})`,
+    );
+    return 0;
+  }
+  const { connect } = await import("./apply.js");
+  const { applyPlatform } = await import("../../kube/apply.js");
+  const { platform, client, concurrency } = await connect(opts.file, opts);
+  try {
+    const result = await applyPlatform(platform, {
+      client,
+      concurrency,
+      onEvent: (e) => {
+        if (io.format === "json" || e.type !== "apply.object" || e.outcome !== "unchanged") io.event(e);
+      },
+    });
+    io.result({ file: opts.file, applied: true, ...result }, (r) => {
+      const s = r.summary;
+      return `${done}; applied: ${s.created} created, ${s.configured} configured, ${s.pruned} pruned (context ${client.context})`;
+    });
+    return 0;
+  } finally {
+    client.close();
+  }
+}
