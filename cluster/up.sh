@@ -64,7 +64,8 @@ POD_CIDR=10.244.0.0/16
 # ECDSA P-256 keys: generating them takes milliseconds, where RSA would dominate the start time.
 pki="$dir/pki"
 newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-if [ ! -f "$pki/ca.crt" ]; then
+# Made once per directory; sa.pub is written last, so its absence means "(re)make them all".
+if [ ! -f "$pki/sa.pub" ] || [ ! -f "$pki/front-proxy-client.crt" ]; then
   newkey "$pki/ca.key"
   openssl req -x509 -new -key "$pki/ca.key" -days 3650 -subj "/CN=tenkai-local-ca" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
@@ -91,6 +92,9 @@ subjectAltName=$4"
   # one node, so kwok gets its own cluster-admin identity (as in kwok's own kwokctl clusters).
   sign kwok "/O=system:masters/CN=kwok-controller" clientAuth
   sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
+  # The aggregation layer's front proxy, as kubeadm and EKS configure it; without it the
+  # controller-manager and scheduler log a missing requestheader CA on every request.
+  sign front-proxy-client "/CN=front-proxy-client" clientAuth
   newkey "$pki/sa.key"
   openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 fi
@@ -146,6 +150,11 @@ options:
   nodeIP: 10.0.0.1
   nodeLeaseDurationSeconds: 40
   serverAddress: 127.0.0.1:$KWOK_PORT
+  # kwok's defaults, spelled out: a KwokConfiguration read from --config is not defaulted.
+  nodeLeaseParallelism: 4
+  podPlayStageParallelism: 4
+  nodePlayStageParallelism: 4
+  podsOnNodeSyncParallelism: 1
 KWOK
   for f in "$cluster_root"/stages/*.yaml; do echo "---"; grep -v '^#' "$f"; done
 } > "$dir/run/kwok.yaml"
@@ -164,14 +173,17 @@ start etcd "$ETCD_BIN/etcd" \
   --initial-cluster="tenkai=http://127.0.0.1:$ETCD_PEER_PORT" \
   --unsafe-no-fsync --quota-backend-bytes=4294967296 --log-level=warn
 
-# The apiserver retries etcd until it answers, so everything starts at once and the waits below
-# overlap; the controllers likewise retry the apiserver.
+# The apiserver retries etcd until it answers, so the two start together.
 start kube-apiserver "$K8S_BIN/kube-apiserver" \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
   --bind-address=127.0.0.1 --secure-port="$API_PORT" --advertise-address=127.0.0.1 \
   --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
   --client-ca-file="$pki/ca.crt" \
   --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
+  --requestheader-client-ca-file="$pki/ca.crt" --requestheader-allowed-names=front-proxy-client \
+  --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --proxy-client-cert-file="$pki/front-proxy-client.crt" --proxy-client-key-file="$pki/front-proxy-client.key" \
   --authorization-mode=Node,RBAC \
   --enable-admission-plugins=NodeRestriction \
   --allow-privileged=true \
@@ -181,6 +193,33 @@ start kube-apiserver "$K8S_BIN/kube-apiserver" \
   --service-cluster-ip-range="$SERVICE_CIDR" \
   --endpoint-reconciler-type=none \
   --profiling=false
+
+# ---------- wait ----------
+fail() { # <component> <reason>
+  log "cluster: $1 is not healthy: $2"
+  log "cluster: last 40 lines of $dir/logs/$1.log:"
+  tail -n 40 "$dir/logs/$1.log" >&2 || true
+  if [ -z "${TENKAI_CLUSTER_KEEP_ON_FAILURE:-}" ]; then
+    log "cluster: stopping the components started in $dir (set TENKAI_CLUSTER_KEEP_ON_FAILURE=1 to keep them)"
+    bash "$cluster_root/down.sh" --dir "$dir" >&2 || true
+  fi
+  exit 1
+}
+deadline=$(( $(date +%s) + timeout_s ))
+wait_healthy() { # <component> <curl args...>
+  local name="$1" out=""; shift
+  while :; do
+    pid_alive "$dir" "$name" || fail "$name" "process exited (pid $(cat "$dir/run/$name.pid"))"
+    if out="$(curl -fsS --max-time 2 "$@" 2>&1)"; then return 0; fi
+    [ "$(date +%s)" -lt "$deadline" ] || fail "$name" "no healthy answer within ${timeout_s}s: $out"
+    sleep 0.2
+  done
+}
+client=(--cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key")
+wait_healthy etcd "http://127.0.0.1:$ETCD_PORT/health"
+# The controller-manager and scheduler exit when their RBAC roles are not there yet, so they start
+# once /readyz says the bootstrap roles are in place.
+wait_healthy kube-apiserver "${client[@]}" "$server/readyz"
 
 start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
   --kubeconfig="$dir/run/controller-manager.kubeconfig" \
@@ -208,30 +247,6 @@ start kwok "$KWOK_BIN/kwok" \
 
 echo "$dir" > "$LAST_CLUSTER_FILE.tmp" 2>/dev/null && mv "$LAST_CLUSTER_FILE.tmp" "$LAST_CLUSTER_FILE" || true
 
-# ---------- wait ----------
-fail() { # <component> <reason>
-  log "cluster: $1 is not healthy: $2"
-  log "cluster: last 40 lines of $dir/logs/$1.log:"
-  tail -n 40 "$dir/logs/$1.log" >&2 || true
-  if [ -z "${TENKAI_CLUSTER_KEEP_ON_FAILURE:-}" ]; then
-    log "cluster: stopping the components started in $dir (set TENKAI_CLUSTER_KEEP_ON_FAILURE=1 to keep them)"
-    bash "$cluster_root/down.sh" --dir "$dir" >&2 || true
-  fi
-  exit 1
-}
-deadline=$(( $(date +%s) + timeout_s ))
-wait_healthy() { # <component> <curl args...>
-  local name="$1" out=""; shift
-  while :; do
-    pid_alive "$dir" "$name" || fail "$name" "process exited (pid $(cat "$dir/run/$name.pid"))"
-    if out="$(curl -fsS --max-time 2 "$@" 2>&1)"; then return 0; fi
-    [ "$(date +%s)" -lt "$deadline" ] || fail "$name" "no healthy answer within ${timeout_s}s: $out"
-    sleep 0.2
-  done
-}
-client=(--cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key")
-wait_healthy etcd "http://127.0.0.1:$ETCD_PORT/health"
-wait_healthy kube-apiserver "${client[@]}" "$server/readyz"
 # The controller-manager and scheduler serve a self-signed certificate they make at start.
 wait_healthy kube-controller-manager -k "https://127.0.0.1:$KCM_PORT/healthz"
 wait_healthy kube-scheduler -k "https://127.0.0.1:$SCHED_PORT/healthz"

@@ -86,10 +86,16 @@ describe("local cluster", () => {
 
   const skip = () => `no local cluster: ${testClusterUnavailableReason()}`;
 
-  /** Deployment `web` (3 replicas) + PDB minAvailable 2 in `ns`, waited on until the PDB allows 1 disruption. */
-  async function deployWebWithPdb(ns: string) {
+  /**
+   * Deployment `web` (3 replicas) + PDB minAvailable 2 in `ns`, waited on until the PDB allows 1
+   * disruption. `readyAfter` delays readiness of every pod (kwok's pod-ready stage annotation).
+   */
+  async function deployWebWithPdb(ns: string, readyAfter?: string) {
     await createNamespace(kc, ns);
     const labels = { app: "web" };
+    const annotations: Record<string, string> = readyAfter
+      ? { "pod-ready.stage.kwok.x-k8s.io/delay": readyAfter }
+      : {};
     await apps.createNamespacedDeployment({
       namespace: ns,
       body: {
@@ -97,7 +103,7 @@ describe("local cluster", () => {
         spec: {
           replicas: 3,
           selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: podSpec() },
+          template: { metadata: { labels, annotations }, spec: podSpec() },
         },
       },
     });
@@ -139,7 +145,11 @@ describe("local cluster", () => {
   it("lets one of two simultaneous evictions through and answers the other 429", async (t) => {
     if (!cluster) return t.skip(skip());
     const ns = "pdb-evict";
-    const { pods } = await deployWebWithPdb(ns);
+    // The eviction that loses the race for the PDB's status retries after ~500 ms (EvictionsRetry in
+    // pkg/registry/core/pod/storage/eviction.go). With kwok's instant readiness the replacement pod
+    // would already count as healthy by then and the second eviction would rightly pass; real pods
+    // take seconds to start, so these do too.
+    const { pods } = await deployWebWithPdb(ns, "4s");
     const [a, b] = pods.map((p) => p.metadata?.name ?? "");
     const evict = (name: string) =>
       core.createNamespacedPodEviction({
@@ -283,6 +293,39 @@ describe("local cluster", () => {
         }),
       },
     });
+  });
+
+  it("keeps a deleted pod Terminating until its grace period ends (kwok pod-delete stage)", async (t) => {
+    if (!cluster) return t.skip(skip());
+    const ns = "grace";
+    await createNamespace(kc, ns);
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: "slow-exit" },
+        spec: podSpec({ nodeName: nodeNames[0], terminationGracePeriodSeconds: 4 }),
+      },
+    });
+    await waitFor("pod slow-exit Ready", 15_000, async () =>
+      isReady(await core.readNamespacedPod({ name: "slow-exit", namespace: ns })),
+    );
+    const deletedAt = Date.now();
+    await core.deleteNamespacedPod({ name: "slow-exit", namespace: ns });
+    // deletionTimestamp has whole-second precision, so the pod may go up to 1 s before 4 s.
+    await new Promise((r) => setTimeout(r, 2000));
+    const terminating = await core.readNamespacedPod({ name: "slow-exit", namespace: ns });
+    assert.ok(
+      terminating.metadata?.deletionTimestamp,
+      "still there, Terminating, 2 s into a 4 s grace period",
+    );
+    await waitFor("pod slow-exit gone", 10_000, async () =>
+      core.readNamespacedPod({ name: "slow-exit", namespace: ns }).then(
+        () => false,
+        (err: unknown) => err instanceof ApiException && err.code === 404,
+      ),
+    );
+    const took = Date.now() - deletedAt;
+    assert.ok(took >= 2900 && took < 8000, `removed ${took} ms after the delete, expected about 4 s`);
   });
 
   it("re-creates an evicted ReplicaSet pod on another node when the first is cordoned", async (t) => {

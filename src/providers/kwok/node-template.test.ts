@@ -40,6 +40,17 @@ describe("kwok node template", () => {
     assert.equal(n.spec?.providerID, "kwok://general-blue-1");
     assert.deepEqual(n.spec?.taints, [{ key: "dedicated", value: "web", effect: "NoSchedule" }]);
     assert.equal(n.status?.nodeInfo?.kubeletVersion, "v1.35.0");
+    assert.deepEqual(n.status?.addresses?.[1], { type: "Hostname", address: "general-blue-1" });
+    assert.match(n.status?.addresses?.[0]?.address ?? "", /^10\.\d+\.0\.5$/);
+  });
+
+  it("gives every node its own InternalIP", () => {
+    const ips = new Set<string>();
+    for (const ng of ["general-blue", "general-green"]) {
+      for (let i = 0; i < 600; i++)
+        ips.add(buildNode({ ...spec, nodegroupName: ng }, i, opts).status?.addresses?.[0]?.address ?? "");
+    }
+    assert.equal(ips.size, 1200);
   });
 
   it("spreads zones and instance types round-robin", () => {

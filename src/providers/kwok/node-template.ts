@@ -101,6 +101,17 @@ export function slotSpecHash(spec: NodeGroupSlotSpec): string {
   return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
 }
 
+/**
+ * A private IPv4 address for the i-th node, unique per node group and index (the second octet is
+ * a hash of the node group name), so nodes and the pods kwok gives them host IPs are told apart.
+ * The Pod CIDR (10.244.0.0/16) is kept clear.
+ */
+export function nodeIP(nodegroupName: string, index: number): string {
+  const h = createHash("sha256").update(nodegroupName).digest();
+  const second = 16 + ((h[0] ?? 0) % 200); // 10.16.x.x - 10.215.x.x
+  return `10.${second}.${Math.floor(index / 250) % 256}.${(index % 250) + 4}`;
+}
+
 /** Name of the i-th node of a slot, e.g. `general-blue-0`. Deterministic, so creating again is idempotent. */
 export function nodeName(nodegroupName: string, index: number): string {
   return `${nodegroupName}-${index}`;
@@ -174,6 +185,10 @@ export function buildNode(spec: NodeGroupSlotSpec, index: number, opts: NodeTemp
     },
     // Nodes accept status on create; kwok's node-initialize stage keeps these and adds conditions.
     status: {
+      addresses: [
+        { type: "InternalIP", address: nodeIP(spec.nodegroupName, index) },
+        { type: "Hostname", address: name },
+      ],
       capacity,
       allocatable,
       nodeInfo: {
