@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
+import { clusterName, platformRoleArn } from "../aws/names.js";
 import type { KubeObject } from "../plan/planes.js";
 import type { Platform } from "../spec/schema.js";
 import { baseLabels } from "./names.js";
@@ -23,12 +24,12 @@ export function albControllerVersion(): string {
 
 /** IAM role the controller's ServiceAccount assumes (IRSA); the AWS plane creates it. */
 export function albControllerRoleArn(platform: Platform): string {
-  return `arn:aws:iam::${platform.spec.aws.account}:role/${platform.metadata.name}-aws-load-balancer-controller`;
+  return platformRoleArn(platform, "loadBalancerController");
 }
 
 export function albController(platform: Platform): KubeObject[] {
   const vars: Record<string, string> = {
-    CLUSTER_NAME: platform.metadata.name,
+    CLUSTER_NAME: clusterName(platform),
     REGION: platform.spec.aws.region,
     ROLE_ARN: albControllerRoleArn(platform),
   };

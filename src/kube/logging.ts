@@ -4,6 +4,7 @@
  * and on Fargate the built-in log router configured through `aws-observability/aws-logging`
  * (docs.aws.amazon.com/eks/latest/userguide/fargate-logging.html).
  */
+import { logGroupNames, platformRoleArn } from "../aws/names.js";
 import type { KubeObject } from "../plan/planes.js";
 import type { Platform } from "../spec/schema.js";
 import { baseLabels, SYSTEM_NAMESPACE, tenantLogGroupName } from "./names.js";
@@ -14,7 +15,7 @@ const FLUENT_BIT = "fluent-bit";
 
 /** IAM role the Fluent Bit ServiceAccount assumes (IRSA); the AWS plane grants it logs:PutLogEvents. */
 export function fluentBitRoleArn(platform: Platform): string {
-  return `arn:aws:iam::${platform.spec.aws.account}:role/${platform.metadata.name}-fluent-bit`;
+  return platformRoleArn(platform, "fluentBit");
 }
 
 export function usesFargate(platform: Platform): boolean {
@@ -32,7 +33,7 @@ const KUBE_FILTER = `[FILTER]
 
 export function fargateLogging(platform: Platform): KubeObject[] {
   if (!usesFargate(platform)) return [];
-  const fallback = tenantLogGroupName(platform, "_platform");
+  const fallback = logGroupNames.platform(platform);
   const template = tenantLogGroupName(platform, "$kubernetes['namespace_name']");
   return [
     {

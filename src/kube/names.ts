@@ -3,6 +3,7 @@
  * exactly one function so the two planes cannot drift (a log group the AWS plane creates is the
  * one Fluent Bit writes to; an RBAC group the access entries use is the one the RoleBindings name).
  */
+import * as aws from "../aws/names.js";
 import type { Platform } from "../spec/schema.js";
 
 export type AccessLevelName = "view" | "edit" | "admin";
@@ -19,37 +20,34 @@ export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 
 /**
  * Kubernetes group an EKS access entry puts a tenant role in (the AWS plane maps
- * `tenant.access[].role` to these; the RoleBindings here grant them).
+ * `tenant.access[].role` to these; the RoleBindings here grant them). One definition: src/aws/names.ts.
  */
 export function tenantGroup(tenant: string, level: AccessLevelName): string {
-  return `tenkai:${tenant}:${level}`;
+  return aws.tenantGroup(tenant, level);
 }
 
-/** Registry prefix a tenant's images must come from: `<acct>.dkr.ecr.<region>.amazonaws.com/<platform>/<tenant>/`. */
+/** The ECR registry host, e.g. `123456789012.dkr.ecr.ap-northeast-1.amazonaws.com`. */
 export function registryHost(platform: Platform): string {
-  return `${platform.spec.aws.account}.dkr.ecr.${platform.spec.aws.region}.amazonaws.com`;
+  return aws.imageUri(platform, "t", "i", "x").split("/")[0] as string;
 }
 
+/** Registry prefix a tenant's images must come from: `<registry>/<platform>/<tenant>/`. */
 export function imagePrefix(platform: Platform, tenant: string): string {
-  return `${registryHost(platform)}/${platform.metadata.name}/${tenant}/`;
+  return `${registryHost(platform)}/${aws.repositoryName(platform, tenant, "")}`;
 }
 
 export function imageRef(platform: Platform, tenant: string, image: string, tag: string): string {
-  return `${imagePrefix(platform, tenant)}${image}:${tag}`;
+  return aws.imageUri(platform, tenant, image, tag);
 }
 
-/**
- * IAM role a workload's ServiceAccount assumes through IRSA. The AWS plane (src/aws) does not
- * export a name function yet; this is the one place the convention lives until it does:
- * `arn:aws:iam::<account>:role/<platform>-<tenant>-<workload>`.
- */
+/** IAM role a workload's ServiceAccount assumes through IRSA (named by the AWS plane). */
 export function workloadRoleArn(platform: Platform, tenant: string, workload: string): string {
-  return `arn:aws:iam::${platform.spec.aws.account}:role/${platform.metadata.name}-${tenant}-${workload}`;
+  return aws.workloadRoleArn(platform, tenant, workload);
 }
 
 /** CloudWatch Logs group a tenant's container logs go to (the AWS plane creates it). */
 export function tenantLogGroupName(platform: Platform, tenant: string): string {
-  return `/tenkai/${platform.metadata.name}/${tenant}`;
+  return aws.logGroupNames.tenant(platform, tenant);
 }
 
 /** The IngressClass (and IngressClassParams) a tenant's Ingresses must use. */

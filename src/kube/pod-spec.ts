@@ -3,6 +3,7 @@
  * seccomp RuntimeDefault, all capabilities dropped, no privilege escalation, read-only root with a
  * writable /tmp), names its own ServiceAccount, and carries the Fargate labels when it runs there.
  */
+import { tenantDatabaseName, tenantDatabaseSecretName } from "../aws/names.js";
 import { fargatePodLabels } from "../spec/checks.js";
 import type { CronJob, Platform, Service, Tenant } from "../spec/schema.js";
 import { imageRef, WORKLOAD_LABEL } from "./names.js";
@@ -40,7 +41,13 @@ export function podSpec(
   workload: Service | CronJob,
   options: PodSpecOptions = {},
 ): Record<string, unknown> {
-  const env = Object.entries("env" in workload ? workload.env : {})
+  const vars: Record<string, string> = { ...("env" in workload ? workload.env : {}) };
+  if (workload.database) {
+    // Where the tenant's credentials are (Secrets Manager, readable by the workload's IRSA role).
+    vars.DATABASE_SECRET_NAME ??= tenantDatabaseSecretName(platform, tenant.name);
+    vars.DATABASE_NAME ??= tenantDatabaseName(tenant.name);
+  }
+  const env = Object.entries(vars)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => ({ name, value }));
   const container: Record<string, unknown> = {

@@ -96,7 +96,18 @@ describe("renderKubernetesPlane", () => {
       sa.metadata.annotations?.["eks.amazonaws.com/role-arn"],
       "arn:aws:iam::123456789012:role/web-shop-catalog-api",
     );
-    assert.equal(find(tenant("shop"), "ServiceAccount", "cart-api").metadata.annotations, undefined);
+    // The database alone earns a role too (to read the tenant's secret); no AWS use, no role.
+    assert.equal(
+      find(tenant("shop"), "ServiceAccount", "cart-api").metadata.annotations?.["eks.amazonaws.com/role-arn"],
+      "arn:aws:iam::123456789012:role/web-shop-cart-api",
+    );
+    assert.equal(find(tenant("shop"), "ServiceAccount", "storefront").metadata.annotations, undefined);
+    assert.ok(
+      c.env.some(
+        (e: { name: string; value: string }) =>
+          e.name === "DATABASE_SECRET_NAME" && e.value === "tenkai/web/shop/database",
+      ),
+    );
   });
 
   it("labels Fargate-bound cron job pods for their profile and configures the Fargate log router", () => {

@@ -15,8 +15,9 @@ function workloadLabels(platform: Platform, tenant: Tenant, name: string): Recor
 }
 
 export function serviceAccount(platform: Platform, tenant: Tenant, workload: Service | CronJob): KubeObject {
-  // Pod Identity associations are made by the AWS plane and need no annotation.
-  const irsa = workload.aws && !workload.aws.podIdentity;
+  // The AWS plane gives a role to workloads with AWS access or the database (to read its secret);
+  // Pod Identity associations are made there too and need no annotation.
+  const irsa = (workload.aws !== undefined || workload.database) && !workload.aws?.podIdentity;
   return {
     apiVersion: "v1",
     kind: "ServiceAccount",
