@@ -54,6 +54,9 @@ export function buildAwsPlane(platform: Platform, options: AwsSynthOptions): Aws
     // seconds to every plan.
     builtinCloudFormationValidation: false,
     analyticsReporting: false,
+    // The few platform-stack references (subnets, VPC, cluster security group) are strong
+    // exports, so CloudFormation refuses to delete a VPC a cluster still uses.
+    context: { "@aws-cdk/core:defaultCrossStackReferences": "strong" },
   });
   const env = { account: platform.spec.aws.account, region: platform.spec.aws.region };
   const props = (description: string): StackProps => ({

@@ -6,7 +6,7 @@
  * Values the tenant stacks need (OIDC issuer, logs key) are published as SSM parameters with
  * deterministic names, so hundreds of tenant stacks read them without CloudFormation exports.
  */
-import { RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { RemovalPolicy, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecr from "aws-cdk-lib/aws-ecr";
 import * as eks from "aws-cdk-lib/aws-eks-v2";
@@ -27,7 +27,7 @@ import {
   ssmParameterNames,
 } from "../names.js";
 import { irsaTrust, issuerHostPath } from "../trust.js";
-import { logsKeyPolicy, retention } from "./shared.js";
+import { logsKeyPolicy, retention, TenkaiStack } from "./shared.js";
 
 /** The AWS Load Balancer Controller version whose published IAM policy tenkai ships. */
 export const LOAD_BALANCER_CONTROLLER_VERSION = "3.2.2";
@@ -44,7 +44,7 @@ const INLINE_POLICY_BUDGET = 8000;
 /** EKS access policy granting cluster-admin (only for spec.cluster.adminRoles). */
 const CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy";
 
-export class ClusterStack extends Stack {
+export class ClusterStack extends TenkaiStack {
   readonly cluster: eks.Cluster;
   /** OIDC issuer host path (token), e.g. `oidc.eks.<region>.amazonaws.com/id/<ID>`. */
   readonly oidcIssuer: string;

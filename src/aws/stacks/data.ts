@@ -8,7 +8,7 @@
  * tenkai can run the idempotent tenant SQL (tenant-database-sql.ts) without network access to
  * the VPC.
  */
-import { CfnDeletionPolicy, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnDeletionPolicy, RemovalPolicy, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as rds from "aws-cdk-lib/aws-rds";
@@ -16,11 +16,12 @@ import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import type { Platform } from "../../spec/schema.js";
 import { ssmParameterNames } from "../names.js";
+import { TenkaiStack } from "./shared.js";
 
 export const DATABASE_PORT = 5432;
 export const MASTER_USERNAME = "tenkai_admin";
 
-export class DataStack extends Stack {
+export class DataStack extends TenkaiStack {
   readonly cluster: rds.CfnDBCluster;
 
   constructor(

@@ -3,7 +3,7 @@
  * nodes and pods, small public subnets for the ALB and NAT gateways), NAT per the spec, and VPC
  * flow logs to an encrypted CloudWatch log group.
  */
-import { Fn, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { Fn, RemovalPolicy, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
@@ -12,9 +12,9 @@ import type { Construct } from "constructs";
 import { subnetPlan } from "../../spec/network.js";
 import type { Platform } from "../../spec/schema.js";
 import { logGroupNames } from "../names.js";
-import { logsKeyPolicy, retention } from "./shared.js";
+import { logsKeyPolicy, retention, TenkaiStack } from "./shared.js";
 
-export class NetworkStack extends Stack {
+export class NetworkStack extends TenkaiStack {
   readonly vpc: ec2.Vpc;
 
   constructor(scope: Construct, id: string, platform: Platform, props: StackProps) {

@@ -6,12 +6,13 @@
  * Launch templates require IMDSv2 with a hop limit of 1, so pods on the node network cannot
  * reach the node role's credentials (pods get AWS access through IRSA or Pod Identity instead).
  */
-import { Stack, type StackProps } from "aws-cdk-lib";
+import type { StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as eks from "aws-cdk-lib/aws-eks-v2";
 import type { Construct } from "constructs";
 import type { NodeGroup, Platform } from "../../spec/schema.js";
 import { clusterName, nodegroupName, platformRoleNames } from "../names.js";
+import { TenkaiStack } from "./shared.js";
 
 export type Slot = "blue" | "green";
 
@@ -27,7 +28,7 @@ export function amiTypeFor(instanceTypes: readonly string[]): string {
   return arm.every(Boolean) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
 }
 
-export class NodeGroupStack extends Stack {
+export class NodeGroupStack extends TenkaiStack {
   constructor(
     scope: Construct,
     id: string,

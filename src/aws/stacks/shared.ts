@@ -1,5 +1,5 @@
 /** Small helpers shared by the stacks. */
-import type { Stack } from "aws-cdk-lib";
+import { Fn, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as logs from "aws-cdk-lib/aws-logs";
@@ -30,4 +30,16 @@ export function logsKeyPolicy(key: kms.Key, stack: Stack, logGroupNames: readonl
       },
     }),
   );
+}
+
+/**
+ * Base of tenkai's stacks. With an explicit account and region, CDK resolves
+ * `stack.availabilityZones` through a context lookup (an AWS call at synth, and an assembly that
+ * `cdk deploy` refuses while the lookup is missing). tenkai plans offline, so its stacks answer
+ * with `Fn::GetAZs` instead: CloudFormation picks the account's real AZs at deploy time.
+ */
+export class TenkaiStack extends Stack {
+  override get availabilityZones(): string[] {
+    return [0, 1, 2].map((i) => Fn.select(i, Fn.getAzs()));
+  }
 }

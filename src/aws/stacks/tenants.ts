@@ -10,7 +10,7 @@
  * not exports, so a platform of 1,000 tenants stays far from the 500-resource and 200-output
  * limits.
  */
-import { CfnDeletionPolicy, CfnParameter, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnDeletionPolicy, CfnParameter, type StackProps } from "aws-cdk-lib";
 import * as ecr from "aws-cdk-lib/aws-ecr";
 import * as eks from "aws-cdk-lib/aws-eks-v2";
 import * as iam from "aws-cdk-lib/aws-iam";
@@ -34,6 +34,7 @@ import {
 } from "../names.js";
 import { TENANT_QUERIES, type TenantAccessEntry } from "../tenant-model.js";
 import { irsaTrust, podIdentityTrustDocument } from "../trust.js";
+import { TenkaiStack } from "./shared.js";
 
 /** CloudFormation logical-id-safe form of a name. */
 function cfnId(...parts: string[]): string {
@@ -58,7 +59,7 @@ export interface TenantStackInput {
   readonly accessEntries: readonly TenantAccessEntry[];
 }
 
-export class TenantStack extends Stack {
+export class TenantStack extends TenkaiStack {
   private readonly oidcIssuer: string;
   private readonly logsKeyArn: string;
   private databaseEndpoint: string | undefined;

@@ -1,0 +1,112 @@
+/**
+ * Deploy, diff and destroy through @aws-cdk/toolkit-lib, up to the point where AWS would be
+ * called: the stacks selected and their order, the events, and the error a user without
+ * credentials gets. The diff against a previous plan needs no AWS at all.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { isTenkaiError } from "../errors.js";
+import { loadPlatform } from "../spec/load.js";
+import { synthesizeAwsPlane } from "./synth.js";
+import { type AwsPlaneEvent, deployAwsPlane, deployOrder, destroyAwsPlane, diffAwsPlane } from "./toolkit.js";
+
+const EXAMPLE = new URL("../../examples/platform.yaml", import.meta.url).pathname;
+const ORDER = ["web-network", "web-cluster", "web-nodes-general", "web-data", "web-tenants-001"];
+
+// No credentials from anywhere: env, files, SSO, or the EC2 metadata service.
+for (const k of [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_PROFILE",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+]) {
+  delete process.env[k];
+}
+process.env.AWS_CONFIG_FILE = "/nonexistent/tenkai-test/config";
+process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/tenkai-test/credentials";
+process.env.AWS_EC2_METADATA_DISABLED = "true";
+
+let root: string;
+let current: string;
+let previous: string;
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), "tenkai-toolkit-"));
+  const platform = await loadPlatform(EXAMPLE);
+  current = (await synthesizeAwsPlane(platform, { outdir: join(root, "current"), rotating: ["general"] }))
+    .assemblyDir;
+  previous = (await synthesizeAwsPlane(platform, { outdir: join(root, "previous") })).assemblyDir;
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+describe("AWS plane toolkit", () => {
+  it("orders stacks so each deploys after what it uses", () => {
+    const order = deployOrder(current);
+    assert.deepEqual(order.slice().sort(), ORDER.slice().sort());
+    const before = (a: string, b: string) =>
+      assert.ok(order.indexOf(a) < order.indexOf(b), `${a} before ${b}: ${order.join(", ")}`);
+    before("web-network", "web-cluster");
+    before("web-cluster", "web-nodes-general");
+    before("web-cluster", "web-data");
+    before("web-data", "web-tenants-001");
+  });
+
+  it("deploy without credentials announces the stacks in order, then fails saying how to sign in", async () => {
+    const events: AwsPlaneEvent[] = [];
+    await assert.rejects(
+      deployAwsPlane({ assemblyDir: current, onEvent: (e) => events.push(e) }),
+      (e: unknown) => {
+        assert.ok(isTenkaiError(e, "AWS_NO_CREDENTIALS"), String(e));
+        assert.match(e.message, /account 123456789012/);
+        assert.match(e.fix ?? "", /aws sso login/);
+        assert.match(e.fix ?? "", /AWS_ACCESS_KEY_ID/);
+        return true;
+      },
+    );
+    const plan = events.find((e) => e.type === "aws.plan");
+    assert.deepEqual(plan?.type === "aws.plan" && plan.stacks, deployOrder(current));
+  });
+
+  it("destroy selects only the named stacks, newest first, and fails the same way without credentials", async () => {
+    const events: AwsPlaneEvent[] = [];
+    await assert.rejects(
+      destroyAwsPlane({
+        assemblyDir: current,
+        stacks: ["web-tenants-001", "web-data"],
+        onEvent: (e) => events.push(e),
+      }),
+      (e: unknown) => isTenkaiError(e, "AWS_NO_CREDENTIALS"),
+    );
+    const plan = events.find((e) => e.type === "aws.plan");
+    assert.deepEqual(plan?.type === "aws.plan" && plan.stacks, ["web-tenants-001", "web-data"]);
+  });
+
+  it("refuses a stack the assembly does not have, listing the ones it has", async () => {
+    await assert.rejects(diffAwsPlane({ assemblyDir: current, stacks: ["web-nope"] }), (e: unknown) => {
+      return isTenkaiError(e, "AWS_UNKNOWN_STACK") && /web-network/.test(e.fix ?? "");
+    });
+  });
+
+  it("diffs against a previous plan offline: only the rotated node group stack changes", async () => {
+    const events: AwsPlaneEvent[] = [];
+    const result = await diffAwsPlane({
+      assemblyDir: current,
+      against: previous,
+      onEvent: (e) => events.push(e),
+    });
+    const changed = result.stacks.filter((s) => s.changes > 0).map((s) => s.stackName);
+    assert.deepEqual(changed, ["web-nodes-general"]);
+    assert.equal(result.stacks.length, ORDER.length);
+    assert.ok(
+      events.some(
+        (e) => e.type === "aws.stack.diff" && e.stack === "web-nodes-general" && /changes/.test(e.message),
+      ),
+    );
+  });
+});

@@ -1,0 +1,367 @@
+/**
+ * Deploy, diff and destroy the AWS plane's cloud assembly through `@aws-cdk/toolkit-lib`.
+ *
+ * The toolkit's messages arrive at an IoHost; tenkai's turns them into typed events
+ * (`AwsPlaneEvent`) for an injected sink and never prints (STYLE.md 6). Toolkit errors become
+ * TenkaiErrors with a stable code and a fix (no credentials, no bootstrap, a failed stack).
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  BaseCredentials,
+  DiffMethod,
+  type IIoHost,
+  type IoMessage,
+  type IoRequest,
+  StackSelectionStrategy,
+  type StackSelector,
+  Toolkit,
+  ToolkitError,
+} from "@aws-cdk/toolkit-lib";
+import { TenkaiError } from "../errors.js";
+
+export type AwsPlaneAction = "deploy" | "diff" | "destroy";
+
+/** What the AWS plane reports while it works (ids in fields; `message` is for people). */
+export type AwsPlaneEvent =
+  | {
+      readonly type: "aws.plan";
+      readonly action: AwsPlaneAction;
+      readonly stacks: readonly string[];
+      readonly message: string;
+    }
+  | {
+      readonly type: "aws.stack.start";
+      readonly action: AwsPlaneAction;
+      readonly stack: string;
+      readonly current: number;
+      readonly total: number;
+      readonly message: string;
+    }
+  | {
+      readonly type: "aws.resource";
+      readonly stack: string;
+      readonly logicalId: string;
+      readonly resourceType: string;
+      readonly status: string;
+      readonly reason?: string;
+      readonly progress?: string;
+      readonly message: string;
+    }
+  | {
+      readonly type: "aws.stack.done";
+      readonly action: AwsPlaneAction;
+      readonly stack: string;
+      readonly message: string;
+    }
+  | {
+      readonly type: "aws.stack.diff";
+      readonly stack: string;
+      readonly changes: number;
+      readonly securityChanges: boolean;
+      readonly message: string;
+    }
+  | {
+      readonly type: "aws.log";
+      readonly level: "error" | "warn";
+      readonly code?: string;
+      readonly message: string;
+    };
+
+export type AwsEventSink = (event: AwsPlaneEvent) => void;
+
+export interface AwsToolkitOptions {
+  /** The cloud assembly directory (`tenkai plan --out <dir>` writes `<dir>/cdk.out`). */
+  readonly assemblyDir: string;
+  /** Receives progress events. Default: dropped. */
+  readonly onEvent?: AwsEventSink;
+  /** Stack names to act on. Default: every stack of the assembly. */
+  readonly stacks?: readonly string[];
+  /** AWS profile for credentials. Default: the SDK's default chain (env, SSO, instance role). */
+  readonly profile?: string;
+  /** A Toolkit to use instead of a new one (tests inject one with their own IoHost). */
+  readonly toolkit?: Toolkit;
+}
+
+interface ManifestArtifact {
+  readonly type: string;
+  readonly dependencies?: readonly string[];
+  readonly properties?: { readonly templateFile?: string };
+}
+
+/**
+ * The assembly's stacks in deploy order (dependencies first); destroy runs it backwards. Read
+ * from `manifest.json`, so it needs no AWS call.
+ */
+export function deployOrder(assemblyDir: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(assemblyDir, "manifest.json"), "utf8")) as {
+    artifacts?: Record<string, ManifestArtifact>;
+  };
+  const stacks = Object.entries(manifest.artifacts ?? {}).filter(
+    ([, a]) => a.type === "aws:cloudformation:stack",
+  );
+  const names = new Set(stacks.map(([n]) => n));
+  const deps = new Map(stacks.map(([n, a]) => [n, (a.dependencies ?? []).filter((d) => names.has(d))]));
+  const order: string[] = [];
+  const visiting = new Set<string>();
+  const visit = (n: string) => {
+    if (order.includes(n)) return;
+    if (visiting.has(n))
+      throw new TenkaiError("AWS_ASSEMBLY_CYCLE", `stack ${n} depends on itself`, "re-run tenkai plan");
+    visiting.add(n);
+    for (const d of deps.get(n) ?? []) visit(d);
+    visiting.delete(n);
+    order.push(n);
+  };
+  for (const [n] of stacks) visit(n);
+  return order;
+}
+
+/** An IoHost that turns toolkit messages into AwsPlaneEvents and answers requests. */
+export function eventIoHost(onEvent: AwsEventSink, action: AwsPlaneAction): IIoHost {
+  return {
+    async notify(msg: IoMessage<unknown>) {
+      const event = toEvent(msg, action);
+      if (event) onEvent(event);
+    },
+    async requestResponse<T>(msg: IoRequest<unknown, T>): Promise<T> {
+      // CDK_TOOLKIT_I7010 asks to confirm a destroy: the CLI has already asked (or got --yes).
+      if (msg.code === "CDK_TOOLKIT_I7010") return true as T;
+      // Other requests (security-change approval on deploy) take the toolkit's default answer.
+      return msg.defaultResponse;
+    },
+  };
+}
+
+function toEvent(msg: IoMessage<unknown>, action: AwsPlaneAction): AwsPlaneEvent | undefined {
+  const data = msg.data as Record<string, unknown> | undefined;
+  switch (msg.code) {
+    case "CDK_TOOLKIT_I5100": // StackDeployProgress
+    case "CDK_TOOLKIT_I7100": {
+      // StackDestroyProgress
+      const p = data as { total: number; current: number; stack: { stackName: string } };
+      return {
+        type: "aws.stack.start",
+        action,
+        stack: p.stack.stackName,
+        current: p.current,
+        total: p.total,
+        message: `${action === "destroy" ? "destroying" : "deploying"} ${p.stack.stackName} (${p.current}/${p.total})`,
+      };
+    }
+    case "CDK_TOOLKIT_I5502": {
+      // StackActivity: one CloudFormation stack event
+      const a = data as {
+        event: {
+          StackName?: string;
+          LogicalResourceId?: string;
+          ResourceType?: string;
+          ResourceStatus?: string;
+          ResourceStatusReason?: string;
+        };
+        progress?: { formatted?: string };
+      };
+      const e = a.event;
+      return {
+        type: "aws.resource",
+        stack: e.StackName ?? "",
+        logicalId: e.LogicalResourceId ?? "",
+        resourceType: e.ResourceType ?? "",
+        status: e.ResourceStatus ?? "",
+        reason: e.ResourceStatusReason,
+        progress: a.progress?.formatted,
+        message:
+          `${e.StackName} ${a.progress?.formatted ?? ""} ${e.ResourceStatus} ${e.ResourceType} ${e.LogicalResourceId}${e.ResourceStatusReason ? `: ${e.ResourceStatusReason}` : ""}`.replace(
+            /\s+/g,
+            " ",
+          ),
+      };
+    }
+    case "CDK_TOOLKIT_I5900": {
+      const r = data as { stackArtifact?: { stackName: string } } | undefined;
+      const stack = r?.stackArtifact?.stackName ?? "";
+      return { type: "aws.stack.done", action, stack, message: `deployed ${stack}` };
+    }
+    case "CDK_TOOLKIT_I7101": {
+      const r = data as { stack?: { stackName: string } } | undefined;
+      const stack = r?.stack?.stackName ?? "";
+      return { type: "aws.stack.done", action, stack, message: `destroyed ${stack}` };
+    }
+    default:
+      if (msg.level === "error" || msg.level === "warn") {
+        return { type: "aws.log", level: msg.level, code: msg.code, message: msg.message };
+      }
+      return undefined;
+  }
+}
+
+function selector(stacks: readonly string[] | undefined): StackSelector {
+  return stacks && stacks.length > 0
+    ? { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH, patterns: [...stacks] }
+    : { strategy: StackSelectionStrategy.ALL_STACKS };
+}
+
+function toolkitFor(options: AwsToolkitOptions, action: AwsPlaneAction): Toolkit {
+  if (options.toolkit) return options.toolkit;
+  return new Toolkit({
+    ioHost: eventIoHost(options.onEvent ?? (() => {}), action),
+    emojis: false,
+    color: false,
+    sdkConfig: options.profile
+      ? { baseCredentials: BaseCredentials.awsCliCompatible({ profile: options.profile }) }
+      : undefined,
+  });
+}
+
+/** The selected stacks in order, announced as an `aws.plan` event. */
+function plannedStacks(options: AwsToolkitOptions, action: AwsPlaneAction): string[] {
+  const order = deployOrder(options.assemblyDir);
+  const unknown = (options.stacks ?? []).filter((s) => !order.includes(s));
+  if (unknown.length > 0) {
+    throw new TenkaiError(
+      "AWS_UNKNOWN_STACK",
+      `no stack ${unknown.join(", ")} in ${options.assemblyDir}`,
+      `choose from: ${order.join(", ")}`,
+    );
+  }
+  const selected =
+    options.stacks && options.stacks.length > 0 ? order.filter((s) => options.stacks?.includes(s)) : order;
+  const ordered = action === "destroy" ? [...selected].reverse() : selected;
+  options.onEvent?.({
+    type: "aws.plan",
+    action,
+    stacks: ordered,
+    message: `${action} ${ordered.length} stacks: ${ordered.join(", ")}`,
+  });
+  return ordered;
+}
+
+/** Wraps a toolkit failure into a TenkaiError that says what to do. */
+export function awsError(err: unknown, action: AwsPlaneAction, account?: string): TenkaiError {
+  if (err instanceof TenkaiError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (
+    ToolkitError.isAuthenticationError(err) ||
+    /no credentials have been configured|Could not load credentials/i.test(message)
+  ) {
+    return new TenkaiError(
+      "AWS_NO_CREDENTIALS",
+      `cannot ${action} the AWS plane: no AWS credentials${account ? ` for account ${account}` : ""} (${message})`,
+      "sign in to that account (aws sso login --profile <name>, then pass --profile <name> or set AWS_PROFILE; or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), then run the command again",
+      { cause: err },
+    );
+  }
+  if (ToolkitError.isBootstrapError(err) || /bootstrap/i.test(message)) {
+    return new TenkaiError(
+      "AWS_NOT_BOOTSTRAPPED",
+      `cannot ${action} the AWS plane: the account and region are not bootstrapped for the CDK (${message})`,
+      "run `npx cdk bootstrap aws://<account>/<region>` once per account and region, then run the command again",
+      { cause: err },
+    );
+  }
+  return new TenkaiError(
+    `AWS_${action.toUpperCase()}_FAILED`,
+    `${action} of the AWS plane failed: ${message}`,
+    "read the failed resource's status reason in the events above (or the CloudFormation console), fix the spec or the account, and run the command again; CloudFormation has rolled the stack back",
+    { cause: err },
+  );
+}
+
+function accountOf(assemblyDir: string): string | undefined {
+  try {
+    const manifest = JSON.parse(readFileSync(join(assemblyDir, "manifest.json"), "utf8")) as {
+      artifacts?: Record<string, { environment?: string }>;
+    };
+    const env = Object.values(manifest.artifacts ?? {}).find((a) => a.environment)?.environment;
+    return env?.match(/^aws:\/\/(\d{12})\//)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+export interface AwsDeployResult {
+  readonly stacks: readonly {
+    readonly stackName: string;
+    readonly outputs: Readonly<Record<string, string>>;
+  }[];
+}
+
+/** Deploys the selected stacks (default all) in dependency order. */
+export async function deployAwsPlane(options: AwsToolkitOptions): Promise<AwsDeployResult> {
+  plannedStacks(options, "deploy");
+  const toolkit = toolkitFor(options, "deploy");
+  try {
+    const cx = await toolkit.fromAssemblyDirectory(options.assemblyDir);
+    const result = await toolkit.deploy(cx, { stacks: selector(options.stacks) });
+    return { stacks: result.stacks.map((s) => ({ stackName: s.stackName, outputs: { ...s.outputs } })) };
+  } catch (err) {
+    throw awsError(err, "deploy", accountOf(options.assemblyDir));
+  }
+}
+
+export interface AwsDiffOptions extends AwsToolkitOptions {
+  /**
+   * Compare with a previous plan's assembly directory instead of the deployed stacks (no AWS
+   * call). Default: the deployed stacks (needs credentials).
+   */
+  readonly against?: string;
+}
+
+export interface AwsDiffResult {
+  readonly stacks: readonly {
+    readonly stackName: string;
+    readonly changes: number;
+    readonly securityChanges: boolean;
+  }[];
+}
+
+/** Differences between the assembly and the deployed stacks (or a previous plan's templates). */
+export async function diffAwsPlane(options: AwsDiffOptions): Promise<AwsDiffResult> {
+  const stacks = plannedStacks(options, "diff");
+  const toolkit = toolkitFor(options, "diff");
+  try {
+    const cx = await toolkit.fromAssemblyDirectory(options.assemblyDir);
+    const results: { stackName: string; changes: number; securityChanges: boolean }[] = [];
+    const runs: [string[] | undefined, DiffMethod | undefined][] = options.against
+      ? stacks.map((s) => [[s], DiffMethod.LocalFile(join(options.against as string, `${s}.template.json`))])
+      : [
+          [
+            options.stacks ? [...options.stacks] : undefined,
+            DiffMethod.ChangeSet({ fallbackToTemplate: true }),
+          ],
+        ];
+    for (const [names, method] of runs) {
+      const diffs = await toolkit.diff(cx, { stacks: selector(names), method });
+      for (const [stackName, diff] of Object.entries(diffs)) {
+        const changes = diff.differenceCount;
+        const securityChanges = diff.permissionsAnyChanges;
+        results.push({ stackName, changes, securityChanges });
+        options.onEvent?.({
+          type: "aws.stack.diff",
+          stack: stackName,
+          changes,
+          securityChanges,
+          message: `${stackName}: ${changes === 0 ? "no changes" : `${changes} changes${securityChanges ? " (IAM or security group changes)" : ""}`}`,
+        });
+      }
+    }
+    return { stacks: results };
+  } catch (err) {
+    throw awsError(err, "diff", accountOf(options.assemblyDir));
+  }
+}
+
+/** Destroys the selected stacks (default all) in reverse dependency order. */
+export async function destroyAwsPlane(
+  options: AwsToolkitOptions,
+): Promise<{ readonly stacks: readonly string[] }> {
+  const stacks = plannedStacks(options, "destroy");
+  const toolkit = toolkitFor(options, "destroy");
+  try {
+    const cx = await toolkit.fromAssemblyDirectory(options.assemblyDir);
+    await toolkit.destroy(cx, { stacks: selector(options.stacks) });
+    return { stacks };
+  } catch (err) {
+    throw awsError(err, "destroy", accountOf(options.assemblyDir));
+  }
+}
