@@ -12,6 +12,7 @@ import { register as registerValidate } from "./commands/validate.js";
 import { register as registerApply } from "./commands/apply.js";
 import { register as registerTenant } from "./commands/tenant.js";
 import { register as registerVerify } from "./commands/verify.js";
+import { register as registerDeploy } from "./commands/deploy.js";
 // --- end of command registrations ---
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerApply(program);
   registerTenant(program);
   registerVerify(program);
+  registerDeploy(program);
   // --- end of register calls ---
   return program;
 }
