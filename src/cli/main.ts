@@ -4,15 +4,16 @@
  * Kubernetes client (cold start target: under 300 ms).
  */
 import { Command } from "commander";
+// --- command registrations from other modules (one import each) ---
+import { register as registerApply } from "./commands/apply.js";
+import { register as registerDeploy } from "./commands/deploy.js";
+import { register as registerDiff } from "./commands/diff.js";
 import { register as registerInit } from "./commands/init.js";
 import { register as registerPlan } from "./commands/plan.js";
 import { register as registerSchema } from "./commands/schema.js";
-import { register as registerValidate } from "./commands/validate.js";
-// --- command registrations from other modules (one import each) ---
-import { register as registerApply } from "./commands/apply.js";
 import { register as registerTenant } from "./commands/tenant.js";
+import { register as registerValidate } from "./commands/validate.js";
 import { register as registerVerify } from "./commands/verify.js";
-import { register as registerDeploy } from "./commands/deploy.js";
 // --- end of command registrations ---
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerPlan(program);
   registerSchema(program);
+  registerDiff(program);
   // --- register calls from other modules (one line each) ---
   registerApply(program);
   registerTenant(program);

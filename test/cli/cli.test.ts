@@ -155,3 +155,61 @@ describe("tenkai plan (offline, no AWS credentials)", async () => {
     assert.deepEqual(JSON.parse(readFileSync(join(out, "plan.json"), "utf8")).routes, s.routes);
   });
 });
+
+describe("tenkai diff --plane aws --against a previous plan (no AWS call)", async () => {
+  const base = await mkdtemp(join(tmpdir(), "tenkai-diff-base-"));
+  await tenkai(["plan", EXAMPLE, "--out", base, "--no-cost"]);
+  const dir = await mkdtemp(join(tmpdir(), "tenkai-diff-"));
+  const file = join(dir, "platform.yaml");
+  // Onboard a tenant: only the tenant stacks (and the cluster's access bookkeeping) may change.
+  await writeFile(
+    file,
+    readFileSync(EXAMPLE, "utf8").replace(
+      "    - name: orders\n",
+      "    - name: billing\n    - name: orders\n",
+    ),
+  );
+  const same = await tenkai([
+    "diff",
+    EXAMPLE,
+    "--plane",
+    "aws",
+    "--against",
+    join(base, "cdk.out"),
+    "--out",
+    join(dir, "a"),
+    "-o",
+    "json",
+  ]);
+  const changed = await tenkai([
+    "diff",
+    file,
+    "--plane",
+    "aws",
+    "--against",
+    join(base, "cdk.out"),
+    "--out",
+    join(dir, "b"),
+    "-o",
+    "json",
+  ]);
+  const lastDoc = (stdout: string) => JSON.parse(stdout.slice(stdout.lastIndexOf("\n{\n") + 1));
+
+  it("finds no change for the same spec", () => {
+    assert.equal(same.code, 0, same.stderr);
+    const r = lastDoc(same.stdout);
+    assert.ok(r.aws.stacks.length >= 4);
+    assert.deepEqual(
+      r.aws.stacks.filter((s: { changes: number }) => s.changes > 0),
+      [],
+    );
+  });
+
+  it("shows the new tenant's changes in the tenant stack and leaves the network alone", () => {
+    assert.equal(changed.code, 0, changed.stderr);
+    const r = lastDoc(changed.stdout);
+    const by = (name: string) => r.aws.stacks.find((s: { stackName: string }) => s.stackName === name);
+    assert.ok(by("web-tenants-001").changes > 0);
+    assert.equal(by("web-network").changes, 0);
+  });
+});
