@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup-python.sh
+# The tenant-database SQL test runs a throwaway PostgreSQL server (Debian's packages).
+if [[ -f scripts/setup-postgres.sh ]]; then bash scripts/setup-postgres.sh; fi
 export PATH="$PWD/.venv/bin:$PATH"
 
 if command -v go >/dev/null 2>&1 && [[ -f cluster/ensure.sh ]]; then
