@@ -29,7 +29,8 @@ t_start="$(now_ms)"
 binaries_present || die "binaries for kubernetes $KUBERNETES_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION are not in $TENKAI_CACHE/bin; run: bash cluster/ensure.sh"
 for tool in openssl curl; do command -v "$tool" >/dev/null || die "$tool is required (apt-get install $tool)"; done
 
-if [ -z "$dir" ]; then dir="$(mktemp -d "${TMPDIR:-/tmp}/tenkai-cluster-XXXXXX")"; fi
+auto_dir=""
+if [ -z "$dir" ]; then dir="$(mktemp -d "${TMPDIR:-/tmp}/tenkai-cluster-XXXXXX")"; auto_dir=1; fi
 mkdir -p "$dir"; dir="$(cd "$dir" && pwd)"
 for c in "${COMPONENTS[@]}"; do
   if pid_alive "$dir" "$c"; then die "a cluster is already running in $dir ($c pid $(cat "$dir/run/$c.pid")); stop it with cluster/down.sh --dir $dir"; fi
@@ -245,7 +246,10 @@ start kube-scheduler "$K8S_BIN/kube-scheduler" \
 start kwok "$KWOK_BIN/kwok" \
   --kubeconfig="$dir/run/kwok.kubeconfig" --config="$dir/run/kwok.yaml"
 
-echo "$dir" > "$LAST_CLUSTER_FILE.tmp" 2>/dev/null && mv "$LAST_CLUSTER_FILE.tmp" "$LAST_CLUSTER_FILE" || true
+# Remember a cluster started without --dir, so a bare `down.sh` (npm run cluster:down) finds it.
+if [ -n "$auto_dir" ]; then
+  echo "$dir" > "$LAST_CLUSTER_FILE.tmp" 2>/dev/null && mv "$LAST_CLUSTER_FILE.tmp" "$LAST_CLUSTER_FILE" || true
+fi
 
 # The controller-manager and scheduler serve a self-signed certificate they make at start.
 wait_healthy kube-controller-manager -k "https://127.0.0.1:$KCM_PORT/healthz"

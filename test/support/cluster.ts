@@ -14,7 +14,7 @@
  *   skip). When the binaries are there but the cluster does not come up, throws: that is a failure.
  * - `TENKAI_KEEP_CLUSTER=1` keeps the cluster directory (logs, etcd data) after `stop()`.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,18 +74,37 @@ export async function startTestCluster(): Promise<TestCluster | undefined> {
   }
 
   const dir = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), "tenkai-test-cluster-"));
+  // If the test process dies without calling stop(), even while up.sh runs, don't leave five
+  // daemons behind: "exit" covers a normal end, the signal handlers a kill (then die of it).
+  let upScript: ChildProcess | undefined;
+  const onExit = () => {
+    upScript?.kill("SIGTERM");
+    const purge = process.env.TENKAI_KEEP_CLUSTER ? [] : ["--purge"];
+    spawnSync("bash", [join(clusterDir, "down.sh"), "--dir", dir, ...purge], { stdio: "ignore" });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    onExit();
+    process.kill(process.pid, signal);
+  };
+  process.once("exit", onExit);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const forget = () => {
+    process.off("exit", onExit);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+
   const started = Date.now();
-  const { code, stderr } = await run("bash", [join(clusterDir, "up.sh"), "--dir", dir]);
+  const up = run("bash", [join(clusterDir, "up.sh"), "--dir", dir]);
+  upScript = up.child;
+  const { code, stderr } = await up.done;
+  upScript = undefined;
   if (code !== 0) {
+    forget();
     throw new Error(`test cluster: cluster/up.sh failed (exit ${code}) in ${dir}:\n${stderr}`);
   }
   process.stderr.write(`test cluster: ready in ${Date.now() - started} ms in ${dir}\n`);
-
-  // If the test process dies without calling stop(), don't leave five daemons behind.
-  const onExit = () => {
-    spawnSync("bash", [join(clusterDir, "down.sh"), "--dir", dir], { stdio: "ignore" });
-  };
-  process.once("exit", onExit);
 
   const kubeconfigPath = join(dir, "kubeconfig");
   const kubeConfig = new KubeConfig();
@@ -98,10 +117,10 @@ export async function startTestCluster(): Promise<TestCluster | undefined> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      process.off("exit", onExit);
+      forget();
       const args = [join(clusterDir, "down.sh"), "--dir", dir];
       if (!process.env.TENKAI_KEEP_CLUSTER) args.push("--purge");
-      const result = await run("bash", args);
+      const result = await run("bash", args).done;
       if (result.code !== 0)
         throw new Error(`test cluster: cluster/down.sh failed (exit ${result.code}):\n${result.stderr}`);
     },
@@ -154,14 +173,18 @@ export async function waitFor<T>(
   }
 }
 
-function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+function run(
+  cmd: string,
+  args: string[],
+): { child: ChildProcess; done: Promise<{ code: number; stderr: string }> } {
+  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const done = new Promise<{ code: number; stderr: string }>((resolve, reject) => {
     let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, stderr }));
   });
+  return { child, done };
 }
