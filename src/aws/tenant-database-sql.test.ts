@@ -11,7 +11,10 @@ import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { tenantDatabaseName } from "./names.js";
+import { isTenkaiError } from "../errors.js";
+import { loadPlatform } from "../spec/load.js";
+import { tenantDatabaseName, tenantDatabaseSecretName } from "./names.js";
+import { applyTenantDatabases, psqlExecutor } from "./tenant-database.js";
 import { INSPECT_SQL, parseInspect, quoteLiteral, tenantDatabaseStatements } from "./tenant-database-sql.js";
 
 function findBin(name: string): string | undefined {
@@ -113,57 +116,58 @@ const TENANTS = [
   { tenant: "user-s", password: "it's secret" },
 ];
 
+before(async () => {
+  if (unavailable) return;
+  dir = mkdtempSync(join(tmpdir(), "tenkai-pg-"));
+  if (asRoot) chownSync(dir, serverUid as number, serverGid as number);
+  port = await freePort();
+  const init = run(
+    bins.initdb as string,
+    [
+      "-D",
+      join(dir, "data"),
+      "-U",
+      "postgres",
+      "--auth-local=trust",
+      "--auth-host=scram-sha-256",
+      "--no-sync",
+    ],
+    {},
+    true,
+  );
+  assert.equal(init.status, 0, init.stderr);
+  const start = run(
+    bins.pg_ctl as string,
+    [
+      "-D",
+      join(dir, "data"),
+      "-l",
+      join(dir, "server.log"),
+      "-w",
+      "-t",
+      "30",
+      "-o",
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+      "start",
+    ],
+    {},
+    true,
+  );
+  assert.equal(start.status, 0, `${start.stdout}${start.stderr}`);
+  started = true;
+  // Aurora's master user is not a superuser: it has CREATEROLE and CREATEDB (rds_superuser).
+  const admin = psql("postgres", "postgres", "CREATE ROLE tenkai_admin LOGIN CREATEROLE CREATEDB");
+  assert.equal(admin.status, 0, admin.stderr);
+});
+after(() => {
+  if (started)
+    run(bins.pg_ctl as string, ["-D", join(dir, "data"), "-m", "immediate", "-w", "stop"], {}, true);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
 describe("tenant databases on a real PostgreSQL", {
   skip: unavailable ? `no PostgreSQL: ${unavailable}` : false,
 }, () => {
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "tenkai-pg-"));
-    if (asRoot) chownSync(dir, serverUid as number, serverGid as number);
-    port = await freePort();
-    const init = run(
-      bins.initdb as string,
-      [
-        "-D",
-        join(dir, "data"),
-        "-U",
-        "postgres",
-        "--auth-local=trust",
-        "--auth-host=scram-sha-256",
-        "--no-sync",
-      ],
-      {},
-      true,
-    );
-    assert.equal(init.status, 0, init.stderr);
-    const start = run(
-      bins.pg_ctl as string,
-      [
-        "-D",
-        join(dir, "data"),
-        "-l",
-        join(dir, "server.log"),
-        "-w",
-        "-t",
-        "30",
-        "-o",
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-        "start",
-      ],
-      {},
-      true,
-    );
-    assert.equal(start.status, 0, `${start.stdout}${start.stderr}`);
-    started = true;
-    // Aurora's master user is not a superuser: it has CREATEROLE and CREATEDB (rds_superuser).
-    const admin = psql("postgres", "postgres", "CREATE ROLE tenkai_admin LOGIN CREATEROLE CREATEDB");
-    assert.equal(admin.status, 0, admin.stderr);
-  });
-  after(() => {
-    if (started)
-      run(bins.pg_ctl as string, ["-D", join(dir, "data"), "-m", "immediate", "-w", "stop"], {}, true);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
   it("creates each tenant's database and role on the first run, and no database on the second", () => {
     const first = applyAsAdmin(TENANTS);
     assert.ok(first.includes("create database tenant_shop"));
@@ -218,6 +222,58 @@ describe("tenant databases on a real PostgreSQL", {
     ]);
     assert.equal(psql("tenant_shop", "tenant_shop", "SELECT 1", "rotated-2").status, 0);
     assert.notEqual(psql("tenant_shop", "tenant_shop", "SELECT 1", "shop-pass-1").status, 0);
+  });
+});
+
+describe("applyTenantDatabases over psql", {
+  skip: unavailable ? `no PostgreSQL: ${unavailable}` : false,
+}, () => {
+  it("creates the example's missing tenant databases (shop's exists from above), then nothing, with an event per step", async () => {
+    const platform = await loadPlatform(new URL("../../examples/platform.yaml", import.meta.url).pathname);
+    const passwords = new Map(
+      platform.spec.tenants.map((t) => [tenantDatabaseSecretName(platform, t.name), `pw-${t.name}`]),
+    );
+    const secrets = {
+      secretString: async (name: string) => JSON.stringify({ password: passwords.get(name) }),
+    };
+    const sql = psqlExecutor({
+      host: dir,
+      port,
+      user: "tenkai_admin",
+      database: "postgres",
+      psql: bins.psql,
+    });
+    const events: string[] = [];
+    const first = await applyTenantDatabases(platform, {
+      sql,
+      secrets,
+      onEvent: (e) => events.push(e.message),
+    });
+    assert.deepEqual([...first.created].sort(), ["tenant_orders", "tenant_users"]);
+    assert.ok(events.includes("orders: create database tenant_orders"));
+    assert.ok(
+      events.every((m) => !m.includes("pw-")),
+      "no password in events",
+    );
+    const second = await applyTenantDatabases(platform, { sql, secrets });
+    assert.deepEqual(second.created, []);
+    assert.equal(
+      psql("tenant_orders", "tenant_orders", "SELECT current_database()", "pw-orders").stdout.trim(),
+      "tenant_orders",
+    );
+  });
+  it("names the tenant and redacts the password when a statement fails", async () => {
+    const platform = await loadPlatform(new URL("../../examples/platform.yaml", import.meta.url).pathname);
+    // A role without CREATEROLE cannot create the tenant roles.
+    assert.equal(psql("postgres", "postgres", "CREATE ROLE weak LOGIN").status, 0);
+    const sql = psqlExecutor({ host: dir, port, user: "weak", database: "postgres", psql: bins.psql });
+    const secrets = { secretString: async () => JSON.stringify({ password: "s3cr3t-value" }) };
+    await assert.rejects(applyTenantDatabases(platform, { sql, secrets }), (e: unknown) => {
+      assert.ok(isTenkaiError(e, "AWS_TENANT_SQL_FAILED"));
+      assert.match(e.message, /^tenant shop: /);
+      assert.ok(!e.message.includes("s3cr3t-value"), e.message);
+      return true;
+    });
   });
 });
 

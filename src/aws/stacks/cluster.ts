@@ -16,6 +16,8 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import { readData } from "../../data.js";
+import { TenkaiError } from "../../errors.js";
+import { albControllerVersion } from "../../kube/alb-controller.js";
 import type { Platform } from "../../spec/schema.js";
 import { ackManagedPolicies, ackWildcardResources } from "../nag.js";
 import {
@@ -29,10 +31,26 @@ import {
 import { irsaTrust, issuerHostPath } from "../trust.js";
 import { logsKeyPolicy, retention, TenkaiStack } from "./shared.js";
 
-/** The AWS Load Balancer Controller version whose published IAM policy tenkai ships. */
-export const LOAD_BALANCER_CONTROLLER_VERSION = "3.2.2";
+/**
+ * The controller's IAM policy must be the one published with the controller version the
+ * Kubernetes plane installs, so the version is read from that plane's pinned manifests.
+ */
+export function loadBalancerControllerPolicy(): PublishedPolicy {
+  const version = albControllerVersion().replace(/^v/, "");
+  const file = `aws-load-balancer-controller-iam-policy-v${version}.json`;
+  try {
+    return readData<PublishedPolicy>(file);
+  } catch (err) {
+    throw new TenkaiError(
+      "AWS_LBC_POLICY_MISSING",
+      `no IAM policy for AWS Load Balancer Controller v${version} (data/${file})`,
+      `save docs/install/iam_policy.json of kubernetes-sigs/aws-load-balancer-controller at tag v${version} as data/${file} (same layout as the other versions)`,
+      { cause: err },
+    );
+  }
+}
 
-interface PublishedPolicy {
+export interface PublishedPolicy {
   readonly version: string;
   readonly source: string;
   readonly policy: { readonly Statement: readonly unknown[] };
@@ -259,9 +277,7 @@ export class ClusterStack extends TenkaiStack {
   }
 
   private addLoadBalancerControllerRole(platform: Platform): void {
-    const published = readData<PublishedPolicy>(
-      `aws-load-balancer-controller-iam-policy-v${LOAD_BALANCER_CONTROLLER_VERSION}.json`,
-    );
+    const published = loadBalancerControllerPolicy();
     const policyDocument = withPartition(
       published.policy,
       partitionOf(platform.spec.aws.region),
