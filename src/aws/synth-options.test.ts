@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { isTenkaiError } from "../errors.js";
-import type { AwsPlaneSynthesis } from "../plan/planes.js";
+import type { StackSummary } from "../plan/planes.js";
 import { definePlatform } from "../spec/define.js";
 import type { Platform, PlatformInput } from "../spec/schema.js";
+import { type NagResult, runAwsSolutionsChecks } from "./nag.js";
 import { stackNames, workloadRoleName } from "./names.js";
 import { planTenantStacks, TENANTS_PER_STACK } from "./placement.js";
-import { buildAwsPlane, synthesizeAwsPlane } from "./synth.js";
+import { buildAwsPlane, summarizeTemplate } from "./synth.js";
 import { type CfnTemplate, policyDocument, readTemplates, resourcesOfType } from "./test-support.js";
 
 function platformInput(): PlatformInput {
@@ -45,13 +46,18 @@ function platformInput(): PlatformInput {
 
 let platform: Platform;
 let dir: string;
-let synth: AwsPlaneSynthesis;
+let summaries: StackSummary[];
+let nag: NagResult;
 let templates: Map<string, CfnTemplate>;
 
 before(async () => {
   platform = definePlatform(platformInput());
   dir = mkdtempSync(join(tmpdir(), "tenkai-aws-opts-"));
-  synth = await synthesizeAwsPlane(platform, { outdir: dir, rotating: ["general"] });
+  const { app, stacks } = buildAwsPlane(platform, { outdir: dir, rotating: ["general"] });
+  nag = await runAwsSolutionsChecks(app);
+  summaries = stacks.map((s) =>
+    summarizeTemplate(s.stackName, `${s.stackName}.template.json`, join(dir, `${s.stackName}.template.json`)),
+  );
   templates = readTemplates(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -97,7 +103,7 @@ describe("AWS plane options", () => {
     const placements = planTenantStacks(platform, TENANTS_PER_STACK);
     assert.equal(placements.length, 3);
     placements.forEach((p, i) => {
-      const summary = synth.stacks.find((s) => s.stackName === stackNames.tenants(platform, i + 1));
+      const summary = summaries.find((s) => s.stackName === stackNames.tenants(platform, i + 1));
       assert.equal(summary?.resourceCount, p.resourceCount, summary?.stackName);
       const t = templates.get(stackNames.tenants(platform, i + 1)) as CfnTemplate;
       assert.equal(Object.keys(t.Outputs ?? {}).length, 0);
@@ -106,5 +112,11 @@ describe("AWS plane options", () => {
         "tenant stacks read SSM parameters, not exports",
       );
     });
+  });
+  it("passes cdk-nag AwsSolutions with these options too", () => {
+    assert.deepEqual(
+      nag.findings.map((f) => `${f.rule} at ${f.constructPaths.join(", ")}`),
+      [],
+    );
   });
 });

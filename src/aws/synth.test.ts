@@ -109,6 +109,14 @@ describe("network", () => {
   it("has a NAT gateway per AZ and flow logs for all traffic to an encrypted group", () => {
     const t = tpl("web-network");
     assert.equal(resourcesOfType(t, "AWS::EC2::NatGateway").length, 3);
+    const [[, vpc] = []] = resourcesOfType(t, "AWS::EC2::VPC");
+    assert.deepEqual(
+      (vpc?.Properties?.Tags as { Key: string; Value: string }[]).find(
+        (x) => x.Key === "tenkai.dev/platform",
+      ),
+      { Key: "tenkai.dev/platform", Value: "web" },
+      "the load balancer controller finds the VPC by this tag",
+    );
     const [[, flow] = []] = resourcesOfType(t, "AWS::EC2::FlowLog");
     assert.equal(flow?.Properties?.TrafficType, "ALL");
     const [[, group] = []] = resourcesOfType(t, "AWS::Logs::LogGroup");

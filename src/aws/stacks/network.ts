@@ -3,7 +3,7 @@
  * nodes and pods, small public subnets for the ALB and NAT gateways), NAT per the spec, and VPC
  * flow logs to an encrypted CloudWatch log group.
  */
-import { Fn, RemovalPolicy, type StackProps } from "aws-cdk-lib";
+import { Fn, RemovalPolicy, type StackProps, Tags } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
@@ -41,6 +41,9 @@ export class NetworkStack extends TenkaiStack {
       // deploys no Lambda, and nothing is placed in the default group.
       restrictDefaultSecurityGroup: false,
     });
+    // The AWS Load Balancer Controller cannot reach IMDS from a pod (hop limit 1): it finds the
+    // VPC by this tag (--aws-vpc-tags).
+    Tags.of(this.vpc).add("tenkai.dev/platform", platform.metadata.name);
     // CDK allocates public subnets first; tenkai's plan puts private subnets at the start of the
     // VPC (pods take VPC addresses, so they get the room) and the public ones in the last quarter.
     this.vpc.publicSubnets.forEach((s, i) => {
