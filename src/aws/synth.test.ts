@@ -111,7 +111,7 @@ describe("network", () => {
     assert.equal(resourcesOfType(t, "AWS::EC2::NatGateway").length, 3);
     const [[, vpc] = []] = resourcesOfType(t, "AWS::EC2::VPC");
     assert.deepEqual(
-      (vpc?.Properties?.Tags as { Key: string; Value: string }[]).find(
+      ((vpc?.Properties?.Tags ?? []) as { Key: string; Value: string }[]).find(
         (x) => x.Key === "tenkai.dev/platform",
       ),
       { Key: "tenkai.dev/platform", Value: "web" },
