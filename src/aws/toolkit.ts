@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   BaseCredentials,
+  BootstrapEnvironments,
   DiffMethod,
   type IIoHost,
   type IoMessage,
@@ -255,7 +256,7 @@ export function awsError(err: unknown, action: AwsPlaneAction, account?: string)
     return new TenkaiError(
       "AWS_NOT_BOOTSTRAPPED",
       `cannot ${action} the AWS plane: the account and region are not bootstrapped for the CDK (${message})`,
-      "run `npx cdk bootstrap aws://<account>/<region>` once per account and region, then run the command again",
+      "run `tenkai deploy --bootstrap` (or `npx cdk bootstrap aws://<account>/<region>`) once per account and region",
       { cause: err },
     );
   }
@@ -286,12 +287,21 @@ export interface AwsDeployResult {
   }[];
 }
 
+export interface AwsDeployOptions extends AwsToolkitOptions {
+  /**
+   * Bootstrap the account and region for the CDK first (the CDKToolkit stack: the bucket that
+   * holds templates over 51,200 bytes and the deploy roles). Idempotent. Default: false.
+   */
+  readonly bootstrap?: boolean;
+}
+
 /** Deploys the selected stacks (default all) in dependency order. */
-export async function deployAwsPlane(options: AwsToolkitOptions): Promise<AwsDeployResult> {
+export async function deployAwsPlane(options: AwsDeployOptions): Promise<AwsDeployResult> {
   plannedStacks(options, "deploy");
   const toolkit = toolkitFor(options, "deploy");
   try {
     const cx = await toolkit.fromAssemblyDirectory(options.assemblyDir);
+    if (options.bootstrap) await toolkit.bootstrap(BootstrapEnvironments.fromCloudAssemblySource(cx));
     const result = await toolkit.deploy(cx, { stacks: selector(options.stacks) });
     return { stacks: result.stacks.map((s) => ({ stackName: s.stackName, outputs: { ...s.outputs } })) };
   } catch (err) {

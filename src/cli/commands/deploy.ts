@@ -14,6 +14,7 @@ interface AwsCommandOptions {
   readonly stack?: string[];
   readonly profile?: string;
   readonly yes?: boolean;
+  readonly bootstrap?: boolean;
 }
 
 async function synthesize(file: string, opts: AwsCommandOptions) {
@@ -40,23 +41,26 @@ export function register(program: Command): void {
     program
       .command("deploy")
       .description("deploy the AWS plane (CloudFormation stacks through the CDK toolkit)"),
-  ).action((file: string, opts: AwsCommandOptions) =>
-    runAction(opts, async (io) => {
-      const { synth } = await synthesize(file, opts);
-      io.info(`synthesized ${synth.stacks.length} stacks into ${synth.assemblyDir}`);
-      const { deployAwsPlane } = await import("../../aws/toolkit.js");
-      const result = await deployAwsPlane({
-        assemblyDir: synth.assemblyDir,
-        stacks: opts.stack,
-        profile: opts.profile,
-        onEvent: (e) => io.event(e),
-      });
-      io.result(
-        result,
-        (r) => `deployed ${r.stacks.length} stacks: ${r.stacks.map((s) => s.stackName).join(", ")}`,
-      );
-    }),
-  );
+  )
+    .option("--bootstrap", "bootstrap the account and region for the CDK first (once per account and region)")
+    .action((file: string, opts: AwsCommandOptions) =>
+      runAction(opts, async (io) => {
+        const { synth } = await synthesize(file, opts);
+        io.info(`synthesized ${synth.stacks.length} stacks into ${synth.assemblyDir}`);
+        const { deployAwsPlane } = await import("../../aws/toolkit.js");
+        const result = await deployAwsPlane({
+          assemblyDir: synth.assemblyDir,
+          stacks: opts.stack,
+          profile: opts.profile,
+          bootstrap: opts.bootstrap,
+          onEvent: (e) => io.event(e),
+        });
+        io.result(
+          result,
+          (r) => `deployed ${r.stacks.length} stacks: ${r.stacks.map((s) => s.stackName).join(", ")}`,
+        );
+      }),
+    );
 
   common(program.command("destroy").description("destroy the AWS plane's stacks (asks first unless --yes)"))
     .option("-y, --yes", "do not ask for confirmation")
