@@ -22,14 +22,16 @@ import {
   withPartOf,
 } from "./applyset.js";
 import { isKubeApiError, type KubeClient } from "./client.js";
+import { alreadyApplied, applyChanged, withAppliedHash } from "./compare.js";
 import { mapLimit } from "./concurrency.js";
 import { Discovery, resourcePath } from "./discovery.js";
+import { FIELD_MANAGER_NAME } from "./field-manager.js";
 import { diffObjects, normalizeObject } from "./object-diff.js";
 import { PHASE_NAMES, type Phase, phaseOf } from "./order.js";
 import { allObjects, renderKubernetesPlane } from "./render.js";
 import { type Clock, realClock, waitForCrds, waitForRollouts } from "./wait.js";
 
-export const FIELD_MANAGER = "tenkai";
+export const FIELD_MANAGER = FIELD_MANAGER_NAME;
 
 export type ApplyOutcome = "created" | "configured" | "unchanged";
 
@@ -61,6 +63,12 @@ export interface ApplyOptions {
    * objects already in tenkai's ApplySet are always applied with force (tenkai owns them).
    */
   readonly forceConflicts?: boolean;
+  /**
+   * Skip the request for objects whose live fields already equal what tenkai would set and that
+   * were applied from the same rendered object (hash annotation). Default true; false sends every
+   * object to the server (what `kubectl apply --server-side` does).
+   */
+  readonly skipUnchanged?: boolean;
   readonly onEvent?: (e: ApplyEvent) => void;
   readonly clock?: Clock;
 }
@@ -124,7 +132,7 @@ export async function applyObjects(
     dryRun,
   });
 
-  const desired = objects.map((o) => withPartOf(o, id));
+  const desired = objects.map((o) => withAppliedHash(withPartOf(o, id)));
   const desiredKeys = new Set(desired.map(objectKey));
   if (desiredKeys.size !== desired.length)
     throw new TenkaiError(
@@ -150,6 +158,13 @@ export async function applyObjects(
   const applyOne = async (o: KubeObject) => {
     const key = objectKey(o);
     const before = existing.get(key);
+    // Decide first: an object whose fields already hold every value tenkai sets, applied from
+    // the same rendered spec (hash annotation), needs no request at all.
+    if (before && (options.skipUnchanged ?? true) && alreadyApplied(before, o)) {
+      results.set(key, "unchanged");
+      emit({ type: "apply.object", message: `${key} unchanged`, ref: key, outcome: "unchanged" });
+      return undefined;
+    }
     let after: Live;
     try {
       after = await serverSideApply(client, discovery, o, {
@@ -168,14 +183,17 @@ export async function applyObjects(
       });
       return undefined;
     }
-    // Unchanged when the server did not write it (same resourceVersion), or when only what the
-    // server maintains moved meanwhile (a controller's status write lands between list and patch).
+    // Changed when the server wrote it (new resourceVersion) and what tenkai manages moved; a
+    // controller's write between list and patch (status, HPA replicas) is not tenkai's change.
     const outcome: ApplyOutcome = !before
       ? "created"
-      : (dryRun || before.metadata.resourceVersion !== after.metadata.resourceVersion) &&
-          diffObjects(normalizeObject(before), normalizeObject(after)).length > 0
-        ? "configured"
-        : "unchanged";
+      : dryRun
+        ? diffObjects(normalizeObject(before), normalizeObject(after)).length > 0
+          ? "configured"
+          : "unchanged"
+        : applyChanged(before, after, o)
+          ? "configured"
+          : "unchanged";
     results.set(key, outcome);
     emit({
       type: "apply.object",

@@ -7,6 +7,7 @@ import type { Platform } from "../spec/schema.js";
 import { listChildren, serverSideApply, unverifiableInDryRun } from "./apply.js";
 import { applySetId, applySetParent, groupKind, objectKey, withPartOf } from "./applyset.js";
 import type { KubeClient } from "./client.js";
+import { APPLIED_HASH_ANNOTATION, withAppliedHash } from "./compare.js";
 import { mapLimit } from "./concurrency.js";
 import { Discovery } from "./discovery.js";
 import { diffObjects, type FieldChange, formatChanges, normalizeObject } from "./object-diff.js";
@@ -58,7 +59,7 @@ export async function diffObjectsAgainstCluster(
   const id = applySetId(applySetParent(applySetName));
   const discovery = new Discovery(client);
   await discovery.refresh();
-  const desired = objects.map((o) => withPartOf(o, id));
+  const desired = objects.map((o) => withAppliedHash(withPartOf(o, id)));
   const existing = await listChildren(client, discovery, [...new Set(desired.map(groupKind))], id, limit);
   let unchanged = 0;
   const diffs = await mapLimit(desired, limit, async (o): Promise<ObjectDiff | undefined> => {
@@ -67,7 +68,10 @@ export async function diffObjectsAgainstCluster(
     if (!live) return { ref, action: "create", changes: [] };
     try {
       const after = await serverSideApply(client, discovery, o, { dryRun: true, force: true });
-      const changes = diffObjects(normalizeObject(live), normalizeObject(after));
+      // The hash annotation moves with any change: it is bookkeeping, not news.
+      const changes = diffObjects(normalizeObject(live), normalizeObject(after)).filter(
+        (c) => !c.path.endsWith(APPLIED_HASH_ANNOTATION),
+      );
       if (changes.length === 0) {
         unchanged++;
         return undefined;
