@@ -22,6 +22,7 @@ import { DataStack } from "./stacks/data.js";
 import { NetworkStack } from "./stacks/network.js";
 import { NodeGroupStack } from "./stacks/nodes.js";
 import { TenantStack } from "./stacks/tenants.js";
+import { crossTenantAllowProblems } from "./tenant-isolation.js";
 
 export interface AwsSynthOptions extends AwsPlaneOptions {
   /** Node groups being rotated: both their blue and green slots exist. Default: none. */
@@ -46,6 +47,14 @@ export function buildAwsPlane(platform: Platform, options: AwsSynthOptions): Aws
       "AWS_UNKNOWN_NODE_GROUP",
       `cannot rotate ${unknownRotating.map((g) => `"${g}"`).join(", ")}: no such node group in spec.nodeGroups`,
       `name one of: ${platform.spec.nodeGroups.map((n) => n.name).join(", ")}`,
+    );
+  }
+  const crossings = crossTenantAllowProblems(platform);
+  if (crossings.length > 0) {
+    throw new TenkaiError(
+      "AWS_ALLOW_REACHES_OTHERS",
+      `${crossings.length} aws.allow resource pattern(s) would reach what tenkai made for another tenant or the platform:\n  ${crossings.map((c) => c.message).join("\n  ")}`,
+      "narrow each pattern to the tenant's own resources (name the bucket, queue or key); tenkai already grants a workload its tenant's database secret",
     );
   }
   const app = new App({

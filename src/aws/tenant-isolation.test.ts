@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { isTenkaiError } from "../errors.js";
+import { definePlatform } from "../spec/define.js";
+import type { PlatformInput } from "../spec/schema.js";
+import { buildAwsPlane } from "./synth.js";
+import { arnPatternMatches, crossTenantAllowProblems } from "./tenant-isolation.js";
+
+const raw = (): PlatformInput =>
+  parse(readFileSync(new URL("../../examples/platform.yaml", import.meta.url), "utf8"));
+
+/** The example with `resource` added to users/auth-api's aws.allow. */
+function withUsersAllow(resource: string) {
+  const input = raw();
+  const auth = input.spec.tenants
+    ?.find((t) => t.name === "users")
+    ?.services?.find((s) => s.name === "auth-api");
+  auth?.aws?.allow.push({ actions: ["secretsmanager:GetSecretValue"], resources: [resource] });
+  return definePlatform(input);
+}
+
+describe("aws.allow stays inside the tenant", () => {
+  it("matches ARNs the way IAM wildcards do (or broader)", () => {
+    assert.ok(arnPatternMatches("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b"));
+    assert.ok(arnPatternMatches("arn:aws:sqs:*:123456789012:q?", "arn:aws:sqs:us-east-1:123456789012:q1"));
+    assert.ok(!arnPatternMatches("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket2/a"));
+  });
+  it("lets the example through", () => {
+    assert.deepEqual(crossTenantAllowProblems(definePlatform(raw())), []);
+  });
+  const cases: [string, string, RegExp][] = [
+    ["arn:*", "platform", /role\/web-eks-node|_platform/],
+    [
+      "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:tenkai/web/*",
+      "shop",
+      /secret:tenkai\/web\/shop\/database/,
+    ],
+    ["arn:aws:ecr:ap-northeast-1:123456789012:repository/web/*", "shop", /repository\/web\/shop\//],
+    ["arn:aws:logs:*:*:log-group:/tenkai/web/orders*", "orders", /log-group:\/tenkai\/web\/orders/],
+    ["arn:aws:iam::123456789012:role/web-*", "platform", /role\/web-/],
+  ];
+  for (const [resource, owner, reaches] of cases) {
+    it(`refuses ${resource} (reaches ${owner})`, () => {
+      const [problem, ...rest] = crossTenantAllowProblems(withUsersAllow(resource));
+      assert.equal(rest.length, 0);
+      assert.equal(problem?.tenant, "users");
+      assert.equal(problem?.workload, "auth-api");
+      assert.equal(problem?.owner, owner);
+      assert.match(problem?.reaches ?? "", reaches);
+    });
+  }
+  it("allows a pattern over the tenant's own secret", () => {
+    assert.deepEqual(
+      crossTenantAllowProblems(
+        withUsersAllow("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:tenkai/web/users/*"),
+      ),
+      [],
+    );
+  });
+  it("stops the plan before any stack is built, naming the workload and the fix", () => {
+    assert.throws(
+      () =>
+        buildAwsPlane(withUsersAllow("arn:aws:secretsmanager:*:*:secret:*"), {
+          outdir: "/nonexistent/never-written",
+        }),
+      (e: unknown) =>
+        isTenkaiError(e, "AWS_ALLOW_REACHES_OTHERS") &&
+        /users\/auth-api/.test(e.message) &&
+        /narrow each pattern/.test(e.fix ?? ""),
+    );
+  });
+});
