@@ -12,12 +12,19 @@
  */
 import { isKubeApiError, type KubeClient } from "../kube/client.js";
 import { mapLimit } from "../kube/concurrency.js";
-import { type ApiResource, Discovery, resourcePath } from "../kube/discovery.js";
+import { Discovery, resourcePath } from "../kube/discovery.js";
 import { ACCESS_LEVELS, type AccessLevelName, tenantGroup } from "../kube/names.js";
-import { GUARD_RESOURCES, WRITE_VERBS } from "../kube/rbac.js";
 import type { Platform } from "../spec/schema.js";
 import { type CheckKind, decideAccess, decideProbe, type IsolationCheck, type SarStatus } from "./checks.js";
 import { probesFor } from "./probes.js";
+import {
+  type BindingIndex,
+  EXHAUSTIVE_BUDGET,
+  exhaustiveSize,
+  planReviews,
+  type ReviewMode,
+  targetsOf,
+} from "./review-plan.js";
 
 export interface VerifyIsolationOptions {
   readonly client: KubeClient;
@@ -25,17 +32,21 @@ export interface VerifyIsolationOptions {
   readonly concurrency?: number;
   /** Access levels to check. Default view, edit, admin. */
   readonly levels?: readonly AccessLevelName[];
+  /** Which reviews to send (review-plan.ts). Default `auto`: exhaustive up to 200 000 reviews, else targeted. */
+  readonly mode?: ReviewMode;
   readonly onEvent?: (e: VerifyEvent) => void;
 }
 
 export type VerifyEvent =
-  | { type: "verify.plan"; message: string; reviews: number; probes: number }
+  | { type: "verify.plan"; message: string; mode: "exhaustive" | "targeted"; reviews: number; probes: number }
   | { type: "verify.progress"; message: string; done: number; total: number }
   | { type: "verify.breach"; message: string; check: IsolationCheck };
 
 export interface IsolationReport {
   readonly context: string;
   readonly tenants: readonly string[];
+  /** How the access reviews were chosen (review-plan.ts). */
+  readonly mode: "exhaustive" | "targeted";
   readonly ok: boolean;
   readonly counts: {
     readonly total: number;
@@ -58,58 +69,6 @@ export interface MatrixCell {
   readonly errors: number;
 }
 
-interface Review {
-  readonly kind: CheckKind;
-  readonly identity: string;
-  readonly tenant: string;
-  readonly user: string;
-  readonly groups: readonly string[];
-  readonly target: string;
-  readonly attrs: {
-    namespace?: string;
-    verb: string;
-    group: string;
-    resource: string;
-    subresource?: string;
-    name?: string;
-  };
-}
-
-/** Verbs RBAC knows beyond the REST ones, per resource (they are not in discovery). */
-const EXTRA_VERBS: Record<string, readonly string[]> = {
-  "/serviceaccounts": ["impersonate"],
-  "rbac.authorization.k8s.io/roles": ["bind", "escalate"],
-  "rbac.authorization.k8s.io/clusterroles": ["bind", "escalate"],
-};
-const PSEUDO_CLUSTER: readonly { group: string; resource: string; verbs: string[] }[] = [
-  { group: "", resource: "users", verbs: ["impersonate"] },
-  { group: "", resource: "groups", verbs: ["impersonate"] },
-  { group: "authentication.k8s.io", resource: "uids", verbs: ["impersonate"] },
-  { group: "authentication.k8s.io", resource: "userextras", verbs: ["impersonate"] },
-];
-
-interface Target {
-  readonly group: string;
-  readonly resource: string;
-  readonly subresource?: string;
-  readonly verbs: readonly string[];
-}
-
-function targetsOf(resources: readonly ApiResource[], namespaced: boolean): Target[] {
-  const out: Target[] = [];
-  for (const r of resources.filter((x) => x.namespaced === namespaced)) {
-    out.push({
-      group: r.group,
-      resource: r.resource,
-      verbs: [...new Set([...r.verbs, ...(EXTRA_VERBS[`${r.group}/${r.resource}`] ?? [])])],
-    });
-    for (const s of r.subresources)
-      out.push({ group: r.group, resource: r.resource, subresource: s.name, verbs: s.verbs });
-  }
-  if (!namespaced) out.push(...PSEUDO_CLUSTER);
-  return out;
-}
-
 export async function verifyIsolation(
   platform: Platform,
   options: VerifyIsolationOptions,
@@ -125,81 +84,25 @@ export async function verifyIsolation(
   const tenants = platform.spec.tenants;
 
   // Decide what to ask, as data.
-  const reviews: Review[] = [];
-  for (const t of tenants) {
-    for (const level of levels) {
-      const group = tenantGroup(t.name, level);
-      const who = {
-        identity: group,
-        tenant: t.name,
-        user: `tenkai-verify:${t.name}:${level}`,
-        groups: [group],
-      };
-      for (const other of tenants) {
-        if (other.name === t.name) continue;
-        for (const x of namespacedTargets)
-          for (const verb of x.verbs)
-            reviews.push({
-              ...who,
-              kind: "cross-tenant",
-              target: other.name,
-              attrs: {
-                namespace: other.name,
-                verb,
-                group: x.group,
-                resource: x.resource,
-                subresource: x.subresource,
-              },
-            });
-      }
-      for (const x of clusterTargets)
-        for (const verb of x.verbs)
-          reviews.push({
-            ...who,
-            kind: "cluster-scoped",
-            target: "(cluster)",
-            attrs: { verb, group: x.group, resource: x.resource, subresource: x.subresource },
-          });
-      for (const g of GUARD_RESOURCES)
-        for (const verb of WRITE_VERBS) {
-          const name = g.resource === "namespaces" ? t.name : undefined;
-          if (name && verb === "deletecollection") continue;
-          reviews.push({
-            ...who,
-            kind: "guard-write",
-            target: t.name,
-            attrs: { namespace: t.name, verb, group: g.group, resource: g.resource, name },
-          });
-        }
-    }
-    const anyone = {
-      identity: "system:authenticated",
-      tenant: t.name,
-      user: "tenkai-verify:anyone",
-      groups: ["system:authenticated"],
-    };
-    for (const x of namespacedTargets)
-      for (const verb of x.verbs)
-        reviews.push({
-          ...anyone,
-          kind: "anyone",
-          target: t.name,
-          attrs: {
-            namespace: t.name,
-            verb,
-            group: x.group,
-            resource: x.resource,
-            subresource: x.subresource,
-          },
-        });
-  }
+  const levelsList = [...levels];
+  const base = { tenants: tenants.map((t) => t.name), levels: levelsList, namespacedTargets, clusterTargets };
+  const wanted = options.mode ?? "auto";
+  const needsBindings =
+    wanted === "targeted" || (wanted === "auto" && exhaustiveSize(base) > EXHAUSTIVE_BUDGET);
+  const plan = planReviews({
+    ...base,
+    mode: wanted,
+    ...(needsBindings ? { bindings: await bindingIndex(client) } : {}),
+  });
+  const reviews = plan.reviews;
   const probes = tenants.flatMap((t, i) => {
     const other = tenants.length > 1 ? tenants[(i + 1) % tenants.length] : undefined;
     return probesFor(platform, t, other).map((p) => ({ tenant: t, probe: p }));
   });
   emit({
     type: "verify.plan",
-    message: `checking ${reviews.length} access reviews and ${probes.length} admission probes over ${tenants.length} tenants`,
+    mode: plan.mode,
+    message: `${plan.mode}: checking ${reviews.length} access reviews and ${probes.length} admission probes over ${tenants.length} tenants`,
     reviews: reviews.length,
     probes: probes.length,
   });
@@ -304,9 +207,41 @@ export async function verifyIsolation(
   return {
     context: client.context,
     tenants: tenants.map((t) => t.name),
+    mode: plan.mode,
     ok: counts.breach === 0 && counts.error === 0,
     counts,
     checks: [...reviewChecks.filter((c) => c.verdict !== "pass"), ...probeChecks],
     matrix: [...cells.values()],
   };
+}
+
+/** Every Group subject of every RoleBinding (by namespace) and ClusterRoleBinding. */
+async function bindingIndex(client: KubeClient): Promise<BindingIndex> {
+  type Binding = { metadata: { namespace?: string }; subjects?: { kind: string; name: string }[] };
+  const list = async (path: string) => {
+    const out: Binding[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await client.request<{ items?: Binding[]; metadata?: { continue?: string } }>({
+        method: "GET",
+        path,
+        query: { limit: "500", continue: cont },
+      });
+      out.push(...(page.body.items ?? []));
+      cont = page.body.metadata?.continue || undefined;
+    } while (cont);
+    return out;
+  };
+  const groups = (b: Binding) => (b.subjects ?? []).filter((s) => s.kind === "Group").map((s) => s.name);
+  const namespaced = new Map<string, Set<string>>();
+  for (const b of await list("/apis/rbac.authorization.k8s.io/v1/rolebindings")) {
+    const ns = b.metadata.namespace ?? "";
+    const set = namespaced.get(ns) ?? new Set<string>();
+    for (const g of groups(b)) set.add(g);
+    namespaced.set(ns, set);
+  }
+  const cluster = new Set(
+    (await list("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings")).flatMap(groups),
+  );
+  return { namespaced, cluster };
 }

@@ -29,7 +29,7 @@ export function formatIsolationReport(report: IsolationReport): string {
     const own = cs.some((c) => c.kind === "guard-write") ? "own " : "";
     return b > 0 ? `BREACH ${b}/${n}` : e > 0 ? `ERROR ${e}/${n}` : `${own}ok ${n}`;
   };
-  out.push("Access (SubjectAccessReviews; own = no guard writes in its own namespace):");
+  out.push(`Access (${report.mode} SubjectAccessReviews; own = no guard writes in its own namespace):`);
   out.push(
     table([
       ["identity \\ namespace", ...columns],

@@ -10,8 +10,13 @@ export function register(program: Command): void {
       .description(
         "prove tenants cannot reach each other: access reviews over every resource and verb, and impersonated dry-run creates that must be rejected; exits 1 on any breach",
       )
-      .argument("<file>", "platform.yaml"),
-  ).action((file: string, opts: ClusterFlags) =>
+      .argument("<file>", "platform.yaml")
+      .option(
+        "--mode <mode>",
+        "auto, exhaustive (every resource and verb everywhere) or targeted (full sweeps where bindings name a tenant, samples elsewhere)",
+        "auto",
+      ),
+  ).action((file: string, opts: ClusterFlags & { mode: string }) =>
     runAction(opts, async (io) => {
       const { verifyIsolation } = await import("../../verify/isolation.js");
       const { formatIsolationReport } = await import("../../verify/report.js");
@@ -20,7 +25,19 @@ export function register(program: Command): void {
         concurrency: opts.concurrency ?? "64",
       });
       try {
-        const report = await verifyIsolation(platform, { client, concurrency, onEvent: (e) => io.event(e) });
+        if (!["auto", "exhaustive", "targeted"].includes(opts.mode)) {
+          throw Object.assign(new Error(`--mode must be auto, exhaustive or targeted, got ${opts.mode}`), {
+            code: "CLI_BAD_MODE",
+            fix: "pass --mode auto",
+          });
+        }
+        const mode = opts.mode as "auto" | "exhaustive" | "targeted";
+        const report = await verifyIsolation(platform, {
+          client,
+          concurrency,
+          mode,
+          onEvent: (e) => io.event(e),
+        });
         io.result(report, formatIsolationReport);
         return report.ok ? 0 : 1;
       } finally {

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { decideAccess, decideProbe } from "./checks.js";
+
+const ctx = { identity: "tenkai:shop:edit", action: "get secrets", target: "namespace users" };
+
+describe("decideAccess", () => {
+  it("passes a denied review and names the grant of an allowed one", () => {
+    assert.equal(decideAccess({ allowed: false }, ctx).verdict, "pass");
+    const breach = decideAccess(
+      {
+        allowed: true,
+        reason: 'RBAC: allowed by RoleBinding "leak/users" of ClusterRole "view" to Group "tenkai:shop:edit"',
+      },
+      ctx,
+    );
+    assert.deepEqual([breach.verdict, breach.reason], ["breach", "ALLOWED"]);
+    assert.match(
+      breach.message,
+      /tenkai:shop:edit may get secrets in namespace users: RBAC: allowed by RoleBinding "leak\/users"/,
+    );
+  });
+});
+
+describe("decideProbe", () => {
+  const probe = {
+    identity: "tenkai:shop:admin",
+    action: "create a privileged pod",
+    target: "namespace shop",
+  };
+  const cases: [string, { status: number; message: string }, Parameters<typeof decideProbe>[1], string][] = [
+    ["accepted is a breach", { status: 201, message: "" }, { by: "pod-security" }, "breach"],
+    [
+      "rejected by PSA",
+      { status: 403, message: 'pods "x" is forbidden: violates PodSecurity "restricted:latest": privileged' },
+      { by: "pod-security" },
+      "pass",
+    ],
+    [
+      "rejected by quota",
+      { status: 403, message: "exceeded quota: tenkai-quota, requested: requests.cpu=13" },
+      { by: "quota" },
+      "pass",
+    ],
+    [
+      "rejected by the named policy",
+      {
+        status: 422,
+        message:
+          "ValidatingAdmissionPolicy 'tenkai-images' with binding 'tenkai-images' denied request: image x",
+      },
+      { by: "policy", policy: "tenkai-images" },
+      "pass",
+    ],
+    [
+      "rejected by another policy proves nothing",
+      { status: 422, message: "ValidatingAdmissionPolicy 'tenkai-ingress' with binding 'b' denied request" },
+      { by: "policy", policy: "tenkai-images" },
+      "error",
+    ],
+    [
+      "RBAC refusing the identity proves nothing",
+      { status: 403, message: 'pods is forbidden: User "u" cannot create resource "pods"' },
+      { by: "pod-security" },
+      "error",
+    ],
+  ];
+  for (const [name, answer, expect, verdict] of cases) {
+    it(name, () => assert.equal(decideProbe(answer, expect, probe).verdict, verdict));
+  }
+});
