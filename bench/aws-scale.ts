@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/aws-scale.ts [tenants] [servicesPerTenant]
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -71,6 +71,10 @@ try {
     `largest stack:            ${largest?.stackName} with ${largest?.resourceCount} resources (CloudFormation limit 500)`,
   );
   console.log(`resources per tenant:     ${(tenantResources / tenants).toFixed(1)} (tenant stacks only)`);
+  const sizes = result.stacks.map((s) => statSync(join(result.assemblyDir, s.templateFile)).size);
+  console.log(
+    `largest template:         ${(Math.max(...sizes) / 1024).toFixed(0)} KiB (CloudFormation limit 1 MiB from S3, 51,200 bytes inline)`,
+  );
   console.log(`total resources:          ${result.stacks.reduce((n, s) => n + s.resourceCount, 0)}`);
 } finally {
   rmSync(outdir, { recursive: true, force: true });
