@@ -53,6 +53,8 @@ export class Drainer {
   private rsIndex = new Map<string, V1ReplicaSet>();
   private depByKey = new Map<string, V1Deployment>();
   private readonly surgedPods = new Map<string, string>();
+  /** Deployments (`ns/name`) whose pods this drain evicted. */
+  readonly moved = new Set<string>();
 
   constructor(
     private readonly clients: ClusterClients,
@@ -260,6 +262,8 @@ export class Drainer {
     }
     this.view.budgets.accepted(budgets, name);
     this.evictions++;
+    const dep = this.deploymentFor(pod);
+    if (dep) this.moved.add(`${dep.metadata?.namespace}/${dep.metadata?.name}`);
     this.sink({ type: "pod-evicted", pod: key, node, budgets, message: `pod ${key} on ${node}: evicted` });
     const surged = this.surgedPods.get(pod.metadata?.uid ?? "");
     if (surged) {

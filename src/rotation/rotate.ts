@@ -307,6 +307,33 @@ class Run {
       },
     });
     await surger.restoreAll();
+    await this.waitWorkloadsReady([...drainer.moved]);
+  }
+
+  /** The rotation is not over until every Deployment it moved is back at full ready replicas. */
+  private async waitWorkloadsReady(keys: readonly string[]): Promise<void> {
+    const deadline = this.deadline();
+    let waiting = [...keys];
+    while (waiting.length > 0) {
+      const still: string[] = [];
+      for (const key of waiting) {
+        const [namespace, name] = key.split("/") as [string, string];
+        const d = await this.clients.apps
+          .readNamespacedDeployment({ name, namespace })
+          .catch(() => undefined);
+        if (d && (d.status?.readyReplicas ?? 0) < (d.spec?.replicas ?? 0)) still.push(key);
+      }
+      waiting = still;
+      if (waiting.length === 0) return;
+      if (this.clock.now() > deadline) {
+        throw new TenkaiError(
+          "ROTATION_TIMEOUT",
+          `${waiting.length} Deployment(s) moved off the old nodes are not back at full ready replicas: ${waiting.slice(0, 5).join(", ")}`,
+          "check why their new pods are not Ready (image, probes, capacity), then run the same command again",
+        );
+      }
+      await this.clock.sleep(250, this.o.signal);
+    }
   }
 
   /** Deletes a slot once no workload pod is left on its nodes; waits until the provider has it gone. */
