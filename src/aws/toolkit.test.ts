@@ -11,7 +11,14 @@ import { after, before, describe, it } from "node:test";
 import { isTenkaiError } from "../errors.js";
 import { loadPlatform } from "../spec/load.js";
 import { synthesizeAwsPlane } from "./synth.js";
-import { type AwsPlaneEvent, deployAwsPlane, deployOrder, destroyAwsPlane, diffAwsPlane } from "./toolkit.js";
+import {
+  type AwsPlaneEvent,
+  deployAwsPlane,
+  deployOrder,
+  destroyAwsPlane,
+  diffAwsPlane,
+  eventIoHost,
+} from "./toolkit.js";
 
 const EXAMPLE = new URL("../../examples/platform.yaml", import.meta.url).pathname;
 const ORDER = ["web-network", "web-cluster", "web-nodes-general", "web-data", "web-tenants-001"];
@@ -108,5 +115,54 @@ describe("AWS plane toolkit", () => {
         (e) => e.type === "aws.stack.diff" && e.stack === "web-nodes-general" && /changes/.test(e.message),
       ),
     );
+  });
+});
+
+describe("toolkit messages as events", () => {
+  const base = { time: new Date(), level: "info" as const, action: "deploy" as const };
+  it("turns stack progress and CloudFormation stack activity into typed events", async () => {
+    const events: AwsPlaneEvent[] = [];
+    const host = eventIoHost((e) => events.push(e), "deploy");
+    await host.notify({
+      ...base,
+      code: "CDK_TOOLKIT_I5100",
+      message: "",
+      data: { total: 5, current: 2, stack: { stackName: "web-cluster" } },
+    });
+    await host.notify({
+      ...base,
+      code: "CDK_TOOLKIT_I5502",
+      message: "",
+      data: {
+        deployment: "d",
+        event: {
+          StackName: "web-cluster",
+          LogicalResourceId: "Cluster",
+          ResourceType: "AWS::EKS::Cluster",
+          ResourceStatus: "CREATE_FAILED",
+          ResourceStatusReason: "quota",
+        },
+        progress: { completed: 3, total: 19, formatted: "3/19" },
+      },
+    });
+    await host.notify({ ...base, level: "debug", message: "noise", data: undefined });
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ["aws.stack.start", "aws.resource"],
+    );
+    assert.equal(events[0]?.message, "deploying web-cluster (2/5)");
+    const r = events[1];
+    assert.ok(r?.type === "aws.resource");
+    assert.deepEqual(
+      [r.stack, r.logicalId, r.status, r.reason],
+      ["web-cluster", "Cluster", "CREATE_FAILED", "quota"],
+    );
+    assert.match(r.message, /3\/19 CREATE_FAILED AWS::EKS::Cluster Cluster: quota/);
+  });
+  it("confirms a destroy the CLI already confirmed, and answers other requests with the default", async () => {
+    const host = eventIoHost(() => {}, "destroy");
+    const req = { ...base, message: "", data: {}, defaultResponse: false };
+    assert.equal(await host.requestResponse({ ...req, code: "CDK_TOOLKIT_I7010" }), true);
+    assert.equal(await host.requestResponse({ ...req, code: "CDK_TOOLKIT_I5060" }), false);
   });
 });

@@ -15,13 +15,14 @@ interface AwsCommandOptions {
   readonly profile?: string;
   readonly yes?: boolean;
   readonly bootstrap?: boolean;
+  readonly rotating?: string[];
 }
 
 async function synthesize(file: string, opts: AwsCommandOptions) {
   const { loadPlatform } = await import("../../spec/load.js");
   const { synthesizeAwsPlane } = await import("../../aws/synth.js");
   const platform = await loadPlatform(file, opts.env ? { environment: opts.env } : {});
-  const synth = await synthesizeAwsPlane(platform, { outdir: opts.out });
+  const synth = await synthesizeAwsPlane(platform, { outdir: opts.out, rotating: opts.rotating });
   return { platform, synth };
 }
 
@@ -32,7 +33,8 @@ function common(cmd: Command): Command {
       .option("-e, --env <name>", "use this environment's overlay")
       .option("--out <dir>", "where to write the cloud assembly", "out/cdk.out")
       .option("--stack <name...>", "only these stacks (default: all)")
-      .option("--profile <name>", "AWS profile for credentials (default: the SDK's default chain)"),
+      .option("--profile <name>", "AWS profile for credentials (default: the SDK's default chain)")
+      .option("--rotating <group...>", "node groups being rotated: keep both their blue and green slots"),
   );
 }
 
