@@ -16,7 +16,13 @@ import { type NagResult, runAwsSolutionsChecks } from "./nag.js";
 import { stackNames, workloadRoleName } from "./names.js";
 import { planTenantStacks, TENANTS_PER_STACK } from "./placement.js";
 import { buildAwsPlane, summarizeTemplate } from "./synth.js";
-import { type CfnTemplate, policyDocument, readTemplates, resourcesOfType } from "./test-support.js";
+import {
+  type CfnTemplate,
+  policyDocument,
+  readTemplates,
+  resourcesOfType,
+  runCfnLint,
+} from "./test-support.js";
 
 function platformInput(): PlatformInput {
   const input: PlatformInput = parse(
@@ -118,5 +124,11 @@ describe("AWS plane options", () => {
       nag.findings.map((f) => `${f.rule} at ${f.constructPaths.join(", ")}`),
       [],
     );
+  });
+  it("passes cfn-lint with these options too", (t) => {
+    const run = runCfnLint(dir);
+    if (!run.available)
+      return t.skip("cfn-lint missing: run `bash scripts/setup-python.sh` to install .venv");
+    assert.deepEqual(run.errors, []);
   });
 });
