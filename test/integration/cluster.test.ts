@@ -12,6 +12,7 @@ import {
   ApiException,
   AppsV1Api,
   AuthorizationV1Api,
+  BatchV1Api,
   CoreV1Api,
   type KubeConfig,
   PatchStrategy,
@@ -326,6 +327,29 @@ describe("local cluster", () => {
     );
     const took = Date.now() - deletedAt;
     assert.ok(took >= 2900 && took < 8000, `removed ${took} ms after the delete, expected about 4 s`);
+  });
+
+  it("runs a Job's pod to completion (kwok pod-complete stage)", async (t) => {
+    if (!cluster) return t.skip(skip());
+    const ns = "jobs";
+    await createNamespace(kc, ns);
+    const batch = kc.makeApiClient(BatchV1Api);
+    await batch.createNamespacedJob({
+      namespace: ns,
+      body: {
+        metadata: { name: "once" },
+        spec: { backoffLimit: 0, template: { spec: podSpec({ restartPolicy: "Never" }) } },
+      },
+    });
+    const job = await waitFor("Job once Complete", 30_000, async () => {
+      const j = await batch.readNamespacedJob({ name: "once", namespace: ns });
+      return j.status?.conditions?.some((c) => c.type === "Complete" && c.status === "True") ? j : undefined;
+    });
+    assert.equal(job.status?.succeeded, 1);
+    const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: "job-name=once" })).items;
+    assert.equal(pods.length, 1);
+    assert.equal(pods[0]?.status?.phase, "Succeeded");
+    assert.equal(pods[0]?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
   });
 
   it("re-creates an evicted ReplicaSet pod on another node when the first is cordoned", async (t) => {
