@@ -2,6 +2,7 @@
  * Cross-field checks over a schema-valid platform. Each returns problems as data (STYLE.md 5):
  * every clash names all the places involved, and nothing stops at the first one.
  */
+import { crossTenantAllowProblems } from "../aws/tenant-isolation.js";
 import { eksVersions, instanceTypes } from "../data.js";
 import { cidrSize, parseCidr } from "./cidr.js";
 import { subnetPlan } from "./network.js";
@@ -52,6 +53,7 @@ export function runChecks(platform: Platform, options: CheckOptions = {}): Check
   checkVersion(platform, emit, options.now ?? new Date());
   checkSizes(platform, emit);
   checkAccess(platform, emit);
+  checkAwsAllow(platform, emit);
   return problems;
 }
 
@@ -482,4 +484,31 @@ function checkAccess(p: Platform, emit: Emit): void {
       }
     }),
   );
+}
+
+/**
+ * `aws.allow` is granted as written: a pattern that also matches what tenkai makes for another
+ * tenant or the platform (a database secret, repositories, roles, log groups) is refused here, so
+ * `validate` catches it before `plan` would.
+ */
+function checkAwsAllow(p: Platform, emit: Emit): void {
+  for (const c of crossTenantAllowProblems(p)) {
+    const ti = p.spec.tenants.findIndex((t) => t.name === c.tenant);
+    const tenant = p.spec.tenants[ti]!;
+    const si = tenant.services.findIndex((s) => s.name === c.workload);
+    const kind = si >= 0 ? "services" : "cronJobs";
+    const wi = si >= 0 ? si : tenant.cronJobs.findIndex((j) => j.name === c.workload);
+    const allow = (si >= 0 ? tenant.services[si]?.aws : tenant.cronJobs[wi]?.aws)?.allow ?? [];
+    const ai = allow.findIndex((a) => a.resources.includes(c.resource));
+    const ri = ai >= 0 ? allow[ai]!.resources.indexOf(c.resource) : -1;
+    const path: (string | number)[] = ["spec", "tenants", ti, kind, wi, "aws", "allow"];
+    if (ai >= 0) path.push(ai, "resources", ri);
+    emit(
+      "error",
+      "SPEC_ALLOW_REACHES_OTHERS",
+      path,
+      `"${c.resource}" also matches ${c.owner === "platform" ? "the platform's" : `tenant ${c.owner}'s`} ${c.reaches}`,
+      "narrow the pattern to this tenant's own resources (name the bucket, queue or key); the tenant's database secret is granted already",
+    );
+  }
 }

@@ -380,6 +380,17 @@ const cases: Case[] = [
     message: /retention must be one of 1, 3, 5, 7, 14, 30/,
   },
   {
+    name: "aws.allow pattern that reaches the platform's roles",
+    yaml: variant({
+      23: "          port: 8080\n          aws: { allow: [{ actions: [iam:PassRole], resources: ['arn:aws:iam::*:role/*'] }] }",
+    }),
+    code: "SPEC_ALLOW_REACHES_OTHERS",
+    line: 24,
+    column: 65,
+    path: "spec.tenants[0].services[0].aws.allow[0].resources[0]",
+    message: /also matches the platform's arn:aws:iam::123456789012:role\//,
+  },
+  {
     name: "tabs in indentation",
     yaml: variant({ 14: "\t  min: 3" }),
     code: "SPEC_YAML_SYNTAX",

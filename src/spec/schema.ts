@@ -272,7 +272,7 @@ export const SpecSchema = z.strictObject({
       engine: z.literal("aurora-postgresql"),
       version: z
         .string()
-        .regex(/^\d{2}\.\d+$/, { error: 'expected an Aurora PostgreSQL version like "16.6"' }),
+        .regex(/^\d{2}\.\d+$/, { error: 'expected an Aurora PostgreSQL version like "16.9"' }),
       minCapacity: z.number().min(0).max(256).default(0.5),
       maxCapacity: z.number().min(1).max(256).default(8),
       backupRetentionDays: z.number().int().min(1).max(35).default(7),
