@@ -184,3 +184,6 @@ export function tenantImages(tenant: Tenant): string[] {
 export function tenantUsesDatabase(tenant: Tenant): boolean {
   return tenant.services.some((s) => s.database) || tenant.cronJobs.some((c) => c.database);
 }
+
+/** Aurora Serverless v2 instances in the cluster: a writer, and a reader in another AZ for failover. */
+export const AURORA_INSTANCE_ROLES = ["Writer", "Reader"] as const;

@@ -4,6 +4,7 @@
  * Data transfer, LCUs beyond one per ALB, storage I/O and log ingestion are usage-based and
  * left out; the estimate says so.
  */
+import { AURORA_INSTANCE_ROLES } from "../aws/names.js";
 import { eksVersions, readData } from "../data.js";
 import { TenkaiError } from "../errors.js";
 import { runsPerMonth } from "../spec/cron.js";

@@ -15,7 +15,7 @@ import * as rds from "aws-cdk-lib/aws-rds";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import type { Platform } from "../../spec/schema.js";
-import { ssmParameterNames } from "../names.js";
+import { AURORA_INSTANCE_ROLES, ssmParameterNames } from "../names.js";
 import { TenkaiStack } from "./shared.js";
 
 export const DATABASE_PORT = 5432;
@@ -90,7 +90,7 @@ export class DataStack extends TenkaiStack {
     this.cluster.cfnOptions.deletionPolicy = CfnDeletionPolicy.SNAPSHOT;
     this.cluster.cfnOptions.updateReplacePolicy = CfnDeletionPolicy.SNAPSHOT;
     // A writer and a reader in another AZ: Serverless v2 fails over to the reader.
-    for (const [i, role] of ["Writer", "Reader"].entries()) {
+    for (const [i, role] of AURORA_INSTANCE_ROLES.entries()) {
       new rds.CfnDBInstance(this, role, {
         dbClusterIdentifier: this.cluster.ref,
         dbInstanceClass: "db.serverless",
