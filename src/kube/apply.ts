@@ -289,6 +289,20 @@ export async function applyObjects(
   };
 }
 
+const RETRIES = 5;
+
+/**
+ * Errors that a moment fixes: throttling and server errors, and admission that has not caught up
+ * with objects this apply just wrote (a new ResourceQuota before the quota controller filled its
+ * status: "status unknown for quota"; a policy binding before its param ConfigMap reached the
+ * admission informer: "no params found").
+ */
+export function isTransient(err: unknown): boolean {
+  if (!isKubeApiError(err)) return false;
+  if (err.status === 429 || err.status >= 500) return true;
+  return /status unknown for quota|no params found|failed to find param/i.test(err.message);
+}
+
 export async function serverSideApply(
   client: KubeClient,
   discovery: Discovery,
@@ -297,14 +311,26 @@ export async function serverSideApply(
 ): Promise<Live> {
   const r = await discovery.resourceFor(o.apiVersion, o.kind);
   const path = resourcePath(r, o.metadata.namespace, o.metadata.name);
-  const send = (force: boolean) =>
-    client.request<Live>({
-      method: "PATCH",
-      path,
-      query: { fieldManager: FIELD_MANAGER, force: String(force), ...(opts.dryRun ? { dryRun: "All" } : {}) },
-      contentType: "application/apply-patch+yaml",
-      body: o,
-    });
+  const send = async (force: boolean) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.request<Live>({
+          method: "PATCH",
+          path,
+          query: {
+            fieldManager: FIELD_MANAGER,
+            force: String(force),
+            ...(opts.dryRun ? { dryRun: "All" } : {}),
+          },
+          contentType: "application/apply-patch+yaml",
+          body: o,
+        });
+      } catch (err) {
+        if (attempt >= RETRIES || !isTransient(err)) throw err;
+        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+      }
+    }
+  };
   try {
     return (await send(opts.force)).body;
   } catch (err) {
