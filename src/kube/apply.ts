@@ -11,6 +11,7 @@ import type { KubeObject } from "../plan/planes.js";
 import type { Platform } from "../spec/schema.js";
 import {
   APPLYSET_GKS_ANNOTATION,
+  APPLYSET_ID_LABEL,
   APPLYSET_NAMESPACES_ANNOTATION,
   APPLYSET_PART_OF_LABEL,
   applySetId,
@@ -26,6 +27,7 @@ import { alreadyApplied, applyChanged, withAppliedHash } from "./compare.js";
 import { mapLimit } from "./concurrency.js";
 import { Discovery, resourcePath } from "./discovery.js";
 import { FIELD_MANAGER_NAME } from "./field-manager.js";
+import { SYSTEM_NAMESPACE } from "./names.js";
 import { diffObjects, normalizeObject } from "./object-diff.js";
 import { PHASE_NAMES, type Phase, phaseOf } from "./order.js";
 import { allObjects, renderKubernetesPlane } from "./render.js";
@@ -124,6 +126,7 @@ export async function applyObjects(
   const id = applySetId(parent);
   const discovery = new Discovery(client);
   await discovery.refresh();
+  await refuseOtherPlatform(client, parent.name);
   emit({
     type: "apply.start",
     message: `${dryRun ? "dry run: " : ""}applying ${objects.length} objects as ApplySet ${parent.namespace}/${parent.name}`,
@@ -287,6 +290,33 @@ export async function applyObjects(
     objects: desired.map((o) => ({ ref: objectKey(o), outcome: results.get(objectKey(o)) ?? "unchanged" })),
     pruned,
   };
+}
+
+/**
+ * One tenkai platform per cluster: its admission policies, ALB controller and tenkai-system are
+ * cluster-wide, so a second platform would silently take them over. Refuse when another
+ * platform's ApplySet parent is there.
+ */
+async function refuseOtherPlatform(client: KubeClient, ours: string): Promise<void> {
+  let items: { metadata: { name: string } }[] = [];
+  try {
+    const res = await client.request<{ items?: { metadata: { name: string } }[] }>({
+      method: "GET",
+      path: `/api/v1/namespaces/${SYSTEM_NAMESPACE}/configmaps`,
+      query: { labelSelector: APPLYSET_ID_LABEL },
+    });
+    items = res.body.items ?? [];
+  } catch (err) {
+    if (!isKubeApiError(err, 404)) throw err;
+  }
+  const other = items.map((i) => i.metadata.name).find((n) => n.startsWith("tenkai-applyset-") && n !== ours);
+  if (other) {
+    throw new TenkaiError(
+      "KUBE_OTHER_PLATFORM",
+      `this cluster (context ${client.context}) already runs tenkai platform "${other.slice("tenkai-applyset-".length)}" (ApplySet ${SYSTEM_NAMESPACE}/${other})`,
+      "check --context: a cluster runs one tenkai platform, since its admission policies, ALB controller and tenkai-system are cluster-wide",
+    );
+  }
 }
 
 const RETRIES = 5;

@@ -10,6 +10,7 @@ import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { isTenkaiError } from "../../src/errors.js";
 import { type ApplyEvent, applyPlatform } from "../../src/kube/apply.js";
 import { isKubeApiError, KubeClient } from "../../src/kube/client.js";
 import { diffKubernetesPlane } from "../../src/kube/diff.js";
@@ -115,6 +116,15 @@ describe("kube plane on a live cluster", () => {
     assert.equal(result.summary.unchanged, result.summary.total);
     const afterwards = await get("/apis/apps/v1/namespaces/users/deployments/users-api");
     assert.equal(afterwards?.metadata.resourceVersion, before?.metadata.resourceVersion);
+  });
+
+  it("refuses to apply a second platform to the same cluster", async (t) => {
+    if (!cluster) return t.skip(`no local cluster: ${testClusterUnavailableReason()}`);
+    const other = { ...structuredClone(example), metadata: { name: "other" } } as Platform;
+    await assert.rejects(
+      applyPlatform(other, { client }),
+      (e) => isTenkaiError(e, "KUBE_OTHER_PLATFORM") && /platform "web"/.test(e.message),
+    );
   });
 
   it("dry-runs and diffs a change without making it", async (t) => {
