@@ -38,6 +38,8 @@ done
 rm -rf "$dir/run" "$dir/logs" "$dir/etcd-data"
 mkdir -p "$dir/pki" "$dir/run" "$dir/logs"
 chmod 700 "$dir"
+# Interrupted half-way (Ctrl-C, a test runner's kill): stop what was started so far.
+trap 'log "cluster: interrupted; stopping what was started in $dir"; bash "$cluster_root/down.sh" --dir "$dir" >&2 || true; exit 130' INT TERM
 
 # ---------- ports ----------
 # Ask the kernel for six free ports at once (bind :0, hold all, release), so they differ.
