@@ -19,10 +19,10 @@ describe("monthly cost estimate", async () => {
     assert.deepEqual([line("EC2 general")?.monthlyLow, line("EC2 general")?.monthlyHigh], [271.56, 1086.24]);
     assert.equal(line("NAT gateways")?.monthlyLow, 135.78); // 3 x $0.062 x 730
     assert.equal(line("Application Load Balancer")?.monthlyLow, 23.58); // ($0.0243 + $0.008) x 730 = 23.579
-    // Aurora 0.5..8 ACU at $0.15
+    // Aurora writer + reader, each 0.5..8 ACU at $0.15
     assert.deepEqual(
       [line("Aurora Serverless v2")?.monthlyLow, line("Aurora Serverless v2")?.monthlyHigh],
-      [54.75, 876],
+      [109.5, 1752],
     );
     // invoice-batch: every 30 min = 1440 runs x 10 min = 240 h of 1 vCPU + 3 GB (2 Gi + 256 Mi rounded up)
     assert.equal(line("Fargate")?.monthlyLow, Math.round(240 * (0.05056 + 3 * 0.00553) * 100) / 100);

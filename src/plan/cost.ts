@@ -131,11 +131,13 @@ export function estimateMonthlyCost(platform: Platform, options: CostOptions = {
   const db = platform.spec.database;
   if (db) {
     const acu = prices.auroraServerlessV2AcuHour;
+    // Each Serverless v2 instance (the writer and the reader) is billed for its own ACUs.
+    const n = AURORA_INSTANCE_ROLES.length;
     add(
       "Aurora Serverless v2",
-      `${db.minCapacity}-${db.maxCapacity} ACU at $${acu}/ACU-h (storage extra)`,
-      db.minCapacity * acu * h,
-      db.maxCapacity * acu * h,
+      `${n} instances x ${db.minCapacity}-${db.maxCapacity} ACU at $${acu}/ACU-h (storage extra)`,
+      n * db.minCapacity * acu * h,
+      n * db.maxCapacity * acu * h,
     );
   }
 

@@ -28,11 +28,21 @@ export interface NodeGroupSlotSpec {
   /** Kubernetes version of the nodes, e.g. `1.35`. */
   readonly kubernetesVersion: string;
   readonly labels: Readonly<Record<string, string>>;
-  readonly taints: readonly { key: string; value?: string; effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" }[];
+  readonly taints: readonly {
+    key: string;
+    value?: string;
+    effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+  }[];
   readonly capacityType: "ON_DEMAND" | "SPOT";
 }
 
-export type NodeGroupStatus = "CREATING" | "ACTIVE" | "DELETING" | "CREATE_FAILED" | "DELETE_FAILED" | "DEGRADED";
+export type NodeGroupStatus =
+  | "CREATING"
+  | "ACTIVE"
+  | "DELETING"
+  | "CREATE_FAILED"
+  | "DELETE_FAILED"
+  | "DEGRADED";
 
 /** What a provider reports about one slot. */
 export interface NodeGroupSlotState {
