@@ -4,7 +4,10 @@
  * `kubectl apply --server-side` of the same manifests, each on a fresh local cluster
  * (cluster/up.sh), plus the no-op second apply of each.
  *
- *   npx tsx bench/kube-apply-scale.ts [--tenants 300] [--services 5] [--concurrency 32] [--kubectl PATH]
+ *   npx tsx bench/kube-apply-scale.ts [--tenants 300] [--services 5] [--concurrency 32] [--kubectl PATH] [--skip-kubectl]
+ *
+ * tenkai's no-op apply skips objects that already hold every value it sets (compare.ts); a third
+ * tenkai apply with that off sends every object, as kubectl does, to show the server-side cost.
  *
  * kubectl cannot map custom resources whose CRD it has not seen, so it gets two calls: the CRDs,
  * then everything else (files in tenkai's phase order). No rollout waits on either side (the
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     services: { type: "string", default: "5" },
     concurrency: { type: "string", default: "32" },
     kubectl: { type: "string" },
+    "skip-kubectl": { type: "boolean", default: false },
   },
 });
 const tenantCount = Number(values.tenants);
@@ -113,37 +117,39 @@ async function withCluster<T>(fn: (kubeconfig: string, client: KubeClient) => Pr
   }
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const seconds = (ms: number) => (Number.isNaN(ms) ? "(skipped)" : `${(ms / 1000).toFixed(1)} s`);
 
-const kubectlTimes = await withCluster(async (kubeconfig) => {
-  const run = () => {
-    const t0 = Date.now();
-    for (const f of [crdFile, restFile]) {
-      const r = spawnSync(
-        kubectl,
-        ["--kubeconfig", kubeconfig, "apply", "--server-side", "--field-manager=kubectl-bench", "-f", f],
-        { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
-      );
-      if (r.status !== 0) throw new Error(`kubectl apply -f ${f} failed: ${r.stderr.slice(0, 2000)}`);
-      if (f === crdFile)
-        spawnSync(kubectl, [
-          "--kubeconfig",
-          kubeconfig,
-          "wait",
-          "--for=condition=Established",
-          "crd",
-          "--all",
-          "--timeout=60s",
-        ]);
-    }
-    return Date.now() - t0;
-  };
-  const first = run();
-  console.log(`kubectl apply --server-side: ${seconds(first)}`);
-  const second = run();
-  console.log(`kubectl apply --server-side (second, no-op): ${seconds(second)}`);
-  return { first, second };
-});
+const kubectlTimes = values["skip-kubectl"]
+  ? { first: Number.NaN, second: Number.NaN }
+  : await withCluster(async (kubeconfig) => {
+      const run = () => {
+        const t0 = Date.now();
+        for (const f of [crdFile, restFile]) {
+          const r = spawnSync(
+            kubectl,
+            ["--kubeconfig", kubeconfig, "apply", "--server-side", "--field-manager=kubectl-bench", "-f", f],
+            { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
+          );
+          if (r.status !== 0) throw new Error(`kubectl apply -f ${f} failed: ${r.stderr.slice(0, 2000)}`);
+          if (f === crdFile)
+            spawnSync(kubectl, [
+              "--kubeconfig",
+              kubeconfig,
+              "wait",
+              "--for=condition=Established",
+              "crd",
+              "--all",
+              "--timeout=60s",
+            ]);
+        }
+        return Date.now() - t0;
+      };
+      const first = run();
+      console.log(`kubectl apply --server-side: ${seconds(first)}`);
+      const second = run();
+      console.log(`kubectl apply --server-side (second, no-op): ${seconds(second)}`);
+      return { first, second };
+    });
 
 const tenkaiTimes = await withCluster(async (_kubeconfig, client) => {
   const first = await applyObjects(objects, {
@@ -163,7 +169,17 @@ const tenkaiTimes = await withCluster(async (_kubeconfig, client) => {
   console.log(
     `tenkai apply (second, no-op): ${seconds(s.durationMs)} (${s.created} created, ${s.configured} configured, ${s.unchanged} unchanged, ${s.pruned} pruned)`,
   );
-  return { first: first.summary.durationMs, second: s.durationMs };
+  const all = await applyObjects(objects, {
+    client,
+    applySetName: platform.metadata.name,
+    concurrency,
+    wait: false,
+    skipUnchanged: false,
+  });
+  console.log(
+    `tenkai apply (third, no-op, every object sent): ${seconds(all.summary.durationMs)} (${all.summary.configured} configured, ${all.summary.unchanged} unchanged)`,
+  );
+  return { first: first.summary.durationMs, second: s.durationMs, sendAll: all.summary.durationMs };
 });
 
 console.log("");
@@ -173,4 +189,7 @@ console.log(
 );
 console.log(
   `  no-op apply:  tenkai ${seconds(tenkaiTimes.second)}  kubectl ${seconds(kubectlTimes.second)}  ratio kubectl/tenkai ${(kubectlTimes.second / tenkaiTimes.second).toFixed(2)}x`,
+);
+console.log(
+  `  no-op apply, tenkai sending every object (no skip): ${seconds(tenkaiTimes.sendAll)}  ratio kubectl/tenkai ${(kubectlTimes.second / tenkaiTimes.sendAll).toFixed(2)}x`,
 );

@@ -4,8 +4,9 @@
  */
 import type { KubeObject } from "../plan/planes.js";
 import type { Platform } from "../spec/schema.js";
-import { listChildren, serverSideApply, unverifiableInDryRun } from "./apply.js";
+import { serverSideApply, unverifiableInDryRun } from "./apply.js";
 import { applySetId, applySetParent, groupKind, objectKey, withPartOf } from "./applyset.js";
+import { listChildren } from "./applyset-live.js";
 import type { KubeClient } from "./client.js";
 import { APPLIED_HASH_ANNOTATION, withAppliedHash } from "./compare.js";
 import { mapLimit } from "./concurrency.js";
