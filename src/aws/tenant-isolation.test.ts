@@ -4,7 +4,8 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { isTenkaiError } from "../errors.js";
 import { definePlatform } from "../spec/define.js";
-import type { PlatformInput } from "../spec/schema.js";
+import { SpecError } from "../spec/problems.js";
+import { type PlatformInput, PlatformSchema } from "../spec/schema.js";
 import { buildAwsPlane } from "./synth.js";
 import { arnPatternMatches, crossTenantAllowProblems } from "./tenant-isolation.js";
 
@@ -18,8 +19,14 @@ function withUsersAllow(resource: string) {
     ?.find((t) => t.name === "users")
     ?.services?.find((s) => s.name === "auth-api");
   auth?.aws?.allow.push({ actions: ["secretsmanager:GetSecretValue"], resources: [resource] });
-  return definePlatform(input);
+  return input;
 }
+
+/**
+ * Schema-valid but not cross-checked: `tenkai validate` already refuses these (tested below), and
+ * the AWS plane must refuse them on its own too, for platforms built without the loader.
+ */
+const unchecked = (input: PlatformInput) => PlatformSchema.parse(input);
 
 describe("aws.allow stays inside the tenant", () => {
   it("matches ARNs the way IAM wildcards do (or broader)", () => {
@@ -42,7 +49,7 @@ describe("aws.allow stays inside the tenant", () => {
   ];
   for (const [resource, reaches] of cases) {
     it(`refuses ${resource}`, () => {
-      const [problem, ...rest] = crossTenantAllowProblems(withUsersAllow(resource));
+      const [problem, ...rest] = crossTenantAllowProblems(unchecked(withUsersAllow(resource)));
       assert.equal(rest.length, 0);
       assert.equal(problem?.tenant, "users");
       assert.equal(problem?.workload, "auth-api");
@@ -54,7 +61,9 @@ describe("aws.allow stays inside the tenant", () => {
   it("allows a pattern over the tenant's own secret", () => {
     assert.deepEqual(
       crossTenantAllowProblems(
-        withUsersAllow("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:tenkai/web/users/*"),
+        definePlatform(
+          withUsersAllow("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:tenkai/web/users/*"),
+        ),
       ),
       [],
     );
@@ -62,13 +71,26 @@ describe("aws.allow stays inside the tenant", () => {
   it("stops the plan before any stack is built, naming the workload and the fix", () => {
     assert.throws(
       () =>
-        buildAwsPlane(withUsersAllow("arn:aws:secretsmanager:*:*:secret:*"), {
+        buildAwsPlane(unchecked(withUsersAllow("arn:aws:secretsmanager:*:*:secret:*")), {
           outdir: "/nonexistent/never-written",
         }),
       (e: unknown) =>
         isTenkaiError(e, "AWS_ALLOW_REACHES_OTHERS") &&
         /users\/auth-api/.test(e.message) &&
         /narrow each pattern/.test(e.fix ?? ""),
+    );
+  });
+  it("tenkai validate refuses it first, at the resource, with a fix", () => {
+    assert.throws(
+      () => definePlatform(withUsersAllow("arn:*")),
+      (e: unknown) =>
+        e instanceof SpecError &&
+        e.problems.some(
+          (p) =>
+            p.code === "SPEC_ALLOW_REACHES_OTHERS" &&
+            p.path === "spec.tenants[1].services[1].aws.allow[1].resources[0]" &&
+            /narrow the pattern/.test(p.fix ?? ""),
+        ),
     );
   });
 });
