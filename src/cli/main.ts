@@ -14,6 +14,7 @@ import { register as registerSchema } from "./commands/schema.js";
 import { register as registerTenant } from "./commands/tenant.js";
 import { register as registerValidate } from "./commands/validate.js";
 import { register as registerVerify } from "./commands/verify.js";
+import { register as registerNodes } from "./commands/nodes.js";
 // --- end of command registrations ---
 
 export function buildProgram(): Command {
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerTenant(program);
   registerVerify(program);
   registerDeploy(program);
+  registerNodes(program);
   // --- end of register calls ---
   return program;
 }

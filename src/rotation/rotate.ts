@@ -245,6 +245,7 @@ class Run {
     }
     if (s().phase === "deleting-blue") {
       await this.deleteSlot(s().fromNodegroup, s().blueNodes);
+      this.o.checkpoint?.("blue-deleted");
       await this.save({
         phase: "done",
         activeSlot: s().to,

@@ -1,0 +1,266 @@
+/**
+ * `tenkai nodes rotate GROUP` and `tenkai nodes status [GROUP]`: thin commands over the rotation
+ * engine (src/rotation). Engines are imported lazily so `tenkai --help` stays fast.
+ */
+import type { Command } from "commander";
+import { type CommandIO, runAction, withOutput } from "../output.js";
+
+interface RotateFlags {
+  output?: string;
+  file: string;
+  context?: string;
+  kubeconfig?: string;
+  env?: string;
+  provider?: string;
+  dryRun?: boolean;
+  rollback?: boolean;
+  maxDraining: string;
+  timeout: string;
+  stallAfter: string;
+  forceUnreplicated?: boolean;
+  deleteEmptydirData?: boolean;
+  surge: boolean;
+  zone?: string[];
+  subnet?: string[];
+  nodeRoleArn?: string;
+  launchTemplate?: string;
+}
+
+function cliError(code: string, message: string, fix: string): Error {
+  return Object.assign(new Error(message), { code, fix });
+}
+
+/** `90s`, `30m`, `1h`, `500ms` or plain seconds, to milliseconds. */
+export function parseDuration(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m)
+    throw cliError(
+      "CLI_BAD_DURATION",
+      `${flag} must be a duration like 90s, 30m or 1h, got "${value}"`,
+      `pass ${flag} 30m`,
+    );
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
+  return Math.round(n * unit);
+}
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw cliError("CLI_BAD_NUMBER", `${flag} must be a positive integer, got "${value}"`, `pass ${flag} 10`);
+  return n;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function register(program: Command): void {
+  const nodes = program
+    .command("nodes")
+    .description("node group operations: blue/green rotation and its status");
+
+  withOutput(
+    nodes
+      .command("rotate")
+      .description(
+        "replace a node group's nodes with zero downtime: create the other slot, cordon, drain within every PodDisruptionBudget, delete the old slot",
+      )
+      .argument("<group>", "node group name from spec.nodeGroups")
+      .requiredOption("-f, --file <file>", "platform.yaml")
+      .option(
+        "--context <name>",
+        "kubeconfig context (default: the environment's context, else the current one)",
+      )
+      .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+      .option("-e, --env <name>", "use this environment's overlay and context")
+      .option(
+        "--provider <eks|kwok>",
+        "where nodes come from (default: kwok for target local, eks for target aws)",
+      )
+      .option("--dry-run", "print the plan and every blocker; change nothing")
+      .option(
+        "--rollback",
+        "undo a rotation that has not deleted the old slot: uncordon it, move pods back, delete the new slot",
+      )
+      .option("--max-draining <n>", "nodes draining at once (the rotation budget)", "10")
+      .option(
+        "--timeout <duration>",
+        "bound on every wait (new nodes Ready, drain, pods Ready, slot deleted)",
+        "30m",
+      )
+      .option("--stall-after <duration>", "report a pod held back this long (which pod, which budget)", "10s")
+      .option("--force-unreplicated", "evict pods no controller re-creates (they are gone for good)")
+      .option("--delete-emptydir-data", "evict pods with emptyDir volumes (their data is lost)")
+      .option(
+        "--no-surge",
+        "evict single-replica Deployments' pods without starting a replacement first (downtime)",
+      )
+      .option(
+        "--zone <zone>",
+        "zone for the new slot (repeatable; default: the zones the current nodes use)",
+        collect,
+      )
+      .option(
+        "--subnet <zone=subnet-id>",
+        "eks: a private subnet of the new slot, per zone (repeatable)",
+        collect,
+      )
+      .option("--node-role-arn <arn>", "eks: IAM role of the nodes")
+      .option("--launch-template <name[:version]>", "eks: launch template of the nodes"),
+  ).action((group: string, opts: RotateFlags) =>
+    runAction(opts, async (io) => {
+      const { loadPlatform } = await import("../../spec/load.js");
+      const { loadKubeConfig } = await import("../../kube/kubeconfig.js");
+      const platform = await loadPlatform(opts.file, opts.env ? { environment: opts.env } : {});
+      const ng = platform.spec.nodeGroups.find((g) => g.name === group);
+      if (!ng) {
+        throw cliError(
+          "CLI_UNKNOWN_NODE_GROUP",
+          `node group "${group}" is not in ${opts.file}`,
+          `use one of: ${platform.spec.nodeGroups.map((g) => g.name).join(", ")}`,
+        );
+      }
+      const context = opts.context ?? (opts.env ? platform.environments[opts.env]?.context : undefined);
+      const kubeConfig = loadKubeConfig({ context, kubeconfig: opts.kubeconfig });
+      const providerName = opts.provider ?? (platform.spec.target === "local" ? "kwok" : "eks");
+      const provider = await makeProvider(providerName, platform, kubeConfig, opts);
+      const options = {
+        group,
+        slotTemplate: {
+          group,
+          instanceTypes: ng.instanceTypes,
+          desired: ng.desired ?? ng.min,
+          min: ng.min,
+          max: ng.max,
+          zones: opts.zone ?? [],
+          kubernetesVersion: platform.spec.cluster.version,
+          labels: ng.labels,
+          taints: ng.taints,
+          capacityType: ng.capacityType,
+        },
+        specActiveSlot: ng.activeSlot,
+        maxDraining: positiveInt("--max-draining", opts.maxDraining),
+        timeoutMs: parseDuration("--timeout", opts.timeout),
+        stallAfterMs: parseDuration("--stall-after", opts.stallAfter),
+        forceUnreplicated: opts.forceUnreplicated ?? false,
+        deleteEmptyDirData: opts.deleteEmptydirData ?? false,
+        noSurge: !opts.surge,
+        dryRun: opts.dryRun ?? false,
+      };
+      const deps = { kubeConfig, provider, sink: (e: { type: string; message?: string }) => io.event(e) };
+      if (opts.rollback) {
+        const { rollback } = await import("../../rotation/rollback.js");
+        const r = await rollback(options, deps);
+        io.result(r, (x) =>
+          opts.dryRun
+            ? `would roll back ${x.group} from phase ${x.phase}`
+            : `${x.group}: rolled back; active slot ${x.activeSlot}`,
+        );
+        return 0;
+      }
+      const { rotate } = await import("../../rotation/rotate.js");
+      const r = await rotate(options, deps);
+      io.result(r, (x) => renderResult(x, opts.dryRun ?? false, ng.activeSlot));
+      return 0;
+    }),
+  );
+
+  withOutput(
+    nodes
+      .command("status")
+      .description("where each node group rotation stands (phase, slots, nodes drained, pods left)")
+      .argument("[group]", "node group name (default: every group with a rotation record)")
+      .option("--context <name>", "kubeconfig context")
+      .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"),
+  ).action((group: string | undefined, opts: { output?: string; context?: string; kubeconfig?: string }) =>
+    runAction(opts, async (io) => {
+      const { loadKubeConfig } = await import("../../kube/kubeconfig.js");
+      const { rotationStatus } = await import("../../rotation/status.js");
+      const list = await rotationStatus(
+        loadKubeConfig({ context: opts.context, kubeconfig: opts.kubeconfig }),
+        group,
+      );
+      io.result(list, (l) =>
+        l.length === 0
+          ? `no rotation recorded${group ? ` for ${group}` : ""}`
+          : l
+              .map(
+                (s) =>
+                  `${s.group}: ${s.phase}, active slot ${s.activeSlot} (${s.fromNodegroup} -> ${s.toNodegroup})\n` +
+                  `  ${s.fromNodegroup}: ${s.live.fromNodes} node(s), ${s.live.fromCordoned} cordoned, ${s.live.podsLeft} workload pod(s) left\n` +
+                  `  ${s.toNodegroup}: ${s.live.toNodes} node(s), ${s.live.toReady} Ready\n` +
+                  `  drained ${s.nodesDone.length}/${s.blueNodes.length}; started ${s.startedAt}, updated ${s.updatedAt}${s.finishedAt ? `, finished ${s.finishedAt}` : ""}`,
+              )
+              .join("\n"),
+      );
+      return 0;
+    }),
+  );
+}
+
+function renderResult(
+  r: {
+    group: string;
+    phase: string;
+    activeSlot: string;
+    ms: number;
+    plan?: { blockers: readonly unknown[]; evict: readonly string[]; surge: readonly string[] };
+  },
+  dryRun: boolean,
+  specSlot: string,
+): string {
+  if (dryRun) {
+    return `dry run: ${r.group} would move ${r.plan?.evict.length ?? 0} pod(s), surge ${r.plan?.surge.length ?? 0} Deployment(s); nothing changed`;
+  }
+  const note =
+    r.activeSlot !== specSlot ? `\nset activeSlot: ${r.activeSlot} for ${r.group} in platform.yaml` : "";
+  return `${r.group}: active slot ${r.activeSlot} (${(r.ms / 1000).toFixed(1)} s)${note}`;
+}
+
+async function makeProvider(
+  name: string,
+  platform: { metadata: { name: string }; spec: { aws: { region: string } } },
+  kubeConfig: import("@kubernetes/client-node").KubeConfig,
+  opts: RotateFlags,
+) {
+  if (name === "kwok") {
+    const { KwokNodeProvider } = await import("../../providers/kwok/index.js");
+    return new KwokNodeProvider({ kubeConfig });
+  }
+  if (name !== "eks")
+    throw cliError(
+      "CLI_BAD_PROVIDER",
+      `--provider must be eks or kwok, got "${name}"`,
+      "pass --provider eks or --provider kwok",
+    );
+  if (!opts.nodeRoleArn || !opts.subnet?.length) {
+    throw cliError(
+      "CLI_EKS_NEEDS_NETWORK",
+      "the eks provider needs the node role and the private subnets of the new slot",
+      "pass --node-role-arn ARN and --subnet ZONE=SUBNET-ID for each zone (the nodes stack's outputs)",
+    );
+  }
+  const subnets: Record<string, string[]> = {};
+  for (const s of opts.subnet) {
+    const [zone, id] = s.split("=");
+    if (!zone || !id)
+      throw cliError(
+        "CLI_BAD_SUBNET",
+        `--subnet must be ZONE=SUBNET-ID, got "${s}"`,
+        "pass --subnet ap-northeast-1a=subnet-0abc",
+      );
+    subnets[zone] = [...(subnets[zone] ?? []), id];
+  }
+  const { EKSClient } = await import("@aws-sdk/client-eks");
+  const { EksNodeProvider } = await import("../../providers/eks/index.js");
+  const { clusterName } = await import("../../aws/names.js");
+  const [ltName, ltVersion] = (opts.launchTemplate ?? "").split(":");
+  return new EksNodeProvider({
+    client: new EKSClient({ region: platform.spec.aws.region }),
+    clusterName: clusterName(platform),
+    nodeRoleArn: opts.nodeRoleArn,
+    subnetsByZone: subnets,
+    ...(ltName ? { launchTemplate: { name: ltName, ...(ltVersion ? { version: ltVersion } : {}) } } : {}),
+  });
+}
+
+export type { CommandIO };
