@@ -31,6 +31,9 @@ export function albController(platform: Platform): KubeObject[] {
   const vars: Record<string, string> = {
     CLUSTER_NAME: clusterName(platform),
     REGION: platform.spec.aws.region,
+    // Nodes allow IMDSv2 with hop limit 1 only, so the controller cannot read its VPC id from
+    // instance metadata; it finds the VPC by the tag the network stack sets.
+    PLATFORM: platform.metadata.name,
     ROLE_ARN: albControllerRoleArn(platform),
   };
   const text = manifestText().replace(/\$\{([A-Z_]+)\}/g, (m, k: string) => vars[k] ?? m);

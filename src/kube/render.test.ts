@@ -213,3 +213,14 @@ describe("planAlbGroups", () => {
     assert.equal(plan.problems[0]?.code, "KUBE_ALB_HOST_OVER_LIMIT");
   });
 });
+
+describe("AWS Load Balancer Controller", () => {
+  it("finds its VPC by the platform tag (IMDS is out of reach at hop limit 1)", () => {
+    const deploy = renderKubernetesPlane(example).platform.find(
+      (o) => o.kind === "Deployment" && o.metadata.name === "aws-load-balancer-controller",
+    ) as { spec: { template: { spec: { containers: { args: string[] }[] } } } } | undefined;
+    const args = deploy?.spec.template.spec.containers[0]?.args ?? [];
+    assert.ok(args.includes("--aws-vpc-tags=tenkai.dev/platform=web"), args.join(" "));
+    assert.ok(args.includes("--cluster-name=web"), args.join(" "));
+  });
+});
