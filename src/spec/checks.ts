@@ -8,7 +8,7 @@ import { cidrSize, parseCidr } from "./cidr.js";
 import { subnetPlan } from "./network.js";
 import { formatPath, type SpecProblem } from "./problems.js";
 import { parseQuantity } from "./quantity.js";
-import type { Platform } from "./schema.js";
+import type { CronJob, Platform, Service, Tenant } from "./schema.js";
 
 export interface CheckOptions {
   /** The clock for version-support checks. Default: now. */
@@ -177,17 +177,7 @@ function checkFargate(p: Platform, emit: Emit): void {
     }),
   );
   p.spec.tenants.forEach((t, i) => {
-    const workloads = [
-      ...t.services.map((w, j) => ({
-        w,
-        path: ["spec", "tenants", i, "services", j] as (string | number)[],
-      })),
-      ...t.cronJobs.map((w, j) => ({
-        w,
-        path: ["spec", "tenants", i, "cronJobs", j] as (string | number)[],
-      })),
-    ];
-    for (const { w, path } of workloads) {
+    for (const { w, path } of tenantWorkloads(t, i)) {
       if (w.compute !== "fargate") continue;
       const labels = fargatePodLabels(w.name);
       const match = p.spec.fargate.profiles.some((f) =>
@@ -219,6 +209,14 @@ function checkFargate(p: Platform, emit: Emit): void {
       }
     }
   });
+}
+
+/** A tenant's services and cron jobs with their spec paths: both run pods with the same settings. */
+function tenantWorkloads(t: Tenant, i: number): { w: Service | CronJob; path: (string | number)[] }[] {
+  return [
+    ...t.services.map((w, j) => ({ w, path: ["spec", "tenants", i, "services", j] })),
+    ...t.cronJobs.map((w, j) => ({ w, path: ["spec", "tenants", i, "cronJobs", j] })),
+  ];
 }
 
 function checkNetwork(p: Platform, emit: Emit): void {
@@ -389,26 +387,9 @@ function checkSizes(p: Platform, emit: Emit): void {
           "lower min or raise max",
         );
       }
-      if (s.database && !p.spec.database) {
-        emit(
-          "error",
-          "SPEC_NO_DATABASE",
-          [...path, "database"],
-          `${t.name}/${s.name} asks for the database but spec.database is not set`,
-          "add spec.database or set database: false",
-        );
-      }
     });
     t.cronJobs.forEach((c, j) => {
       const path = ["spec", "tenants", i, "cronJobs", j];
-      if (c.database && !p.spec.database)
-        emit(
-          "error",
-          "SPEC_NO_DATABASE",
-          [...path, "database"],
-          `${t.name}/${c.name} asks for the database but spec.database is not set`,
-          "add spec.database or set database: false",
-        );
       if (
         c.timeZone !== undefined &&
         !Intl.supportedValuesOf("timeZone").includes(c.timeZone) &&
@@ -423,6 +404,17 @@ function checkSizes(p: Platform, emit: Emit): void {
         );
       }
     });
+    for (const { w, path } of tenantWorkloads(t, i)) {
+      if (w.database && !p.spec.database) {
+        emit(
+          "error",
+          "SPEC_NO_DATABASE",
+          [...path, "database"],
+          `${t.name}/${w.name} asks for the database but spec.database is not set`,
+          "add spec.database or set database: false",
+        );
+      }
+    }
     const q = t.quota;
     const qPath = ["spec", "tenants", i, "quota"];
     // A rolling update surges one extra pod per Deployment (maxSurge 25%, at least 1): leave room.
