@@ -65,7 +65,11 @@ interface InFlight {
 
 export interface BudgetStatus {
   readonly key: string;
+  /** What this drain may still spend: the status's `disruptionsAllowed` minus `inFlight`. */
   readonly allowed: number;
+  readonly statusAllowed: number;
+  /** Evictions of this run the status does not show yet. */
+  readonly inFlight: number;
   readonly healthy: number;
   readonly desired: number;
   readonly expected: number;
@@ -137,6 +141,8 @@ export class BudgetTracker {
     return {
       key,
       allowed: (fresh ? (s?.disruptionsAllowed ?? 0) : 0) - pending,
+      statusAllowed: fresh ? (s?.disruptionsAllowed ?? 0) : 0,
+      inFlight: pending,
       healthy: s?.currentHealthy ?? 0,
       desired: s?.desiredHealthy ?? 0,
       expected: s?.expectedPods ?? 0,

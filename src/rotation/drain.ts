@@ -191,9 +191,10 @@ export class Drainer {
       healthy: s?.healthy ?? 0,
       desired: s?.desired ?? 0,
       allowed: s?.allowed ?? 0,
+      inFlight: s?.inFlight ?? 0,
       waitedMs: now - st.blockedSince,
       message: s
-        ? `stalled: ${podKey(pod)} on ${node} waits for PodDisruptionBudget ${by} (healthy ${s.healthy}/${s.desired} desired, ${Math.max(0, s.allowed)} disruption(s) allowed) for ${fmtMs(now - st.blockedSince)}`
+        ? `stalled: ${podKey(pod)} on ${node} waits for PodDisruptionBudget ${by} (healthy ${s.healthy}/${s.desired} desired, ${s.statusAllowed} disruption(s) allowed${s.inFlight ? `, ${s.inFlight} eviction(s) of ours not counted in it yet` : ""}) for ${fmtMs(now - st.blockedSince)}`
         : `stalled: ${podKey(pod)} on ${node} waits for the ${by} to be Ready for ${fmtMs(now - st.blockedSince)}`,
     });
   }

@@ -180,6 +180,8 @@ export type RotationEvent =
       healthy: number;
       desired: number;
       allowed: number;
+      /** Evictions of this run the budget's status does not show yet. */
+      inFlight: number;
       waitedMs: number;
       message: string;
     }

@@ -1,0 +1,217 @@
+/**
+ * Node rotation: tenkai vs `kubectl drain` node by node, on identical set-ups on the local
+ * control plane (a fresh cluster for each run).
+ *
+ *   npx tsx bench/rotation.ts            # 50 blue nodes, 1,500 pods in 100 Deployments
+ *   npx tsx bench/rotation.ts --large    # 200 blue nodes, 6,000 pods in 400 Deployments
+ *   options: --grace SECONDS (default 2), --max-draining N (default: every node), --only tenkai|kubectl,
+ *            --nodes N --pods N --deployments N (another size)
+ *
+ * Both runs do the whole job: create green (kwok provider) and wait for it, take blue out of
+ * service, move every pod, delete blue, and wait until every Deployment is back at full ready
+ * replicas. The kubectl run does it the way operators do by hand: cordon all blue nodes,
+ * `kubectl rollout restart` the single-replica Deployments (kubectl drain can never evict a pod
+ * whose minAvailable-1 budget covers its only replica), then
+ * `kubectl drain --ignore-daemonsets --delete-emptydir-data` one node after the other.
+ * A PDB monitor watches every budget through both runs.
+ */
+import { spawn } from "node:child_process";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { CoreV1Api } from "@kubernetes/client-node";
+import { KwokNodeProvider } from "../src/providers/kwok/index.js";
+import { PdbMonitor } from "../src/rotation/pdb-monitor.js";
+import { rotate } from "../src/rotation/rotate.js";
+import {
+  buildFixture,
+  deploymentsNotReady,
+  type FixtureSpec,
+  fixtureOptions,
+  fixtureSlot,
+  mixedWorkloads,
+  waitBudgetsSettled,
+  waitDeploymentsReady,
+} from "../src/rotation/testing.js";
+import type { RotationEvent } from "../src/rotation/types.js";
+import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../test/support/cluster.js";
+
+const args = process.argv.slice(2);
+const flag = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : def;
+};
+const large = args.includes("--large");
+const grace = Number(flag("--grace", "2"));
+const only = flag("--only", "");
+const nodes = Number(flag("--nodes", large ? "200" : "50"));
+const pods = Number(flag("--pods", large ? "6000" : "1500"));
+const deployments = Number(flag("--deployments", large ? "400" : "100"));
+const namespaces = Math.max(1, Math.round(deployments / 10));
+const maxDraining = Number(flag("--max-draining", String(nodes)));
+const KUBECTL = join(process.env.TENKAI_CACHE ?? join(homedir(), ".cache/tenkai"), "bin/k8s-v1.36.3/kubectl");
+
+const spec: FixtureSpec = {
+  group: "bench",
+  nodes,
+  zones: ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
+  instanceType: "m6i.xlarge",
+  workloads: mixedWorkloads("bench", deployments, pods, namespaces),
+  graceSeconds: grace,
+};
+
+interface Outcome {
+  readonly name: string;
+  readonly seconds: number;
+  readonly violations: number;
+  readonly notReady: number;
+  readonly note: string;
+}
+
+function sh(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, argv, { env, stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    p.stderr.setEncoding("utf8").on("data", (d: string) => {
+      err += d;
+    });
+    p.on("error", reject);
+    p.on("close", (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${cmd} ${argv.join(" ")} exited ${code}: ${err.slice(-500)}`)),
+    );
+  });
+}
+
+async function setUp(): Promise<{ cluster: TestCluster; monitor: PdbMonitor; provider: KwokNodeProvider }> {
+  const cluster = await startTestCluster();
+  if (!cluster) {
+    process.stdout.write(`bench/rotation: cannot run: no local cluster: ${testClusterUnavailableReason()}\n`);
+    process.exit(1);
+  }
+  const provider = new KwokNodeProvider({ kubeConfig: cluster.kubeConfig });
+  const t0 = Date.now();
+  await buildFixture(cluster.kubeConfig, provider, spec, 900_000);
+  await waitBudgetsSettled(cluster.kubeConfig, spec.workloads, 300_000);
+  process.stderr.write(
+    `set-up: ${nodes} blue nodes, ${pods} pods in ${deployments} Deployments ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
+  const monitor = await PdbMonitor.start(cluster.kubeConfig);
+  return { cluster, monitor, provider };
+}
+
+async function finish(
+  name: string,
+  t0: number,
+  cluster: TestCluster,
+  monitor: PdbMonitor,
+  note: string,
+): Promise<Outcome> {
+  await waitDeploymentsReady(cluster.kubeConfig, spec.workloads, 600_000);
+  const seconds = (Date.now() - t0) / 1000;
+  const violations = await monitor.stop();
+  const notReady = (await deploymentsNotReady(cluster.kubeConfig, spec.workloads)).length;
+  for (const v of violations.slice(0, 5))
+    process.stderr.write(
+      `  violation: ${v.budget} healthy ${v.healthy} < desired ${v.desired} (${v.source})\n`,
+    );
+  await cluster.stop();
+  return { name, seconds, violations: violations.length, notReady, note };
+}
+
+async function runTenkai(): Promise<Outcome> {
+  const { cluster, monitor, provider } = await setUp();
+  const counts: Record<string, number> = {};
+  const sink = (e: RotationEvent) => {
+    counts[e.type] = (counts[e.type] ?? 0) + 1;
+    if (e.type === "node-drained" || e.type === "phase" || e.type === "stalled")
+      process.stderr.write(`  tenkai: ${e.message}\n`);
+  };
+  const t0 = Date.now();
+  await rotate(fixtureOptions(spec, { maxDraining, stallAfterMs: 15_000 }), {
+    kubeConfig: cluster.kubeConfig,
+    provider,
+    sink,
+  });
+  return finish(
+    "tenkai nodes rotate",
+    t0,
+    cluster,
+    monitor,
+    `max-draining ${maxDraining}; ${counts["pod-evicted"] ?? 0} evictions, ${counts["pod-retry"] ?? 0} retries (429), ${counts["surge-started"] ?? 0} surges, ${counts.stalled ?? 0} stall reports`,
+  );
+}
+
+async function runKubectl(): Promise<Outcome> {
+  const { cluster, monitor, provider } = await setUp();
+  const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath };
+  const k = (...a: string[]) => sh(KUBECTL, a, env);
+  const t0 = Date.now();
+  const green = { ...fixtureSlot(spec), slot: "green" as const, nodegroupName: "bench-green" };
+  await provider.createSlot(green);
+  await k(
+    "wait",
+    "--for=condition=Ready",
+    "node",
+    "-l",
+    "eks.amazonaws.com/nodegroup=bench-green",
+    "--timeout=300s",
+  );
+  await k("cordon", "-l", "eks.amazonaws.com/nodegroup=bench-blue");
+  // Single-replica Deployments behind minAvailable 1: drain would wait on them forever, so the
+  // operator restarts them first (maxSurge starts the new pod on green before the old one goes).
+  const singles = spec.workloads.filter((w) => w.replicas === 1);
+  const byNs = new Map<string, string[]>();
+  for (const w of singles) byNs.set(w.namespace, [...(byNs.get(w.namespace) ?? []), `deployment/${w.name}`]);
+  for (const [ns, names] of byNs) await k("rollout", "restart", "-n", ns, ...names);
+  for (const w of singles)
+    await k("rollout", "status", "-n", w.namespace, `deployment/${w.name}`, "--timeout=300s");
+  const blue = (
+    await cluster.kubeConfig
+      .makeApiClient(CoreV1Api)
+      .listNode({ labelSelector: "eks.amazonaws.com/nodegroup=bench-blue" })
+  ).items.map((n) => n.metadata?.name ?? "");
+  let i = 0;
+  for (const node of blue) {
+    const t = Date.now();
+    await k("drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=900s");
+    i++;
+    if (i % 10 === 0 || i === blue.length)
+      process.stderr.write(
+        `  kubectl: drained ${i}/${blue.length} (last ${((Date.now() - t) / 1000).toFixed(1)} s)\n`,
+      );
+  }
+  await provider.deleteSlot("bench-blue");
+  return finish(
+    "kubectl drain, node by node",
+    t0,
+    cluster,
+    monitor,
+    `rollout restart of ${singles.length} single-replica Deployments, then ${blue.length} serial drains`,
+  );
+}
+
+const results: Outcome[] = [];
+process.stderr.write(
+  `bench/rotation: ${nodes} nodes, ${pods} pods, ${deployments} Deployments, grace ${grace} s\n`,
+);
+if (only !== "kubectl") results.push(await runTenkai());
+if (only !== "tenkai") results.push(await runKubectl());
+
+process.stdout.write(
+  `\nNode rotation on the local control plane (kube-apiserver v1.36.3 + kwok), ${nodes} blue nodes -> ${nodes} green nodes,\n` +
+    `${pods} pods in ${deployments} Deployments over ${namespaces} namespaces (budgets: ${deployments / 5} single replica + minAvailable 1, ` +
+    `${(deployments * 2) / 5} maxUnavailable 1, ${(deployments * 2) / 5} minAvailable 50%), pods' grace period ${grace} s honoured.\n` +
+    "Each time: green created and Ready -> blue out of service -> all pods moved -> blue deleted -> every Deployment fully Ready.\n\n",
+);
+for (const r of results) {
+  process.stdout.write(
+    `${r.name.padEnd(30)} ${r.seconds.toFixed(1).padStart(8)} s   PDB violations: ${r.violations}   Deployments not Ready at the end: ${r.notReady}\n    (${r.note})\n`,
+  );
+}
+const [a, b] = results;
+if (a && b)
+  process.stdout.write(
+    `\nspeed-up: ${(b.seconds / a.seconds).toFixed(1)}x (kubectl ${b.seconds.toFixed(1)} s / tenkai ${a.seconds.toFixed(1)} s)\n`,
+  );
+process.exit(0);
