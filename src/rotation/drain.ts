@@ -55,6 +55,7 @@ export class Drainer {
   private readonly surgedPods = new Map<string, string>();
   /** Deployments (`ns/name`) whose pods this drain evicted. */
   readonly moved = new Set<string>();
+  private readonly lastStallByBlocker = new Map<string, number>();
 
   constructor(
     private readonly clients: ClusterClients,
@@ -182,6 +183,10 @@ export class Drainer {
     if (now - st.blockedSince < r.stallAfterMs) return;
     if (st.lastStallAt !== undefined && now - st.lastStallAt < r.stallAfterMs) return;
     st.lastStallAt = now;
+    // One report per budget per period: a budget holding back forty pods is one problem, not forty.
+    const last = this.lastStallByBlocker.get(by);
+    if (last !== undefined && now - last < r.stallAfterMs) return;
+    this.lastStallByBlocker.set(by, now);
     const s = by.startsWith("surge of ") ? undefined : this.view.budgets.status(by);
     this.sink({
       type: "stalled",

@@ -33,6 +33,8 @@ export class PdbMonitor {
   /** Budgets in breach right now, so one breach is recorded once, not on every event. */
   private readonly open = new Set<string>();
   private checks = 0;
+  /** Both caches hold a full list: before that a budget would seem to have no healthy pods. */
+  private synced = false;
 
   private constructor(
     private readonly pdbInformer: ReturnType<typeof makeInformer<V1PodDisruptionBudget>>,
@@ -81,6 +83,7 @@ export class PdbMonitor {
       inf.on("error", () => setTimeout(() => void inf.start().catch(() => {}), 500));
     }
     await Promise.all([m.podInformer.start(), m.pdbInformer.start()]);
+    m.synced = true;
     for (const pdb of m.pdbs.values()) m.check(pdb);
     return m;
   }
@@ -104,6 +107,7 @@ export class PdbMonitor {
   }
 
   private check(pdb: V1PodDisruptionBudget): void {
+    if (!this.synced) return;
     this.checks++;
     const key = pdbKey(pdb);
     const s = pdb.status;

@@ -1,0 +1,166 @@
+/**
+ * `tenkai nodes rotate` and `tenkai nodes status` as a user runs them (tsx src/cli/run.ts) on the
+ * local control plane: NDJSON events on stdout with --output json, the final result, and flag
+ * errors with their code and exit status.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
+import {
+  buildFixture,
+  deploymentsNotReady,
+  type FixtureSpec,
+  mixedWorkloads,
+} from "../../src/rotation/testing.js";
+import {
+  startTestCluster,
+  type TestCluster,
+  testClusterUnavailableReason,
+} from "../../test/support/cluster.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+function tenkai(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/run.ts"), ...args], {
+      cwd: root,
+    });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    p.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    p.on("error", reject);
+    p.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+/** The example platform, on the local target, with its node group pinned to this test's nodes. */
+function platformFile(): string {
+  const text = readFileSync(join(root, "examples/platform.yaml"), "utf8")
+    .replace(/^spec:\n/m, "spec:\n  target: local\n")
+    .replace(
+      /- \{ name: general, instanceTypes: \[[^\]]*\], min: 3, max: 12, desired: 3, activeSlot: blue \}/,
+      "- { name: general, instanceTypes: [m6i.xlarge], min: 3, max: 12, desired: 3, activeSlot: blue, labels: { tenkai.dev/fixture: general } }",
+    );
+  assert.match(text, /tenkai\.dev\/fixture: general/, "the example's node group line was found");
+  const dir = mkdtempSync(join(tmpdir(), "tenkai-cli-"));
+  const file = join(dir, "platform.yaml");
+  writeFileSync(file, text);
+  return file;
+}
+
+let cluster: TestCluster | undefined;
+before(async () => {
+  cluster = await startTestCluster();
+});
+after(async () => {
+  await cluster?.stop();
+});
+
+describe("tenkai nodes (CLI)", () => {
+  it("rejects a bad --timeout with its code and exit status 2", async () => {
+    const r = await tenkai([
+      "nodes",
+      "rotate",
+      "general",
+      "--file",
+      platformFile(),
+      "--timeout",
+      "soon",
+      "--kubeconfig",
+      "/nonexistent",
+      "-o",
+      "json",
+    ]);
+    assert.equal(r.code, 2);
+    assert.equal(JSON.parse(r.stdout).error.code, "CLI_BAD_DURATION");
+  });
+
+  it("rotate --output json streams NDJSON events and ends with the result; status shows it done", async (t) => {
+    if (!cluster) return t.skip(`no local cluster: ${testClusterUnavailableReason()}`);
+    const spec: FixtureSpec = {
+      group: "general",
+      nodes: 3,
+      zones: ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
+      instanceType: "m6i.xlarge",
+      workloads: mixedWorkloads("cli", 5, 12, 1),
+      graceSeconds: 1,
+    };
+    await buildFixture(cluster.kubeConfig, new KwokNodeProvider({ kubeConfig: cluster.kubeConfig }), spec);
+    const file = platformFile();
+    const dry = await tenkai([
+      "nodes",
+      "rotate",
+      "general",
+      "--file",
+      file,
+      "--kubeconfig",
+      cluster.kubeconfigPath,
+      "--dry-run",
+    ]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(
+      dry.stderr,
+      /plan general: general-blue \(3 node\(s\) in ap-northeast-1a, ap-northeast-1c, ap-northeast-1d\) -> general-green/,
+    );
+    assert.match(
+      dry.stdout,
+      /dry run: general would move 12 pod\(s\), surge 1 Deployment\(s\); nothing changed/,
+    );
+
+    const r = await tenkai([
+      "nodes",
+      "rotate",
+      "general",
+      "--file",
+      file,
+      "--kubeconfig",
+      cluster.kubeconfigPath,
+      "-o",
+      "json",
+    ]);
+    assert.equal(r.code, 0, r.stderr || r.stdout.slice(-500));
+    // NDJSON events, one per line, then the pretty-printed result document.
+    const lines = r.stdout.split("\n");
+    const events = lines
+      .filter((l) => l.startsWith('{"type"'))
+      .map((l) => JSON.parse(l) as { type: string; node?: string });
+    const types = new Set(events.map((e) => e.type));
+    for (const type of [
+      "plan",
+      "green-ready",
+      "node-cordoned",
+      "node-draining",
+      "pod-evicted",
+      "surge-started",
+      "node-drained",
+      "slot-deleting",
+      "done",
+    ]) {
+      assert.ok(types.has(type), `event ${type} streamed`);
+    }
+    assert.equal(events.filter((e) => e.type === "node-drained").length, 3);
+    const result = JSON.parse(r.stdout.slice(r.stdout.indexOf("\n{\n") + 1)) as {
+      activeSlot: string;
+      phase: string;
+    };
+    assert.equal(result.activeSlot, "green");
+    assert.equal(result.phase, "done");
+    assert.deepEqual(await deploymentsNotReady(cluster.kubeConfig, spec.workloads), []);
+
+    const st = await tenkai(["nodes", "status", "general", "--kubeconfig", cluster.kubeconfigPath]);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /general: done, active slot green \(general-blue -> general-green\)/);
+    assert.match(st.stdout, /general-green: 3 node\(s\), 3 Ready/);
+    assert.match(st.stdout, /drained 3\/3/);
+  });
+});
