@@ -108,6 +108,10 @@ export function register(program: Command): void {
       .option("--launch-template <name[:version]>", "eks: launch template of the nodes"),
   ).action((group: string, opts: RotateFlags) =>
     runAction(opts, async (io) => {
+      // Flags first: a typo fails fast, before anything is loaded or contacted.
+      const maxDraining = positiveInt("--max-draining", opts.maxDraining);
+      const timeoutMs = parseDuration("--timeout", opts.timeout);
+      const stallAfterMs = parseDuration("--stall-after", opts.stallAfter);
       const { loadPlatform } = await import("../../spec/load.js");
       const { loadKubeConfig } = await import("../../kube/kubeconfig.js");
       const platform = await loadPlatform(opts.file, opts.env ? { environment: opts.env } : {});
@@ -138,9 +142,9 @@ export function register(program: Command): void {
           capacityType: ng.capacityType,
         },
         specActiveSlot: ng.activeSlot,
-        maxDraining: positiveInt("--max-draining", opts.maxDraining),
-        timeoutMs: parseDuration("--timeout", opts.timeout),
-        stallAfterMs: parseDuration("--stall-after", opts.stallAfter),
+        maxDraining,
+        timeoutMs,
+        stallAfterMs,
         forceUnreplicated: opts.forceUnreplicated ?? false,
         deleteEmptyDirData: opts.deleteEmptydirData ?? false,
         noSurge: !opts.surge,
