@@ -214,7 +214,7 @@ describe("kube plane on a live cluster", () => {
     ]);
     assert.equal(run.status, 1, run.stderr);
     const lines = run.stdout.trim().split("\n");
-    const report = JSON.parse(lines.slice(lines.findIndex((l) => l === "{")).join("\n"));
+    const report = JSON.parse(lines.slice(lines.indexOf("{")).join("\n"));
     assert.equal(report.ok, false);
     const breaches = report.checks.filter((c: { verdict: string }) => c.verdict === "breach");
     assert.ok(breaches.length > 0);
