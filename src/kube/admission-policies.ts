@@ -49,23 +49,25 @@ export function platformAdmissionPolicies(platform: Platform): KubeObject[] {
   const labels = baseLabels(platform);
   const annotations = "(has(object.metadata.annotations) ? object.metadata.annotations : {})";
   const allowed = `[${TENANT_ALB_ANNOTATIONS.map(cel).join(", ")}]`;
+  // Both Ingress policies watch the same writes: creates and updates of Ingresses in tenant namespaces.
+  const ingressesInTenants = {
+    namespaceSelector: tenantNamespaces,
+    resourceRules: [
+      {
+        apiGroups: ["networking.k8s.io"],
+        apiVersions: ["v1"],
+        operations: ["CREATE", "UPDATE"],
+        resources: ["ingresses"],
+      },
+    ],
+  };
   const ingress: KubeObject = {
     apiVersion: API,
     kind: "ValidatingAdmissionPolicy",
     metadata: { name: POLICY_NAMES.ingress, labels },
     spec: {
       failurePolicy: "Fail",
-      matchConstraints: {
-        namespaceSelector: tenantNamespaces,
-        resourceRules: [
-          {
-            apiGroups: ["networking.k8s.io"],
-            apiVersions: ["v1"],
-            operations: ["CREATE", "UPDATE"],
-            resources: ["ingresses"],
-          },
-        ],
-      },
+      matchConstraints: ingressesInTenants,
       variables: [{ name: "annotations", expression: annotations }],
       validations: [
         {
@@ -109,17 +111,7 @@ export function platformAdmissionPolicies(platform: Platform): KubeObject[] {
     spec: {
       failurePolicy: "Fail",
       paramKind: { apiVersion: "v1", kind: "ConfigMap" },
-      matchConstraints: {
-        namespaceSelector: tenantNamespaces,
-        resourceRules: [
-          {
-            apiGroups: ["networking.k8s.io"],
-            apiVersions: ["v1"],
-            operations: ["CREATE", "UPDATE"],
-            resources: ["ingresses"],
-          },
-        ],
-      },
+      matchConstraints: ingressesInTenants,
       variables: [
         {
           name: "owned",
