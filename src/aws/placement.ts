@@ -8,9 +8,10 @@
  * a stack near 200 of CloudFormation's 500-resource limit, with headroom for tenants that are
  * larger than that. A stack that would still exceed the guard is refused with a fix.
  */
-import { TenkaiError } from "../errors.js";
+
+import { tenantGroup, tenantImages, tenantUsesDatabase, workloadsNeedingRole } from "../shared/aws-names.js";
+import { TenkaiError } from "../shared/errors.js";
 import type { Platform, Tenant } from "../spec/schema.js";
-import { tenantGroup, tenantImages, tenantUsesDatabase, workloadsNeedingRole } from "./names.js";
 import { TENANT_QUERIES, type TenantAccessEntry } from "./tenant-model.js";
 
 export const TENANTS_PER_STACK = 10;

@@ -10,16 +10,16 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { normalizePath } from "../spec/checks.js";
-import type { Platform } from "../spec/schema.js";
-import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
 import type {
   AwsPlaneSynthesis,
   KubeObject,
   KubernetesPlane,
   RenderKubernetesPlane,
   SynthesizeAwsPlane,
-} from "./planes.js";
+} from "../shared/planes.js";
+import { normalizePath } from "../spec/checks.js";
+import type { Platform } from "../spec/schema.js";
+import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
 
 export type PlanEvent =
   | {
@@ -110,7 +110,8 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
   await mkdir(join(outDir, "manifests", "tenants"), { recursive: true });
 
   emit({ type: "plan.stage", stage: "kubernetes", message: "rendering Kubernetes objects" });
-  const render = options.renderKubernetesPlane ?? (await import("../kube/render.js")).renderKubernetesPlane;
+  const render =
+    options.renderKubernetesPlane ?? (await import("../kube/render/render.js")).renderKubernetesPlane;
   const kube: KubernetesPlane = render(platform);
 
   emit({ type: "plan.stage", stage: "aws", message: "synthesizing CloudFormation (AWS CDK)" });

@@ -6,9 +6,9 @@
  *   creating-green -> waiting-green -> cordoning -> draining -> deleting-blue -> done
  */
 import type { V1Node } from "@kubernetes/client-node";
-import { TenkaiError } from "../errors.js";
 import { kwokInstanceTypes, nodeResources } from "../providers/kwok/node-template.js";
 import type { NodeGroupSlotSpec, Slot } from "../providers/node-provider.js";
+import { TenkaiError } from "../shared/errors.js";
 import { apiMessage, type ClusterClients, ClusterView, clientsFor, zoneOf } from "./cluster.js";
 import { Drainer, fmtMs } from "./drain.js";
 import { decidePod } from "./filters.js";

@@ -11,7 +11,7 @@ const cache = new Map<string, unknown>();
 export function readData<T>(name: string): T {
   let value = cache.get(name);
   if (value === undefined) {
-    value = JSON.parse(readFileSync(new URL(`../data/${name}`, import.meta.url), "utf8"));
+    value = JSON.parse(readFileSync(new URL(`../../data/${name}`, import.meta.url), "utf8"));
     cache.set(name, value);
   }
   return value as T;
@@ -19,7 +19,7 @@ export function readData<T>(name: string): T {
 
 /** Reads a text file from `data/` (templates). */
 export function readDataText(name: string): string {
-  return readFileSync(new URL(`../data/${name}`, import.meta.url), "utf8");
+  return readFileSync(new URL(`../../data/${name}`, import.meta.url), "utf8");
 }
 
 export interface EksVersion {

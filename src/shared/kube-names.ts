@@ -3,8 +3,9 @@
  * exactly one function so the two planes cannot drift (a log group the AWS plane creates is the
  * one Fluent Bit writes to; an RBAC group the access entries use is the one the RoleBindings name).
  */
-import * as aws from "../aws/names.js";
+
 import type { Platform } from "../spec/schema.js";
+import * as aws from "./aws-names.js";
 
 export type AccessLevelName = "view" | "edit" | "admin";
 export const ACCESS_LEVELS: readonly AccessLevelName[] = ["view", "edit", "admin"];

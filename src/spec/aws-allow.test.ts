@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { isTenkaiError } from "../errors.js";
-import { definePlatform } from "../spec/define.js";
-import { SpecError } from "../spec/problems.js";
-import { type PlatformInput, PlatformSchema } from "../spec/schema.js";
-import { buildAwsPlane } from "./synth.js";
-import { arnPatternMatches, crossTenantAllowProblems } from "./tenant-isolation.js";
+import { buildAwsPlane } from "../aws/synth.js";
+import { isTenkaiError } from "../shared/errors.js";
+import { arnPatternMatches, crossTenantAllowProblems } from "./aws-allow.js";
+import { definePlatform } from "./define.js";
+import { SpecError } from "./problems.js";
+import { type PlatformInput, PlatformSchema } from "./schema.js";
 
 const raw = (): PlatformInput =>
   parse(readFileSync(new URL("../../examples/platform.yaml", import.meta.url), "utf8"));

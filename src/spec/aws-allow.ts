@@ -8,7 +8,7 @@
  * Matching is deliberately broader than IAM's (a `*` here may span `:` and `/`), so a pattern that
  * could reach another tenant is never let through.
  */
-import type { Platform, Tenant } from "../spec/schema.js";
+
 import {
   logGroupNames,
   partitionOf,
@@ -19,7 +19,8 @@ import {
   tenantUsesDatabase,
   workloadRoleName,
   workloadsNeedingRole,
-} from "./names.js";
+} from "../shared/aws-names.js";
+import type { Platform, Tenant } from "./schema.js";
 
 export interface AllowProblem {
   readonly code: "AWS_ALLOW_REACHES_OTHERS";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { isTenkaiError } from "../errors.js";
+import { isTenkaiError } from "../shared/errors.js";
 import { addTenant, removeTenant } from "./tenant-edit.js";
 
 const file = new URL("../../examples/platform.yaml", import.meta.url).pathname;

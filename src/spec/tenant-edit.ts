@@ -4,11 +4,11 @@
  * anything is written (decide first). Pure text in, text out.
  */
 import { isMap, isSeq, parseDocument, YAMLMap, YAMLSeq } from "yaml";
-import { TenkaiError } from "../errors.js";
-import { type LoadOptions, validateText } from "../spec/load.js";
-import { SpecError } from "../spec/problems.js";
-import type { Platform } from "../spec/schema.js";
-import type { AccessLevelName } from "./names.js";
+import { TenkaiError } from "../shared/errors.js";
+import type { AccessLevelName } from "../shared/kube-names.js";
+import { type LoadOptions, validateText } from "./load.js";
+import { SpecError } from "./problems.js";
+import type { Platform } from "./schema.js";
 
 export interface TenantAddition {
   readonly name: string;

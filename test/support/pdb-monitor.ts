@@ -12,8 +12,8 @@ import {
   type V1Pod,
   type V1PodDisruptionBudget,
 } from "@kubernetes/client-node";
-import { budgetMatchesPod, pdbKey } from "./budgets.js";
-import { isReady } from "./filters.js";
+import { budgetMatchesPod, pdbKey } from "../../src/rotation/budgets.js";
+import { isReady } from "../../src/rotation/filters.js";
 
 export interface PdbViolation {
   readonly budget: string;

@@ -12,7 +12,11 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
-import { isNodeProviderError, type NodeGroupSlotSpec, type NodeProvider } from "./node-provider.js";
+import {
+  isNodeProviderError,
+  type NodeGroupSlotSpec,
+  type NodeProvider,
+} from "../../src/providers/node-provider.js";
 
 export interface ConformanceTarget {
   readonly provider: NodeProvider;

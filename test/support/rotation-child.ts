@@ -1,12 +1,12 @@
 /**
  * A rotation of a test fixture in a process of its own, so a fault test can SIGKILL it mid-run:
- *   node --import tsx src/rotation/testing-child.ts <kubeconfig> <fixture-spec-json>
+ *   node --import tsx test/support/rotation-child.ts <kubeconfig> <fixture-spec-json>
  * Streams the engine's events as NDJSON on stdout. Test support only.
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { KwokNodeProvider } from "../providers/kwok/index.js";
-import { rotate } from "./rotate.js";
-import { type FixtureSpec, fixtureOptions } from "./testing.js";
+import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
+import { rotate } from "../../src/rotation/rotate.js";
+import { type FixtureSpec, fixtureOptions } from "./rotation-fixture.js";
 
 const [kubeconfig, specJson] = process.argv.slice(2);
 if (!kubeconfig || !specJson) {

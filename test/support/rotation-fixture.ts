@@ -12,8 +12,8 @@ import {
   type V1Deployment,
   type V1PodDisruptionBudget,
 } from "@kubernetes/client-node";
-import type { NodeGroupSlotSpec, NodeProvider } from "../providers/node-provider.js";
-import type { RotationOptions } from "./types.js";
+import type { NodeGroupSlotSpec, NodeProvider } from "../../src/providers/node-provider.js";
+import type { RotationOptions } from "../../src/rotation/types.js";
 
 export type BudgetKind = "maxUnavailable1" | "minAvailable50" | "single" | "none";
 

@@ -6,9 +6,10 @@
  * A second apply of the same spec changes nothing: each object's resourceVersion before (from the
  * ApplySet listing) and after the patch are compared, so `unchanged` is what the server says.
  */
-import { TenkaiError } from "../errors.js";
-import type { KubeObject } from "../plan/planes.js";
-import type { Platform } from "../spec/schema.js";
+import { TenkaiError } from "../../shared/errors.js";
+import type { KubeObject } from "../../shared/planes.js";
+import type { Platform } from "../../spec/schema.js";
+import { allObjects, renderKubernetesPlane } from "../render/render.js";
 import {
   APPLYSET_GKS_ANNOTATION,
   APPLYSET_NAMESPACES_ANNOTATION,
@@ -28,7 +29,6 @@ import { Discovery, resourcePath } from "./discovery.js";
 import { FIELD_MANAGER_NAME } from "./field-manager.js";
 import { diffObjects, normalizeObject } from "./object-diff.js";
 import { PHASE_NAMES, type Phase, phaseOf } from "./order.js";
-import { allObjects, renderKubernetesPlane } from "./render.js";
 import { type Clock, realClock, waitForCrds, waitForRollouts } from "./wait.js";
 
 export const FIELD_MANAGER = FIELD_MANAGER_NAME;

@@ -2,14 +2,14 @@
  * The ApplySet as it is in the cluster: its live children (listed cluster-wide per kind with the
  * part-of label), pruning those that left the spec, and the one-platform-per-cluster guard.
  */
-import { TenkaiError } from "../errors.js";
-import type { KubeObject } from "../plan/planes.js";
+import { TenkaiError } from "../../shared/errors.js";
+import { SYSTEM_NAMESPACE } from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
 import type { ApplyEvent } from "./apply.js";
 import { APPLYSET_ID_LABEL, APPLYSET_PART_OF_LABEL, objectKey } from "./applyset.js";
 import { isKubeApiError, type KubeClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";
 import { type Discovery, resourcePath } from "./discovery.js";
-import { SYSTEM_NAMESPACE } from "./names.js";
 import { type Phase, phaseOf } from "./order.js";
 
 export type Live = Record<string, unknown> & {

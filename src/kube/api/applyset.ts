@@ -5,8 +5,8 @@
  * with that label, so it never touches an object tenkai did not apply.
  */
 import { createHash } from "node:crypto";
-import type { KubeObject } from "../plan/planes.js";
-import { SYSTEM_NAMESPACE } from "./names.js";
+import { SYSTEM_NAMESPACE } from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
 
 export const APPLYSET_ID_LABEL = "applyset.kubernetes.io/id";
 export const APPLYSET_PART_OF_LABEL = "applyset.kubernetes.io/part-of";

@@ -8,7 +8,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../../shared/errors.js";
 
 export interface KubeRequest {
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { KubeObject } from "../plan/planes.js";
+import type { KubeObject } from "../../shared/planes.js";
 import { alreadyApplied, applyChanged, withAppliedHash } from "./compare.js";
 
 const desired = withAppliedHash({

@@ -5,7 +5,7 @@
  * as tenkai's change. Pure.
  */
 import { createHash } from "node:crypto";
-import type { KubeObject } from "../plan/planes.js";
+import type { KubeObject } from "../../shared/planes.js";
 import { FIELD_MANAGER_NAME } from "./field-manager.js";
 
 /** Annotation holding a hash of the object as last applied: a changed spec always re-applies. */

@@ -2,8 +2,9 @@
  * What `tenkai apply` would change, from a server-side dry run of each object compared with the
  * live object (server-maintained fields ignored), plus what it would prune. For `tenkai diff`.
  */
-import type { KubeObject } from "../plan/planes.js";
-import type { Platform } from "../spec/schema.js";
+import type { KubeObject } from "../../shared/planes.js";
+import type { Platform } from "../../spec/schema.js";
+import { allObjects, renderKubernetesPlane } from "../render/render.js";
 import { serverSideApply, unverifiableInDryRun } from "./apply.js";
 import { applySetId, applySetParent, groupKind, objectKey, withPartOf } from "./applyset.js";
 import { listChildren } from "./applyset-live.js";
@@ -12,7 +13,6 @@ import { APPLIED_HASH_ANNOTATION, withAppliedHash } from "./compare.js";
 import { mapLimit } from "./concurrency.js";
 import { Discovery } from "./discovery.js";
 import { diffObjects, type FieldChange, formatChanges, normalizeObject } from "./object-diff.js";
-import { allObjects, renderKubernetesPlane } from "./render.js";
 
 export interface ObjectDiff {
   readonly ref: string;

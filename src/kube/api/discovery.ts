@@ -2,7 +2,7 @@
  * API discovery through the aggregated discovery endpoint (apidiscovery.k8s.io/v2, GA in 1.30):
  * two requests give every group, version, resource, scope and verb the server serves.
  */
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../../shared/errors.js";
 import type { KubeClient } from "./client.js";
 
 export interface ApiResource {

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../../shared/errors.js";
 
 export interface KubeConfigOptions {
   /** Context to use. Default: the kubeconfig's current context. */

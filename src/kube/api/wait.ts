@@ -2,8 +2,8 @@
  * Waiting on the server: CRDs until Established (their kinds are served only then), workloads
  * until rolled out (the same conditions `kubectl rollout status` checks).
  */
-import { TenkaiError } from "../errors.js";
-import type { KubeObject } from "../plan/planes.js";
+import { TenkaiError } from "../../shared/errors.js";
+import type { KubeObject } from "../../shared/planes.js";
 import { objectKey } from "./applyset.js";
 import type { KubeClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";

@@ -10,10 +10,17 @@
  *
  * Every policy selects namespaces labelled `tenkai.dev/tenant`, which only tenkai can write.
  */
-import type { KubeObject } from "../plan/planes.js";
-import type { Platform, Tenant } from "../spec/schema.js";
+
+import {
+  baseLabels,
+  ingressClassName,
+  registryHost,
+  SYSTEM_NAMESPACE,
+  TENANT_LABEL,
+} from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
+import type { Platform, Tenant } from "../../spec/schema.js";
 import { ownedRoutes } from "./ingress.js";
-import { baseLabels, ingressClassName, registryHost, SYSTEM_NAMESPACE, TENANT_LABEL } from "./names.js";
 
 const API = "admissionregistration.k8s.io/v1";
 const ALB_PREFIX = "alb.ingress.kubernetes.io/";

@@ -4,16 +4,16 @@
  */
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
-import { clusterName, platformRoleArn } from "../aws/names.js";
-import type { KubeObject } from "../plan/planes.js";
-import type { Platform } from "../spec/schema.js";
-import { baseLabels } from "./names.js";
+import { clusterName, platformRoleArn } from "../../shared/aws-names.js";
+import { baseLabels } from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
+import type { Platform } from "../../spec/schema.js";
 
 export const ALB_CONTROLLER_MANIFESTS = "kube/aws-load-balancer-controller.yaml";
 
 let cached: string | undefined;
 function manifestText(): string {
-  cached ??= readFileSync(new URL(`../../data/${ALB_CONTROLLER_MANIFESTS}`, import.meta.url), "utf8");
+  cached ??= readFileSync(new URL(`../../../data/${ALB_CONTROLLER_MANIFESTS}`, import.meta.url), "utf8");
   return cached;
 }
 

@@ -7,8 +7,8 @@
  * a host move together. Components are packed first-fit in spec order, so adding a tenant at the
  * end never moves an existing one to another ALB.
  */
-import { normalizePath } from "../spec/checks.js";
-import type { Platform } from "../spec/schema.js";
+import { normalizePath } from "../../spec/checks.js";
+import type { Platform } from "../../spec/schema.js";
 
 export interface AlbGroup {
   /** IngressGroup name: `<groupName>` for the first ALB, `<groupName>-2`, ... after it. */

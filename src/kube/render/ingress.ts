@@ -4,10 +4,11 @@
  * the controller ignores group annotations when the params set a group, and refuses Ingresses of
  * the class from other namespaces. Admission policies (admission-policies.ts) enforce the rest.
  */
-import type { KubeObject } from "../plan/planes.js";
-import { normalizePath } from "../spec/checks.js";
-import type { Platform, Service, Tenant } from "../spec/schema.js";
-import { baseLabels, ingressClassName, WORKLOAD_LABEL } from "./names.js";
+
+import { baseLabels, ingressClassName, WORKLOAD_LABEL } from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
+import { normalizePath } from "../../spec/checks.js";
+import type { Platform, Service, Tenant } from "../../spec/schema.js";
 
 export const ALB_CONTROLLER = "ingress.k8s.aws/alb";
 const ALB = "alb.ingress.kubernetes.io";

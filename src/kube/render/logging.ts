@@ -4,10 +4,10 @@
  * and on Fargate the built-in log router configured through `aws-observability/aws-logging`
  * (docs.aws.amazon.com/eks/latest/userguide/fargate-logging.html).
  */
-import { logGroupNames, platformRoleArn } from "../aws/names.js";
-import type { KubeObject } from "../plan/planes.js";
-import type { Platform } from "../spec/schema.js";
-import { baseLabels, SYSTEM_NAMESPACE, tenantLogGroupName } from "./names.js";
+import { logGroupNames, platformRoleArn } from "../../shared/aws-names.js";
+import { baseLabels, SYSTEM_NAMESPACE, tenantLogGroupName } from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
+import type { Platform } from "../../spec/schema.js";
 
 /** aws-for-fluent-bit, pinned (public.ecr.aws/aws-observability/aws-for-fluent-bit). */
 export const FLUENT_BIT_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.5";

@@ -4,10 +4,11 @@
  * in the public subnets), the database port for workloads that use it, and HTTPS out for
  * workloads with AWS access (IRSA needs STS and the service endpoints).
  */
-import type { KubeObject } from "../plan/planes.js";
-import { subnetPlan } from "../spec/network.js";
-import type { Platform, Tenant } from "../spec/schema.js";
-import { baseLabels, WORKLOAD_LABEL } from "./names.js";
+
+import { baseLabels, WORKLOAD_LABEL } from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
+import { subnetPlan } from "../../spec/network.js";
+import type { Platform, Tenant } from "../../spec/schema.js";
 
 /** Aurora PostgreSQL's port. */
 export const DATABASE_PORT = 5432;

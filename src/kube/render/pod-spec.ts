@@ -3,10 +3,10 @@
  * seccomp RuntimeDefault, all capabilities dropped, no privilege escalation, read-only root with a
  * writable /tmp), names its own ServiceAccount, and carries the Fargate labels when it runs there.
  */
-import { tenantDatabaseName, tenantDatabaseSecretName } from "../aws/names.js";
-import { fargatePodLabels } from "../spec/checks.js";
-import type { CronJob, Platform, Service, Tenant } from "../spec/schema.js";
-import { imageRef, WORKLOAD_LABEL } from "./names.js";
+import { tenantDatabaseName, tenantDatabaseSecretName } from "../../shared/aws-names.js";
+import { imageRef, WORKLOAD_LABEL } from "../../shared/kube-names.js";
+import { fargatePodLabels } from "../../spec/checks.js";
+import type { CronJob, Platform, Service, Tenant } from "../../spec/schema.js";
 
 /** UID/GID the containers run as when the image does not say (a non-root, nobody-like id). */
 export const RUN_AS_ID = 65532;

@@ -6,9 +6,10 @@
  * allow writing NetworkPolicies (edit) and Roles/RoleBindings (admin), which would let a tenant
  * undo its own isolation. No level here writes a guard object (GUARD_RESOURCES).
  */
-import type { KubeObject } from "../plan/planes.js";
-import type { Platform, Tenant } from "../spec/schema.js";
-import { ACCESS_LEVELS, type AccessLevelName, baseLabels, tenantGroup } from "./names.js";
+
+import { ACCESS_LEVELS, type AccessLevelName, baseLabels, tenantGroup } from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
+import type { Platform, Tenant } from "../../spec/schema.js";
 
 export const READ_VERBS = ["get", "list", "watch"] as const;
 export const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection"] as const;

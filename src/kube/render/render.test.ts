@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { KubeObject } from "../plan/planes.js";
-import { definePlatform } from "../spec/define.js";
-import { loadPlatform } from "../spec/load.js";
+import type { KubeObject } from "../../shared/planes.js";
+import { definePlatform } from "../../spec/define.js";
+import { loadPlatform } from "../../spec/load.js";
 import { planAlbGroups } from "./alb-groups.js";
 import { allObjects, renderKubernetesPlane } from "./render.js";
 
-const example = await loadPlatform(new URL("../../examples/platform.yaml", import.meta.url).pathname, {
+const example = await loadPlatform(new URL("../../../examples/platform.yaml", import.meta.url).pathname, {
   now: new Date("2026-01-01"),
 });
 const plane = renderKubernetesPlane(example);

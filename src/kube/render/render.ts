@@ -3,15 +3,15 @@
  * platform always gives the same objects in the same order, with no cluster access
  * (implements `RenderKubernetesPlane` from src/plan/planes.ts).
  */
-import { TenkaiError } from "../errors.js";
-import type { KubeObject, KubernetesPlane, RenderKubernetesPlane } from "../plan/planes.js";
-import type { Platform, Tenant } from "../spec/schema.js";
+import { TenkaiError } from "../../shared/errors.js";
+import { baseLabels, SYSTEM_NAMESPACE } from "../../shared/kube-names.js";
+import type { KubeObject, KubernetesPlane, RenderKubernetesPlane } from "../../shared/planes.js";
+import type { Platform, Tenant } from "../../spec/schema.js";
 import { platformAdmissionPolicies, tenantRoutePolicy } from "./admission-policies.js";
 import { albController } from "./alb-controller.js";
 import { type AlbGroupPlan, planAlbGroups } from "./alb-groups.js";
 import { serviceIngress, tenantIngressClass } from "./ingress.js";
 import { fargateLogging, fluentBit } from "./logging.js";
-import { baseLabels, SYSTEM_NAMESPACE } from "./names.js";
 import { networkPolicies } from "./network-policies.js";
 import { tenantRbac } from "./rbac.js";
 import { defaultServiceAccount, limitRange, resourceQuota, tenantNamespace } from "./tenant-namespace.js";

@@ -3,9 +3,10 @@
  * Pod Security Admission `restricted` (enforce, audit, warn), ResourceQuota, LimitRange and a
  * default ServiceAccount that mounts no token.
  */
-import type { KubeObject } from "../plan/planes.js";
-import type { Platform, Tenant } from "../spec/schema.js";
-import { baseLabels } from "./names.js";
+
+import { baseLabels } from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
+import type { Platform, Tenant } from "../../spec/schema.js";
 
 /** Pod Security Standards level and version pinned on every tenant namespace. */
 export const POD_SECURITY = { level: "restricted", version: "latest" } as const;

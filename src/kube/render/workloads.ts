@@ -2,9 +2,10 @@
  * A tenant's workloads: per service a ServiceAccount, Deployment, Service, PodDisruptionBudget and
  * HorizontalPodAutoscaler; per cron job a ServiceAccount and CronJob.
  */
-import type { KubeObject } from "../plan/planes.js";
-import type { CronJob, Platform, Service, Tenant } from "../spec/schema.js";
-import { baseLabels, WORKLOAD_LABEL, workloadRoleArn } from "./names.js";
+
+import { baseLabels, WORKLOAD_LABEL, workloadRoleArn } from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
+import type { CronJob, Platform, Service, Tenant } from "../../spec/schema.js";
 import { podLabels, podSpec } from "./pod-spec.js";
 
 /** The IRSA annotation the EKS pod identity webhook reads. */
