@@ -9,9 +9,10 @@
  * larger than that. A stack that would still exceed the guard is refused with a fix.
  */
 
-import { tenantGroup, tenantImages, tenantUsesDatabase, workloadsNeedingRole } from "../shared/aws-names.js";
+import { tenantGroup } from "../shared/aws-names.js";
 import { TenkaiError } from "../shared/errors.js";
 import type { Platform, Tenant } from "../spec/schema.js";
+import { tenantImages, tenantUsesDatabase, workloadsNeedingRole } from "../spec/tenant-needs.js";
 import { TENANT_QUERIES, type TenantAccessEntry } from "./tenant-model.js";
 
 export const TENANTS_PER_STACK = 10;

@@ -16,7 +16,6 @@ import {
   resourcesOfType,
   runCfnLint,
 } from "../../test/support/aws-fixtures.js";
-import { albControllerVersion } from "../kube/render/alb-controller.js";
 import {
   logGroupNames,
   repositoryName,
@@ -24,11 +23,12 @@ import {
   tenantGroup,
   workloadRoleArn,
   workloadRoleName,
-  workloadsNeedingRole,
 } from "../shared/aws-names.js";
+import { albControllerVersion } from "../shared/data.js";
 import { loadPlatform } from "../spec/load.js";
 import { subnetPlan } from "../spec/network.js";
 import type { Platform } from "../spec/schema.js";
+import { workloadsNeedingRole } from "../spec/tenant-needs.js";
 import { type NagResult, runAwsSolutionsChecks } from "./nag.js";
 import { loadBalancerControllerPolicy } from "./stacks/cluster.js";
 import { buildAwsPlane, summarizeTemplate } from "./synth.js";

@@ -12,11 +12,12 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { App, type Stack, type StackProps } from "aws-cdk-lib";
-import { stackNames, tenantUsesDatabase } from "../shared/aws-names.js";
+import { stackNames } from "../shared/aws-names.js";
 import { TenkaiError } from "../shared/errors.js";
 import type { AwsPlaneOptions, AwsPlaneSynthesis, StackSummary } from "../shared/planes.js";
 import { crossTenantAllowProblems } from "../spec/aws-allow.js";
 import type { Platform } from "../spec/schema.js";
+import { tenantUsesDatabase } from "../spec/tenant-needs.js";
 import { planTenantStacks, TENANTS_PER_STACK } from "./placement.js";
 import { ClusterStack } from "./stacks/cluster.js";
 import { DataStack } from "./stacks/data.js";

@@ -2,12 +2,11 @@
  * Deterministic AWS names for everything the AWS plane creates and the Kubernetes plane (or an
  * operator) needs to refer to: stacks, IAM roles, ECR repositories, log groups, secrets, groups.
  *
- * Pure and light (no aws-cdk-lib): the Kubernetes plane imports these to write the IRSA
+ * Pure and light (no aws-cdk-lib, no spec import): the Kubernetes plane imports these to write the IRSA
  * annotation `eks.amazonaws.com/role-arn` without synthesizing, and the stacks use the same
  * functions so both planes agree by construction. Nothing here is a CDK token.
  */
 import { createHash } from "node:crypto";
-import type { Platform, Tenant } from "../spec/schema.js";
 
 /** IAM role names are at most 64 characters (IAM quotas). */
 const IAM_ROLE_NAME_MAX = 64;
@@ -31,20 +30,31 @@ export function partitionOf(region: string): string {
   return "aws";
 }
 
-type PlatformRef = Pick<Platform, "metadata"> & { readonly spec: Pick<Platform["spec"], "aws"> };
+/**
+ * The part of a platform its names are made from. Structural, so this ground floor imports nothing
+ * from the spec; a spec `Platform` is one.
+ */
+export interface PlatformIdentity {
+  readonly metadata: { readonly name: string };
+}
+
+/** A platform's identity and where it lives (account and region go into ARNs and registry hosts). */
+export interface PlatformRef extends PlatformIdentity {
+  readonly spec: { readonly aws: { readonly account: string; readonly region: string } };
+}
 
 /** The EKS cluster name: the platform name. */
-export function clusterName(platform: Pick<Platform, "metadata">): string {
+export function clusterName(platform: PlatformIdentity): string {
   return platform.metadata.name;
 }
 
 export const stackNames = {
-  network: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-network`,
-  cluster: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-cluster`,
-  nodes: (p: Pick<Platform, "metadata">, group: string) => `${p.metadata.name}-nodes-${group}`,
-  data: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-data`,
+  network: (p: PlatformIdentity) => `${p.metadata.name}-network`,
+  cluster: (p: PlatformIdentity) => `${p.metadata.name}-cluster`,
+  nodes: (p: PlatformIdentity, group: string) => `${p.metadata.name}-nodes-${group}`,
+  data: (p: PlatformIdentity) => `${p.metadata.name}-data`,
   /** Tenant stacks are numbered from 1 in spec order of their first tenant (see tenantStackPlan). */
-  tenants: (p: Pick<Platform, "metadata">, index: number) =>
+  tenants: (p: PlatformIdentity, index: number) =>
     `${p.metadata.name}-tenants-${String(index).padStart(3, "0")}`,
 } as const;
 
@@ -59,11 +69,7 @@ export function tenantGroup(tenant: string, level: "view" | "edit" | "admin"): s
 }
 
 /** IAM role name of a tenant workload (service or cron job) with `aws.allow` or `database: true`. */
-export function workloadRoleName(
-  platform: Pick<Platform, "metadata">,
-  tenant: string,
-  workload: string,
-): string {
+export function workloadRoleName(platform: PlatformIdentity, tenant: string, workload: string): string {
   return fitName(`${platform.metadata.name}-${tenant}-${workload}`, IAM_ROLE_NAME_MAX);
 }
 
@@ -83,12 +89,11 @@ export function workloadServiceAccount(
 
 /** Platform role names (deterministic so stacks can refer to them without exports). */
 export const platformRoleNames = {
-  node: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-eks-node`,
-  fargatePodExecution: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-eks-fargate-pod`,
-  loadBalancerController: (p: Pick<Platform, "metadata">) =>
-    `${p.metadata.name}-aws-load-balancer-controller`,
-  fluentBit: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-fluent-bit`,
-  clusterService: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-eks-cluster`,
+  node: (p: PlatformIdentity) => `${p.metadata.name}-eks-node`,
+  fargatePodExecution: (p: PlatformIdentity) => `${p.metadata.name}-eks-fargate-pod`,
+  loadBalancerController: (p: PlatformIdentity) => `${p.metadata.name}-aws-load-balancer-controller`,
+  fluentBit: (p: PlatformIdentity) => `${p.metadata.name}-fluent-bit`,
+  clusterService: (p: PlatformIdentity) => `${p.metadata.name}-eks-cluster`,
 } as const;
 
 /** ServiceAccounts of the platform's own add-ons (the Kubernetes plane creates them with these names). */
@@ -103,7 +108,7 @@ export function platformRoleArn(platform: PlatformRef, role: keyof typeof platfo
 }
 
 /** ECR repository of a tenant image: `<platform>/<tenant>/<image>`. */
-export function repositoryName(platform: Pick<Platform, "metadata">, tenant: string, image: string): string {
+export function repositoryName(platform: PlatformIdentity, tenant: string, image: string): string {
   return `${platform.metadata.name}/${tenant}/${image}`;
 }
 
@@ -120,14 +125,14 @@ export function imageUri(platform: PlatformRef, tenant: string, image: string, t
  * groups, whose `_` prefix no tenant name (a DNS label) can take.
  */
 export const logGroupNames = {
-  prefix: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/`,
-  platform: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/_platform`,
-  tenant: (p: Pick<Platform, "metadata">, tenant: string) => `/tenkai/${p.metadata.name}/${tenant}`,
-  vpcFlowLogs: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/_vpc-flow-logs`,
+  prefix: (p: PlatformIdentity) => `/tenkai/${p.metadata.name}/`,
+  platform: (p: PlatformIdentity) => `/tenkai/${p.metadata.name}/_platform`,
+  tenant: (p: PlatformIdentity, tenant: string) => `/tenkai/${p.metadata.name}/${tenant}`,
+  vpcFlowLogs: (p: PlatformIdentity) => `/tenkai/${p.metadata.name}/_vpc-flow-logs`,
 } as const;
 
 /** Secrets Manager name of a tenant's database credentials. */
-export function tenantDatabaseSecretName(platform: Pick<Platform, "metadata">, tenant: string): string {
+export function tenantDatabaseSecretName(platform: PlatformIdentity, tenant: string): string {
   return `tenkai/${platform.metadata.name}/${tenant}/database`;
 }
 
@@ -138,52 +143,10 @@ export function tenantDatabaseName(tenant: string): string {
 
 /** SSM parameters the cluster and data stacks publish for the per-tenant stacks. */
 export const ssmParameterNames = {
-  oidcIssuer: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/cluster/oidc-issuer`,
-  logsKeyArn: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/logs/key-arn`,
-  databaseEndpoint: (p: Pick<Platform, "metadata">) => `/tenkai/${p.metadata.name}/database/endpoint`,
+  oidcIssuer: (p: PlatformIdentity) => `/tenkai/${p.metadata.name}/cluster/oidc-issuer`,
+  logsKeyArn: (p: PlatformIdentity) => `/tenkai/${p.metadata.name}/logs/key-arn`,
+  databaseEndpoint: (p: PlatformIdentity) => `/tenkai/${p.metadata.name}/database/endpoint`,
 } as const;
-
-/** A workload of a tenant that needs an IAM role (AWS access or database credentials). */
-export interface WorkloadNeedingRole {
-  readonly tenant: string;
-  readonly name: string;
-  readonly kind: "service" | "cronJob";
-  readonly allow: readonly { readonly actions: readonly string[]; readonly resources: readonly string[] }[];
-  readonly podIdentity: boolean;
-  readonly database: boolean;
-  readonly compute: "ec2" | "fargate";
-}
-
-/** The tenant's workloads that get an IAM role: those with `aws.allow` or `database: true`. */
-export function workloadsNeedingRole(tenant: Tenant): WorkloadNeedingRole[] {
-  const all = [
-    ...tenant.services.map((s) => ({ ...s, kind: "service" as const })),
-    ...tenant.cronJobs.map((c) => ({ ...c, kind: "cronJob" as const })),
-  ];
-  return all
-    .filter((w) => w.aws !== undefined || w.database)
-    .map((w) => ({
-      tenant: tenant.name,
-      name: w.name,
-      kind: w.kind,
-      allow: w.aws?.allow ?? [],
-      podIdentity: w.aws?.podIdentity ?? false,
-      database: w.database,
-      compute: w.compute,
-    }));
-}
-
-/** The tenant's distinct images (one ECR repository each). */
-export function tenantImages(tenant: Tenant): string[] {
-  return [
-    ...new Set([...tenant.services.map((s) => s.image), ...tenant.cronJobs.map((c) => c.image)]),
-  ].sort();
-}
-
-/** Whether the tenant gets a database and login role. */
-export function tenantUsesDatabase(tenant: Tenant): boolean {
-  return tenant.services.some((s) => s.database) || tenant.cronJobs.some((c) => c.database);
-}
 
 /** Aurora Serverless v2 instances in the cluster: a writer, and a reader in another AZ for failover. */
 export const AURORA_INSTANCE_ROLES = ["Writer", "Reader"] as const;

@@ -17,9 +17,29 @@ export function readData<T>(name: string): T {
   return value as T;
 }
 
-/** Reads a text file from `data/` (templates). */
+const textCache = new Map<string, string>();
+
+/** Reads a text file from `data/` (templates, pinned manifests). */
 export function readDataText(name: string): string {
-  return readFileSync(new URL(`../../data/${name}`, import.meta.url), "utf8");
+  let text = textCache.get(name);
+  if (text === undefined) {
+    text = readFileSync(new URL(`../../data/${name}`, import.meta.url), "utf8");
+    textCache.set(name, text);
+  }
+  return text;
+}
+
+/** The AWS Load Balancer Controller's pinned manifest set (version and source in its header). */
+export const ALB_CONTROLLER_MANIFESTS = "kube/aws-load-balancer-controller.yaml";
+
+/**
+ * The controller's pinned version, read from the manifest set's Deployment image tag. The AWS
+ * plane sizes the controller's IAM policy by it and the Kubernetes plane deploys it.
+ */
+export function albControllerVersion(): string {
+  return (
+    /aws-load-balancer-controller:(v[\d.]+)/.exec(readDataText(ALB_CONTROLLER_MANIFESTS))?.[1] ?? "unknown"
+  );
 }
 
 export interface EksVersion {

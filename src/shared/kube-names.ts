@@ -4,7 +4,7 @@
  * one Fluent Bit writes to; an RBAC group the access entries use is the one the RoleBindings name).
  */
 
-import type { Platform } from "../spec/schema.js";
+import type { PlatformIdentity, PlatformRef } from "./aws-names.js";
 import * as aws from "./aws-names.js";
 
 export type AccessLevelName = "view" | "edit" | "admin";
@@ -28,26 +28,26 @@ export function tenantGroup(tenant: string, level: AccessLevelName): string {
 }
 
 /** The ECR registry host, e.g. `123456789012.dkr.ecr.ap-northeast-1.amazonaws.com`. */
-export function registryHost(platform: Platform): string {
+export function registryHost(platform: PlatformRef): string {
   return aws.imageUri(platform, "t", "i", "x").split("/")[0] as string;
 }
 
 /** Registry prefix a tenant's images must come from: `<registry>/<platform>/<tenant>/`. */
-export function imagePrefix(platform: Platform, tenant: string): string {
+export function imagePrefix(platform: PlatformRef, tenant: string): string {
   return `${registryHost(platform)}/${aws.repositoryName(platform, tenant, "")}`;
 }
 
-export function imageRef(platform: Platform, tenant: string, image: string, tag: string): string {
+export function imageRef(platform: PlatformRef, tenant: string, image: string, tag: string): string {
   return aws.imageUri(platform, tenant, image, tag);
 }
 
 /** IAM role a workload's ServiceAccount assumes through IRSA (named by the AWS plane). */
-export function workloadRoleArn(platform: Platform, tenant: string, workload: string): string {
+export function workloadRoleArn(platform: PlatformRef, tenant: string, workload: string): string {
   return aws.workloadRoleArn(platform, tenant, workload);
 }
 
 /** CloudWatch Logs group a tenant's container logs go to (the AWS plane creates it). */
-export function tenantLogGroupName(platform: Platform, tenant: string): string {
+export function tenantLogGroupName(platform: aws.PlatformIdentity, tenant: string): string {
   return aws.logGroupNames.tenant(platform, tenant);
 }
 
@@ -57,7 +57,7 @@ export function ingressClassName(tenant: string): string {
 }
 
 /** Labels every object tenkai renders carries. */
-export function baseLabels(platform: Platform, tenant?: string): Record<string, string> {
+export function baseLabels(platform: PlatformIdentity, tenant?: string): Record<string, string> {
   return {
     [MANAGED_BY_LABEL]: "tenkai",
     [PLATFORM_LABEL]: platform.metadata.name,

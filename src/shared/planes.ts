@@ -1,10 +1,9 @@
 /**
- * The contract between `tenkai plan` and the two planes. The AWS plane (src/aws) turns the
- * platform into a CDK cloud assembly; the Kubernetes plane (src/kube) turns it into objects.
+ * The contracts of the two planes, on the ground floor because every floor above reads them: the
+ * AWS plane (src/aws) turns the platform into a CDK cloud assembly, the Kubernetes plane
+ * (src/kube/render) turns it into objects that src/kube/api applies, verify probes and plan writes.
  * Plan only composes them, writes the output layout and summarises.
  */
-import type { Platform } from "../spec/schema.js";
-
 export interface StackSummary {
   /** CloudFormation stack name, e.g. `web-network`. */
   readonly stackName: string;
@@ -26,9 +25,6 @@ export interface AwsPlaneOptions {
   readonly outdir: string;
 }
 
-/** Implemented by src/aws/synth.ts: `synthesizeAwsPlane(platform, options)`. */
-export type SynthesizeAwsPlane = (platform: Platform, options: AwsPlaneOptions) => Promise<AwsPlaneSynthesis>;
-
 /** A Kubernetes object as plain data (what `kubectl apply` would read). */
 export interface KubeObject {
   readonly apiVersion: string;
@@ -48,6 +44,3 @@ export interface KubernetesPlane {
   /** Each tenant's objects, namespaced to the tenant (plus its cluster-scoped pieces). */
   readonly tenants: readonly { readonly tenant: string; readonly objects: readonly KubeObject[] }[];
 }
-
-/** Implemented by src/kube/render.ts: `renderKubernetesPlane(platform)`. Pure: no cluster access. */
-export type RenderKubernetesPlane = (platform: Platform) => KubernetesPlane;

@@ -15,12 +15,10 @@ import {
   platformRoleNames,
   repositoryName,
   tenantDatabaseSecretName,
-  tenantImages,
-  tenantUsesDatabase,
   workloadRoleName,
-  workloadsNeedingRole,
 } from "../shared/aws-names.js";
 import type { Platform, Tenant } from "./schema.js";
+import { tenantImages, tenantUsesDatabase, workloadsNeedingRole } from "./tenant-needs.js";
 
 export interface AllowProblem {
   readonly code: "AWS_ALLOW_REACHES_OTHERS";

@@ -17,6 +17,7 @@ import {
   type NodeGroupSlotSpec,
   type NodeProvider,
 } from "../../src/providers/node-provider.js";
+import { nodegroupName } from "../../src/shared/aws-names.js";
 
 export interface ConformanceTarget {
   readonly provider: NodeProvider;
@@ -63,12 +64,12 @@ export function nodeProviderConformance(
       over: Partial<NodeGroupSlotSpec> = {},
     ): NodeGroupSlotSpec => {
       const t = target!;
-      const nodegroupName = `conf-${run}-${group}-${slot}`;
-      made.push(nodegroupName);
+      const name = nodegroupName(`conf-${run}-${group}`, slot);
+      made.push(name);
       return {
         group: `conf-${run}-${group}`,
         slot,
-        nodegroupName,
+        nodegroupName: name,
         instanceTypes: t.instanceTypes,
         desired: 3,
         min: 0,

@@ -15,7 +15,6 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
-import { albControllerVersion } from "../../kube/render/alb-controller.js";
 import {
   clusterName,
   logGroupNames,
@@ -24,7 +23,7 @@ import {
   platformServiceAccounts,
   ssmParameterNames,
 } from "../../shared/aws-names.js";
-import { readData } from "../../shared/data.js";
+import { albControllerVersion, readData } from "../../shared/data.js";
 import { TenkaiError } from "../../shared/errors.js";
 import type { Platform } from "../../spec/schema.js";
 import { ackManagedPolicies, ackWildcardResources } from "../nag.js";

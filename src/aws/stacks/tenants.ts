@@ -24,13 +24,11 @@ import {
   ssmParameterNames,
   tenantDatabaseName,
   tenantDatabaseSecretName,
-  tenantImages,
-  tenantUsesDatabase,
   workloadRoleName,
   workloadServiceAccount,
-  workloadsNeedingRole,
 } from "../../shared/aws-names.js";
 import type { Platform, Tenant } from "../../spec/schema.js";
+import { tenantImages, tenantUsesDatabase, workloadsNeedingRole } from "../../spec/tenant-needs.js";
 import { ack, ackWildcardResources } from "../nag.js";
 import { TENANT_QUERIES, type TenantAccessEntry } from "../tenant-model.js";
 import { irsaTrust, podIdentityTrustDocument } from "../trust.js";

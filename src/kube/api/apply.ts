@@ -10,6 +10,7 @@ import { TenkaiError } from "../../shared/errors.js";
 import type { KubeObject } from "../../shared/planes.js";
 import type { Platform } from "../../spec/schema.js";
 import { allObjects, renderKubernetesPlane } from "../render/render.js";
+import type { ApplyEvent, ApplyOutcome, ApplySummary } from "./apply-events.js";
 import {
   APPLYSET_GKS_ANNOTATION,
   APPLYSET_NAMESPACES_ANNOTATION,
@@ -29,20 +30,12 @@ import { Discovery, resourcePath } from "./discovery.js";
 import { FIELD_MANAGER_NAME } from "./field-manager.js";
 import { diffObjects, normalizeObject } from "./object-diff.js";
 import { PHASE_NAMES, type Phase, phaseOf } from "./order.js";
+
+export type { ApplyEvent, ApplyOutcome, ApplySummary } from "./apply-events.js";
+
 import { type Clock, realClock, waitForCrds, waitForRollouts } from "./wait.js";
 
 export const FIELD_MANAGER = FIELD_MANAGER_NAME;
-
-export type ApplyOutcome = "created" | "configured" | "unchanged";
-
-export type ApplyEvent =
-  | { type: "apply.start"; message: string; applySetId: string; objects: number; dryRun: boolean }
-  | { type: "apply.phase"; message: string; phase: Phase; objects: number }
-  | { type: "apply.object"; message: string; ref: string; outcome: ApplyOutcome }
-  | { type: "apply.crd-established"; message: string; name: string }
-  | { type: "apply.rollout"; message: string; ref: string; ready: number; desired: number; done: boolean }
-  | { type: "apply.prune"; message: string; ref: string }
-  | { type: "apply.done"; message: string; summary: ApplySummary };
 
 export interface ApplyOptions {
   readonly client: KubeClient;
@@ -76,17 +69,6 @@ export interface ApplyOptions {
 export interface ObjectResult {
   readonly ref: string;
   readonly outcome: ApplyOutcome;
-}
-
-export interface ApplySummary {
-  readonly applySetId: string;
-  readonly dryRun: boolean;
-  readonly total: number;
-  readonly created: number;
-  readonly configured: number;
-  readonly unchanged: number;
-  readonly pruned: number;
-  readonly durationMs: number;
 }
 
 export interface ApplyResult {

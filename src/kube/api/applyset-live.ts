@@ -5,7 +5,7 @@
 import { TenkaiError } from "../../shared/errors.js";
 import { SYSTEM_NAMESPACE } from "../../shared/kube-names.js";
 import type { KubeObject } from "../../shared/planes.js";
-import type { ApplyEvent } from "./apply.js";
+import type { ApplyEvent } from "./apply-events.js";
 import { APPLYSET_ID_LABEL, APPLYSET_PART_OF_LABEL, objectKey } from "./applyset.js";
 import { isKubeApiError, type KubeClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";

@@ -2,25 +2,12 @@
  * The AWS Load Balancer Controller from the pinned manifest set in
  * `data/kube/aws-load-balancer-controller.yaml` (version and source recorded in its header).
  */
-import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { clusterName, platformRoleArn } from "../../shared/aws-names.js";
+import { ALB_CONTROLLER_MANIFESTS, readDataText } from "../../shared/data.js";
 import { baseLabels } from "../../shared/kube-names.js";
 import type { KubeObject } from "../../shared/planes.js";
 import type { Platform } from "../../spec/schema.js";
-
-export const ALB_CONTROLLER_MANIFESTS = "kube/aws-load-balancer-controller.yaml";
-
-let cached: string | undefined;
-function manifestText(): string {
-  cached ??= readFileSync(new URL(`../../../data/${ALB_CONTROLLER_MANIFESTS}`, import.meta.url), "utf8");
-  return cached;
-}
-
-/** The controller's pinned version, read from the manifest set's Deployment image tag. */
-export function albControllerVersion(): string {
-  return /aws-load-balancer-controller:(v[\d.]+)/.exec(manifestText())?.[1] ?? "unknown";
-}
 
 /** IAM role the controller's ServiceAccount assumes (IRSA); the AWS plane creates it. */
 export function albControllerRoleArn(platform: Platform): string {
@@ -36,7 +23,10 @@ export function albController(platform: Platform): KubeObject[] {
     PLATFORM: platform.metadata.name,
     ROLE_ARN: albControllerRoleArn(platform),
   };
-  const text = manifestText().replace(/\$\{([A-Z_]+)\}/g, (m, k: string) => vars[k] ?? m);
+  const text = readDataText(ALB_CONTROLLER_MANIFESTS).replace(
+    /\$\{([A-Z_]+)\}/g,
+    (m, k: string) => vars[k] ?? m,
+  );
   return parseAllDocuments(text)
     .map((d) => d.toJS() as KubeObject | null)
     .filter((o): o is KubeObject => o !== null)

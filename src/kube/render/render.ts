@@ -1,11 +1,11 @@
 /**
  * The Kubernetes plane: the platform model as Kubernetes objects. Pure and deterministic: the same
  * platform always gives the same objects in the same order, with no cluster access
- * (implements `RenderKubernetesPlane` from src/plan/planes.ts).
+ * (the `KubernetesPlane` contract of src/shared/planes.ts).
  */
 import { TenkaiError } from "../../shared/errors.js";
 import { baseLabels, SYSTEM_NAMESPACE } from "../../shared/kube-names.js";
-import type { KubeObject, KubernetesPlane, RenderKubernetesPlane } from "../../shared/planes.js";
+import type { KubeObject, KubernetesPlane } from "../../shared/planes.js";
 import type { Platform, Tenant } from "../../spec/schema.js";
 import { platformAdmissionPolicies, tenantRoutePolicy } from "./admission-policies.js";
 import { albController } from "./alb-controller.js";
@@ -17,7 +17,7 @@ import { tenantRbac } from "./rbac.js";
 import { defaultServiceAccount, limitRange, resourceQuota, tenantNamespace } from "./tenant-namespace.js";
 import { cronJobObjects, serviceObjects } from "./workloads.js";
 
-export const renderKubernetesPlane: RenderKubernetesPlane = (platform) => {
+export function renderKubernetesPlane(platform: Platform): KubernetesPlane {
   const groups = albGroupsOrThrow(platform);
   const platformObjects: KubeObject[] = [
     {
@@ -36,8 +36,8 @@ export const renderKubernetesPlane: RenderKubernetesPlane = (platform) => {
       tenant: t.name,
       objects: renderTenant(platform, t, groups),
     })),
-  } satisfies KubernetesPlane;
-};
+  };
+}
 
 export function renderTenant(
   platform: Platform,
