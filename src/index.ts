@@ -1,8 +1,9 @@
 /**
  * tenkai as a library: the commands are thin wrappers over these. Heavy planes (AWS CDK, the
- * Kubernetes client) are imported from their own modules so importing this stays cheap.
+ * Kubernetes client) are subpath exports of their own, so importing this stays cheap:
+ * `tenkai/aws`, `tenkai/kube`, `tenkai/rotation`, `tenkai/verify`, `tenkai/providers/eks`,
+ * `tenkai/providers/kwok` (package.json `exports`; test/cli/exports.test.ts checks each one).
  */
-
 export { type CostEstimate, estimateMonthlyCost } from "./plan/cost.js";
 export { type PlanOptions, type PlanSummary, planPlatform } from "./plan/plan.js";
 export * from "./providers/node-provider.js";

@@ -21,7 +21,7 @@ export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 
 /**
  * Kubernetes group an EKS access entry puts a tenant role in (the AWS plane maps
- * `tenant.access[].role` to these; the RoleBindings here grant them). One definition: src/aws/names.ts.
+ * `tenant.access[].role` to these; the RoleBindings here grant them). One definition: aws-names.ts.
  */
 export function tenantGroup(tenant: string, level: AccessLevelName): string {
   return aws.tenantGroup(tenant, level);

@@ -10,7 +10,7 @@ import { type FixtureSpec, fixtureOptions } from "./rotation-fixture.js";
 
 const [kubeconfig, specJson] = process.argv.slice(2);
 if (!kubeconfig || !specJson) {
-  process.stderr.write("usage: testing-child.ts <kubeconfig> <fixture-spec-json>\n");
+  process.stderr.write("usage: rotation-child.ts <kubeconfig> <fixture-spec-json>\n");
   process.exit(2);
 }
 const kc = new KubeConfig();
