@@ -6,12 +6,14 @@
  * precondition, so a pod re-created under the same name (StatefulSet) is never evicted by mistake.
  */
 import type { V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { Clock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
+import { backoffDelay } from "../shared/retry.js";
 import { apiMessage, type ClusterClients, type ClusterView, statusOf } from "./cluster.js";
 import { decidePod, fixFor, isTerminating, podKey } from "./filters.js";
 import { deploymentOf, keyed } from "./plan.js";
 import type { Surger } from "./surge.js";
-import type { Clock, RotationEvent } from "./types.js";
+import type { RotationEvent } from "./types.js";
 
 export interface DrainRun {
   /** Nodes to drain, in order; they must be cordoned already. */
@@ -40,8 +42,8 @@ interface PodProgress {
   blockedBy?: string;
 }
 
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_CAP_MS = 5_000;
+/** Eviction retries (429 and the rest): 200 ms doubling to 5 s, jittered (shared/retry.ts). */
+const EVICTION_BACKOFF = { baseMs: 200, capMs: 5_000 } as const;
 /** Other failures (5xx, network) are retried this many times before the run stops. */
 const MAX_OTHER_FAILURES = 6;
 
@@ -251,9 +253,8 @@ export class Drainer {
         );
         return;
       }
-      // Full jitter on an exponential backoff (capped), so many refused pods do not retry in step.
-      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(st.attempt, 10));
-      const delayMs = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+      // Jittered so many refused pods do not retry in step.
+      const delayMs = backoffDelay({ ...EVICTION_BACKOFF, random: this.random }, st.attempt);
       st.retryAt = this.clock.now() + delayMs;
       st.evicting = false;
       this.sink({

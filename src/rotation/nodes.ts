@@ -8,7 +8,9 @@ import {
   type NodeGroupSlotSpec,
   type NodeProvider,
 } from "../providers/node-provider.js";
+import type { Clock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
+import { retry } from "../shared/retry.js";
 import { parseQuantity } from "../spec/quantity.js";
 import {
   apiMessage,
@@ -20,7 +22,7 @@ import {
 } from "./cluster.js";
 import { isFinished, isTerminating } from "./filters.js";
 import { podRequests } from "./plan.js";
-import type { Clock, RotationEvent } from "./types.js";
+import type { RotationEvent } from "./types.js";
 
 /** The label EKS puts on the nodes of a managed node group (and the kwok provider copies). */
 export const NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup";
@@ -67,29 +69,36 @@ export async function cordon(clients: ClusterClients, node: string, on: boolean)
   }
 }
 
-/** Retries a provider call while it says THROTTLED/UNAVAILABLE, with jittered backoff, until the deadline. */
+/** Provider retries: 250 ms doubling to 10 s, jittered (shared/retry.ts). */
+export const PROVIDER_BACKOFF = { baseMs: 250, capMs: 10_000 } as const;
+
+/**
+ * Retries a provider call while it says THROTTLED/UNAVAILABLE (`retryable`), with jittered backoff,
+ * until the deadline; a provider error that is left is rethrown as `PROVIDER_<code>` with a fix.
+ */
 export async function withProviderRetry<T>(
   what: string,
   call: () => Promise<T>,
-  clock: Clock,
-  deadline: number,
-  signal?: AbortSignal,
+  o: {
+    readonly clock: Clock;
+    readonly deadline: number;
+    readonly signal?: AbortSignal;
+    readonly random?: () => number;
+  },
 ): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!isNodeProviderError(err) || !err.retryable || clock.now() > deadline) {
-        if (isNodeProviderError(err)) {
-          throw new TenkaiError(`PROVIDER_${err.code}`, `${what}: ${err.message}`, providerFix(err.code), {
-            cause: err,
-          });
-        }
-        throw err;
-      }
-      const ceiling = Math.min(10_000, 250 * 2 ** attempt);
-      await clock.sleep(ceiling / 2 + (Math.random() * ceiling) / 2, signal);
+  try {
+    return await retry(call, {
+      ...PROVIDER_BACKOFF,
+      ...o,
+      retryable: (err) => isNodeProviderError(err) && err.retryable,
+    });
+  } catch (err) {
+    if (isNodeProviderError(err)) {
+      throw new TenkaiError(`PROVIDER_${err.code}`, `${what}: ${err.message}`, providerFix(err.code), {
+        cause: err,
+      });
     }
+    throw err;
   }
 }
 
@@ -124,9 +133,7 @@ export async function waitSlotReady(
     const state = await withProviderRetry(
       `describing node group ${spec.nodegroupName}`,
       () => provider.describeSlot(spec.nodegroupName),
-      clock,
-      deadline,
-      signal,
+      { clock, deadline, signal },
     );
     if (
       state &&

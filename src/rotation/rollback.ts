@@ -4,13 +4,15 @@
  * budget-bounded drain (so rolling back is as safe as rolling forward), then green is deleted.
  * Resumable like the rotation itself: the phase `rolling-back` is recorded before anything moves.
  */
+
+import { systemClock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
 import { ClusterView, clientsFor } from "./cluster.js";
 import { fmtMs } from "./drain.js";
 import { cordon, slotNodes } from "./nodes.js";
 import { type RotationResult, RotationRun, resolveOptions } from "./rotate.js";
 import { StateStore } from "./state.js";
-import { type RotationDeps, type RotationOptions, systemClock } from "./types.js";
+import type { RotationDeps, RotationOptions } from "./types.js";
 
 export async function rollback(options: RotationOptions, deps: RotationDeps): Promise<RotationResult> {
   const o = resolveOptions(options);

@@ -9,6 +9,7 @@ import type { V1Node } from "@kubernetes/client-node";
 import { kwokInstanceTypes, nodeResources } from "../providers/kwok/node-template.js";
 import type { NodeGroupSlotSpec, Slot } from "../providers/node-provider.js";
 import { nodegroupName } from "../shared/aws-names.js";
+import { type Clock, systemClock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
 import { apiMessage, type ClusterClients, ClusterView, clientsFor, zoneOf } from "./cluster.js";
 import { Drainer, fmtMs } from "./drain.js";
@@ -17,15 +18,13 @@ import { cordon, freeCapacity, slotNodes, waitSlotReady, withProviderRetry } fro
 import { decide } from "./plan.js";
 import { StateStore } from "./state.js";
 import { Surger } from "./surge.js";
-import {
-  type Clock,
-  type RotationDeps,
-  type RotationEvent,
-  type RotationOptions,
-  type RotationPhase,
-  type RotationPlan,
-  type RotationState,
-  systemClock,
+import type {
+  RotationDeps,
+  RotationEvent,
+  RotationOptions,
+  RotationPhase,
+  RotationPlan,
+  RotationState,
 } from "./types.js";
 
 export interface RotationResult {
@@ -174,6 +173,15 @@ class Run {
     return this.clock.now() + this.o.timeoutMs;
   }
 
+  private retryOptions(deadline: number) {
+    return {
+      clock: this.clock,
+      deadline,
+      ...(this.o.signal ? { signal: this.o.signal } : {}),
+      ...(this.deps.random ? { random: this.deps.random } : {}),
+    };
+  }
+
   async go(started: number): Promise<RotationResult> {
     const s = () => this.state;
     const spec = s().greenSpec;
@@ -195,9 +203,7 @@ class Run {
       await withProviderRetry(
         `creating node group ${spec.nodegroupName}`,
         () => this.deps.provider.createSlot(spec),
-        this.clock,
-        this.deadline(),
-        sig,
+        this.retryOptions(this.deadline()),
       );
       this.o.checkpoint?.("green-created");
       await this.enter("waiting-green");
@@ -359,17 +365,13 @@ class Run {
     await withProviderRetry(
       `deleting node group ${nodegroup}`,
       () => this.deps.provider.deleteSlot(nodegroup),
-      this.clock,
-      deadline,
-      this.o.signal,
+      this.retryOptions(deadline),
     );
     for (;;) {
       const st = await withProviderRetry(
         `describing node group ${nodegroup}`,
         () => this.deps.provider.describeSlot(nodegroup),
-        this.clock,
-        deadline,
-        this.o.signal,
+        this.retryOptions(deadline),
       );
       if (!st) return;
       if (st.status === "DELETE_FAILED") {

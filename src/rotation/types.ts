@@ -5,29 +5,7 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { NodeGroupSlotSpec, NodeProvider, Slot } from "../providers/node-provider.js";
-
-/** Time, injected so tests control it. `sleep` rejects with the signal's reason when aborted. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const t = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(t);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-    }),
-};
+import type { Clock } from "../shared/clock.js";
 
 export type RotationPhase =
   | "creating-green"

@@ -6,8 +6,10 @@
  * A second apply of the same spec changes nothing: each object's resourceVersion before (from the
  * ApplySet listing) and after the patch are compared, so `unchanged` is what the server says.
  */
+import { type Clock, systemClock } from "../../shared/clock.js";
 import { TenkaiError } from "../../shared/errors.js";
 import type { KubeObject } from "../../shared/planes.js";
+import { retry } from "../../shared/retry.js";
 import type { Platform } from "../../spec/schema.js";
 import { allObjects, renderKubernetesPlane } from "../render/render.js";
 import type { ApplyEvent, ApplyOutcome, ApplySummary } from "./apply-events.js";
@@ -33,7 +35,7 @@ import { PHASE_NAMES, type Phase, phaseOf } from "./order.js";
 
 export type { ApplyEvent, ApplyOutcome, ApplySummary } from "./apply-events.js";
 
-import { type Clock, realClock, waitForCrds, waitForRollouts } from "./wait.js";
+import { waitForCrds, waitForRollouts } from "./wait.js";
 
 export const FIELD_MANAGER = FIELD_MANAGER_NAME;
 
@@ -93,7 +95,7 @@ export async function applyObjects(
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   const { client } = options;
-  const clock = options.clock ?? realClock;
+  const clock = options.clock ?? systemClock;
   const started = clock.now();
   const emit = options.onEvent ?? (() => {});
   const dryRun = options.dryRun ?? false;
@@ -149,6 +151,7 @@ export async function applyObjects(
       after = await serverSideApply(client, discovery, o, {
         dryRun,
         force: before !== undefined || (options.forceConflicts ?? false),
+        clock,
       });
     } catch (err) {
       // A dry run cannot create into a namespace or kind that the same apply would create first.
@@ -191,6 +194,7 @@ export async function applyObjects(
     await serverSideApply(client, discovery, parentObject(parent, gks, [...namespaces, ...priorNamespaces]), {
       dryRun,
       force: true,
+      clock,
     });
 
   for (const phase of [0, 1, 2] as Phase[]) {
@@ -243,6 +247,7 @@ export async function applyObjects(
     await serverSideApply(client, discovery, parentObject(parent, desired.map(groupKind), namespaces), {
       dryRun,
       force: true,
+      clock,
     });
 
   const count = (o: ApplyOutcome) => [...results.values()].filter((x) => x === o).length;
@@ -269,6 +274,8 @@ export async function applyObjects(
 }
 
 const RETRIES = 5;
+/** Apply retries: 500 ms doubling to 8 s, jittered (shared/retry.ts). */
+const APPLY_BACKOFF = { baseMs: 500, capMs: 8_000 } as const;
 
 /**
  * Errors that a moment fixes: throttling and server errors, and admission that has not caught up
@@ -286,14 +293,14 @@ export async function serverSideApply(
   client: KubeClient,
   discovery: Discovery,
   o: KubeObject,
-  opts: { dryRun: boolean; force: boolean },
+  opts: { dryRun: boolean; force: boolean; clock?: Clock },
 ): Promise<Live> {
   const r = await discovery.resourceFor(o.apiVersion, o.kind);
   const path = resourcePath(r, o.metadata.namespace, o.metadata.name);
-  const send = async (force: boolean) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await client.request<Live>({
+  const send = (force: boolean) =>
+    retry(
+      () =>
+        client.request<Live>({
           method: "PATCH",
           path,
           query: {
@@ -303,13 +310,9 @@ export async function serverSideApply(
           },
           contentType: "application/apply-patch+yaml",
           body: o,
-        });
-      } catch (err) {
-        if (attempt >= RETRIES || !isTransient(err)) throw err;
-        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-      }
-    }
-  };
+        }),
+      { ...APPLY_BACKOFF, attempts: RETRIES, clock: opts.clock ?? systemClock, retryable: isTransient },
+    );
   try {
     return (await send(opts.force)).body;
   } catch (err) {
