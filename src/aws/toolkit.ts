@@ -260,8 +260,13 @@ export function awsError(err: unknown, action: AwsPlaneAction, account?: string)
       { cause: err },
     );
   }
+  const failed = {
+    deploy: "AWS_DEPLOY_FAILED",
+    diff: "AWS_DIFF_FAILED",
+    destroy: "AWS_DESTROY_FAILED",
+  } as const;
   return new TenkaiError(
-    `AWS_${action.toUpperCase()}_FAILED`,
+    failed[action],
     `${action} of the AWS plane failed: ${message}`,
     "read the failed resource's status reason in the events above (or the CloudFormation console), fix the spec or the account, and run the command again; CloudFormation has rolled the stack back",
     { cause: err },

@@ -4,6 +4,7 @@
  * It also turns typed errors into a message with its code and fix, and an exit code.
  */
 import type { Command } from "commander";
+import { exitCodeOf, isTenkaiError, TenkaiError } from "../shared/errors.js";
 
 export type OutputFormat = "text" | "json";
 
@@ -57,29 +58,22 @@ export function withOutput(cmd: Command): Command {
 function parseFormat(value: unknown): OutputFormat {
   if (value === undefined || value === "text") return "text";
   if (value === "json") return "json";
-  throw Object.assign(new Error(`--output must be text or json, got "${String(value)}"`), {
-    code: "CLI_BAD_OUTPUT",
-    fix: "use --output text or --output json",
-  });
-}
-
-interface ErrorShape {
-  code?: unknown;
-  message?: unknown;
-  fix?: unknown;
-  problems?: unknown;
-  cause?: unknown;
+  throw new TenkaiError(
+    "CLI_BAD_OUTPUT",
+    `--output must be text or json, got "${String(value)}"`,
+    "use --output text or --output json",
+  );
 }
 
 /** Exit codes: 0 ok, 1 the operation failed or found a breach, 2 bad input (spec or flags). */
-export function exitCodeFor(err: ErrorShape): number {
-  const code = typeof err.code === "string" ? err.code : "";
-  return code.startsWith("SPEC_") || code.startsWith("CLI_") ? 2 : 1;
+export function exitCodeFor(err: unknown): number {
+  return isTenkaiError(err) ? exitCodeOf(err.code) : 1;
 }
 
 /**
  * Runs a command's body with its IO, renders any error (with code, fix and causes) and sets
- * `process.exitCode`. The body returns its exit code (default 0).
+ * `process.exitCode`. The body returns its exit code (default 0). An error that is not a
+ * TenkaiError is a bug: it is reported as INTERNAL with its stack.
  */
 export async function runAction(
   opts: { output?: unknown },
@@ -93,31 +87,37 @@ export async function runAction(
     const code = await body(io);
     process.exitCode = typeof code === "number" ? code : 0;
   } catch (raw) {
-    const err = (raw ?? {}) as ErrorShape;
-    const code = typeof err.code === "string" ? err.code : "INTERNAL";
-    const message = typeof err.message === "string" ? err.message : String(raw);
-    const fix = typeof err.fix === "string" ? err.fix : undefined;
+    const known = isTenkaiError(raw) ? raw : undefined;
+    const code = known?.code ?? "INTERNAL";
+    const message = raw instanceof Error ? raw.message : String(raw);
+    const fix = known?.fix;
     if (format === "json") {
-      streams.stdout.write(
-        `${JSON.stringify({ error: { code, message, fix, problems: err.problems, causes: causes(err) } }, null, 2)}\n`,
-      );
+      const error = {
+        code,
+        message,
+        fix,
+        details: known?.details,
+        problems: known?.problems,
+        causes: causes(raw),
+      };
+      streams.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
     } else {
-      const chain = causes(err)
+      const chain = causes(raw)
         .map((c) => `\n  caused by: ${c}`)
         .join("");
       streams.stderr.write(`error ${code}: ${message}${chain}${fix ? `\n  fix: ${fix}` : ""}\n`);
-      if (code === "INTERNAL" && raw instanceof Error && raw.stack) streams.stderr.write(`${raw.stack}\n`);
+      if (!known && raw instanceof Error && raw.stack) streams.stderr.write(`${raw.stack}\n`);
     }
-    process.exitCode = exitCodeFor(err);
+    process.exitCode = exitCodeFor(raw);
   }
 }
 
-function causes(err: ErrorShape): string[] {
+function causes(err: unknown): string[] {
   const out: string[] = [];
-  let cur = err.cause as ErrorShape | undefined;
-  for (let i = 0; cur && i < 5; i++) {
-    out.push(typeof cur.message === "string" ? cur.message : String(cur));
-    cur = cur.cause as ErrorShape | undefined;
+  let cur = err instanceof Error ? err.cause : undefined;
+  for (let i = 0; cur !== undefined && i < 5; i++) {
+    out.push(cur instanceof Error ? cur.message : String(cur));
+    cur = cur instanceof Error ? cur.cause : undefined;
   }
   return out;
 }

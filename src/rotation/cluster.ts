@@ -37,25 +37,6 @@ export function clientsFor(kc: KubeConfig): ClusterClients {
   };
 }
 
-/** HTTP status of a client-node error, or undefined. */
-export function statusOf(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "number" ? code : undefined;
-}
-
-/** The `message` of a Kubernetes Status body carried by an ApiException. */
-export function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown } | null)?.body;
-  if (typeof body === "string") {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Pods by node and budgets, kept current by watches; `changed()` resolves on the next change. */
 export class ClusterView {
   readonly budgets: BudgetTracker;

@@ -8,9 +8,10 @@
 import type { V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import type { Clock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
+import { kubeMessage, kubeStatus } from "../shared/kube-errors.js";
 import { backoffDelay } from "../shared/retry.js";
-import { apiMessage, type ClusterClients, type ClusterView, statusOf } from "./cluster.js";
-import { decidePod, fixFor, isTerminating, podKey } from "./filters.js";
+import type { ClusterClients, ClusterView } from "./cluster.js";
+import { blockCode, decidePod, fixFor, isTerminating, podKey } from "./filters.js";
 import { deploymentOf, keyed } from "./plan.js";
 import type { Surger } from "./surge.js";
 import type { RotationEvent } from "./types.js";
@@ -136,7 +137,7 @@ export class Drainer {
     if (d.verdict === "block") {
       // A pod that arrived after the plan (the plan refused all the others up front).
       this.fatal = new TenkaiError(
-        `POD_${d.reason.toUpperCase()}`,
+        blockCode(d.reason),
         `draining node ${node}: ${d.message}`,
         fixFor(d.reason),
       );
@@ -230,7 +231,7 @@ export class Drainer {
       });
     } catch (err) {
       this.view.budgets.release(budgets, name);
-      const status = statusOf(err);
+      const status = kubeStatus(err);
       if (status === 404 || status === 409) {
         // Gone already, or replaced by a pod with another UID: nothing of ours is left to evict.
         this.sink({ type: "pod-gone", pod: key, node, message: `pod ${key} on ${node}: already gone` });
@@ -238,7 +239,7 @@ export class Drainer {
       }
       if (
         status === 500 &&
-        (budgets.length > 1 || /more than one PodDisruptionBudget/i.test(apiMessage(err)))
+        (budgets.length > 1 || /more than one PodDisruptionBudget/i.test(kubeMessage(err)))
       ) {
         this.fatal = multipleBudgets(key, node, budgets, err);
         return;
@@ -247,7 +248,7 @@ export class Drainer {
       if (status !== 429 && st.attempt > MAX_OTHER_FAILURES) {
         this.fatal = new TenkaiError(
           "ROTATION_EVICTION_FAILED",
-          `draining node ${node}: evicting ${key}: HTTP ${status ?? "error"}: ${apiMessage(err)}`,
+          `draining node ${node}: evicting ${key}: HTTP ${status ?? "error"}: ${kubeMessage(err)}`,
           "check the API server and the pod, then run the same command again: the rotation resumes",
           { cause: err },
         );
@@ -264,7 +265,7 @@ export class Drainer {
         status: status ?? 0,
         attempt: st.attempt,
         delayMs,
-        message: `pod ${key} on ${node}: HTTP ${status ?? "error"} (${status === 429 ? "budget or API says wait" : apiMessage(err)}), retry ${st.attempt} in ${delayMs} ms`,
+        message: `pod ${key} on ${node}: HTTP ${status ?? "error"} (${status === 429 ? "budget or API says wait" : kubeMessage(err)}), retry ${st.attempt} in ${delayMs} ms`,
       });
       return;
     }
@@ -297,7 +298,7 @@ export class Drainer {
     ]).catch((err: unknown) => {
       throw new TenkaiError(
         "ROTATION_LIST_FAILED",
-        `listing ReplicaSets and Deployments: ${apiMessage(err)}`,
+        `listing ReplicaSets and Deployments: ${kubeMessage(err)}`,
         "check that tenkai may list ReplicaSets and Deployments in every namespace",
         { cause: err },
       );
@@ -330,14 +331,11 @@ function multipleBudgets(
   budgets: readonly string[],
   cause?: unknown,
 ): TenkaiError {
-  return Object.assign(
-    new TenkaiError(
-      "POD_MULTIPLE_BUDGETS",
-      `draining node ${node}: evicting ${pod}: the pod is covered by several PodDisruptionBudgets (${budgets.join(", ")}); the Eviction API answers 500 for such pods`,
-      "narrow the budgets' selectors so each pod is covered by at most one, then run the same command again",
-      cause === undefined ? undefined : { cause },
-    ),
-    { pod, budgets: [...budgets] },
+  return new TenkaiError(
+    "POD_MULTIPLE_BUDGETS",
+    `draining node ${node}: evicting ${pod}: the pod is covered by several PodDisruptionBudgets (${budgets.join(", ")}); the Eviction API answers 500 for such pods`,
+    "narrow the budgets' selectors so each pod is covered by at most one, then run the same command again",
+    { ...(cause === undefined ? {} : { cause }), details: { pod, node, budgets: [...budgets] } },
   );
 }
 

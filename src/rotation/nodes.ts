@@ -10,16 +10,10 @@ import {
 } from "../providers/node-provider.js";
 import type { Clock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
+import { isNotFound, kubeMessage } from "../shared/kube-errors.js";
 import { retry } from "../shared/retry.js";
 import { parseQuantity } from "../spec/quantity.js";
-import {
-  apiMessage,
-  type ClusterClients,
-  EXCLUDE_LB_LABEL,
-  isNodeReady,
-  mergePatch,
-  zoneOf,
-} from "./cluster.js";
+import { type ClusterClients, EXCLUDE_LB_LABEL, isNodeReady, mergePatch, zoneOf } from "./cluster.js";
 import { isFinished, isTerminating } from "./filters.js";
 import { podRequests } from "./plan.js";
 import type { RotationEvent } from "./types.js";
@@ -36,7 +30,7 @@ export async function slotNodes(clients: ClusterClients, nodegroup: string): Pro
   } catch (err) {
     throw new TenkaiError(
       "ROTATION_LIST_FAILED",
-      `listing the nodes of node group ${nodegroup}: ${apiMessage(err)}`,
+      `listing the nodes of node group ${nodegroup}: ${kubeMessage(err)}`,
       "check that tenkai may list nodes",
       {
         cause: err,
@@ -59,10 +53,10 @@ export async function cordon(clients: ClusterClients, node: string, on: boolean)
       mergePatch,
     );
   } catch (err) {
-    if ((err as { code?: number }).code === 404) return;
+    if (isNotFound(err)) return;
     throw new TenkaiError(
       "ROTATION_CORDON_FAILED",
-      `${on ? "cordoning" : "uncordoning"} node ${node}: ${apiMessage(err)}`,
+      `${on ? "cordoning" : "uncordoning"} node ${node}: ${kubeMessage(err)}`,
       "check that tenkai may patch nodes, then run the same command again",
       { cause: err },
     );
@@ -94,7 +88,7 @@ export async function withProviderRetry<T>(
     });
   } catch (err) {
     if (isNodeProviderError(err)) {
-      throw new TenkaiError(`PROVIDER_${err.code}`, `${what}: ${err.message}`, providerFix(err.code), {
+      throw new TenkaiError(err.code, `${what}: ${err.message}`, providerFix(err.reason), {
         cause: err,
       });
     }

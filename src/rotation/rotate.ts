@@ -11,7 +11,8 @@ import type { NodeGroupSlotSpec, Slot } from "../providers/node-provider.js";
 import { nodegroupName } from "../shared/aws-names.js";
 import { type Clock, systemClock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
-import { apiMessage, type ClusterClients, ClusterView, clientsFor, zoneOf } from "./cluster.js";
+import { isNotFound, kubeError, kubeMessage } from "../shared/kube-errors.js";
+import { type ClusterClients, ClusterView, clientsFor, zoneOf } from "./cluster.js";
 import { Drainer, fmtMs } from "./drain.js";
 import { decidePod } from "./filters.js";
 import { cordon, freeCapacity, slotNodes, waitSlotReady, withProviderRetry } from "./nodes.js";
@@ -318,26 +319,48 @@ class Run {
     await this.waitWorkloadsReady([...drainer.moved]);
   }
 
-  /** The rotation is not over until every Deployment it moved is back at full ready replicas. */
-  private async waitWorkloadsReady(keys: readonly string[]): Promise<void> {
+  /**
+   * The rotation is not over until every Deployment it moved is back at full ready replicas. A
+   * Deployment that could not be read is not ready: a transient error (429, 5xx, no answer) is
+   * waited out like an unready one, any other (403, ...) stops the run with ROTATION_READ_FAILED.
+   * A Deployment deleted meanwhile has nothing left to wait for.
+   */
+  async waitWorkloadsReady(keys: readonly string[]): Promise<void> {
     const deadline = this.deadline();
     let waiting = [...keys];
+    const unread = new Map<string, unknown>();
     while (waiting.length > 0) {
       const still: string[] = [];
       for (const key of waiting) {
         const [namespace, name] = key.split("/") as [string, string];
-        const d = await this.clients.apps
-          .readNamespacedDeployment({ name, namespace })
-          .catch(() => undefined);
-        if (d && (d.status?.readyReplicas ?? 0) < (d.spec?.replicas ?? 0)) still.push(key);
+        try {
+          const d = await this.clients.apps.readNamespacedDeployment({ name, namespace });
+          unread.delete(key);
+          if ((d.status?.readyReplicas ?? 0) < (d.spec?.replicas ?? 0)) still.push(key);
+        } catch (err) {
+          if (isNotFound(err)) continue;
+          const k = kubeError(err);
+          if (!k.transient) {
+            throw new TenkaiError(
+              "ROTATION_READ_FAILED",
+              `reading Deployment ${key} to see that it is back at full ready replicas: ${k.message}`,
+              "check that tenkai may get Deployments, then run the same command again: the rotation resumes",
+              { cause: err, details: { deployment: key, status: k.status } },
+            );
+          }
+          unread.set(key, err);
+          still.push(key);
+        }
       }
       waiting = still;
       if (waiting.length === 0) return;
       if (this.clock.now() > deadline) {
+        const notRead = waiting.filter((k) => unread.has(k));
         throw new TenkaiError(
           "ROTATION_TIMEOUT",
-          `${waiting.length} Deployment(s) moved off the old nodes are not back at full ready replicas: ${waiting.slice(0, 5).join(", ")}`,
+          `${waiting.length} Deployment(s) moved off the old nodes are not back at full ready replicas: ${waiting.slice(0, 5).join(", ")}${notRead.length ? ` (${notRead.length} could not be read: ${kubeMessage(unread.get(notRead[0] as string))})` : ""}`,
           "check why their new pods are not Ready (image, probes, capacity), then run the same command again",
+          { details: { deployments: waiting, unread: notRead } },
         );
       }
       await this.clock.sleep(250, this.o.signal);
@@ -420,7 +443,7 @@ export async function makePlan(
   ]).catch((err: unknown) => {
     throw new TenkaiError(
       "ROTATION_LIST_FAILED",
-      `listing ReplicaSets and Deployments: ${apiMessage(err)}`,
+      `listing ReplicaSets and Deployments: ${kubeMessage(err)}`,
       "check that tenkai may list them in every namespace",
       { cause: err },
     );
@@ -472,12 +495,10 @@ export function planSummary(p: RotationPlan): string {
 
 function blocked(plan: RotationPlan): TenkaiError {
   const lines = plan.blockers.map((b) => `  - ${b.code}: ${b.message} (fix: ${b.fix})`);
-  return Object.assign(
-    new TenkaiError(
-      "ROTATION_BLOCKED",
-      `the rotation of ${plan.group} cannot start: ${plan.blockers.length} blocker(s), nothing was changed:\n${lines.join("\n")}`,
-      "fix each blocker listed (or pass the flag it names), then run the same command again",
-    ),
-    { problems: plan.blockers },
+  return new TenkaiError(
+    "ROTATION_BLOCKED",
+    `the rotation of ${plan.group} cannot start: ${plan.blockers.length} blocker(s), nothing was changed:\n${lines.join("\n")}`,
+    "fix each blocker listed (or pass the flag it names), then run the same command again",
+    { problems: plan.blockers, details: { group: plan.group } },
   );
 }

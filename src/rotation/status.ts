@@ -2,8 +2,11 @@
  * `tenkai nodes status [GROUP]`: where each rotation stands, from its record in the cluster plus
  * a live count of the nodes in each slot and the workload pods still on the old slot.
  */
+
 import type { KubeConfig } from "@kubernetes/client-node";
-import { apiMessage, clientsFor } from "./cluster.js";
+import { TenkaiError } from "../shared/errors.js";
+import { kubeMessage } from "../shared/kube-errors.js";
+import { clientsFor } from "./cluster.js";
 import { decidePod } from "./filters.js";
 import { slotNodes } from "./nodes.js";
 import { StateStore } from "./state.js";
@@ -41,7 +44,12 @@ export async function rotationStatus(
       const pods = await clients.core
         .listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${n.metadata?.name}` })
         .catch((err: unknown) => {
-          throw new Error(`listing pods on ${n.metadata?.name}: ${apiMessage(err)}`, { cause: err });
+          throw new TenkaiError(
+            "ROTATION_LIST_FAILED",
+            `listing pods on ${n.metadata?.name}: ${kubeMessage(err)}`,
+            "check that tenkai may list pods in every namespace",
+            { cause: err },
+          );
         });
       podsLeft += pods.items.filter(
         (p) => decidePod(p, { forceUnreplicated: true, deleteEmptyDirData: true }).verdict !== "skip",

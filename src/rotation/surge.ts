@@ -6,8 +6,9 @@
  */
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { TenkaiError } from "../shared/errors.js";
+import { kubeMessage, kubeStatus } from "../shared/kube-errors.js";
 import { selectorMatches } from "./budgets.js";
-import { apiMessage, type ClusterClients, type ClusterView, mergePatch, statusOf } from "./cluster.js";
+import { type ClusterClients, type ClusterView, mergePatch } from "./cluster.js";
 import { isReady, podKey } from "./filters.js";
 import type { RotationEvent } from "./types.js";
 
@@ -157,7 +158,7 @@ export class Surger {
         mergePatch,
       );
     } catch (err) {
-      if (statusOf(err) === 404) return;
+      if (kubeStatus(err) === 404) return;
       throw surgeError(err, key, "scaling back");
     }
     this.phases.delete(key);
@@ -174,7 +175,7 @@ export class Surger {
 function surgeError(err: unknown, key: string, doing: string): TenkaiError {
   return new TenkaiError(
     "ROTATION_SURGE_FAILED",
-    `surging Deployment ${key}: ${doing}: ${apiMessage(err)}`,
+    `surging Deployment ${key}: ${doing}: ${kubeMessage(err)}`,
     "check that tenkai may get and patch Deployments, or pass --no-surge to evict single-replica pods directly",
     { cause: err },
   );

@@ -6,6 +6,7 @@
  * credentials, no cluster) is reported with its code and fix, and the other still runs.
  */
 import type { Command } from "commander";
+import { TenkaiError } from "../../shared/errors.js";
 import { runAction } from "../output.js";
 import { type ClusterFlags, connect, withCluster } from "./apply.js";
 
@@ -36,10 +37,11 @@ function failure(err: unknown): PlaneFailure {
 function planes(value: string): Plane[] {
   if (value === "all") return ["aws", "kubernetes"];
   if (value === "aws" || value === "kubernetes") return [value];
-  throw Object.assign(new Error(`--plane must be aws, kubernetes or all, got "${value}"`), {
-    code: "CLI_BAD_PLANE",
-    fix: "use --plane aws, --plane kubernetes or --plane all",
-  });
+  throw new TenkaiError(
+    "CLI_BAD_PLANE",
+    `--plane must be aws, kubernetes or all, got "${value}"`,
+    "use --plane aws, --plane kubernetes or --plane all",
+  );
 }
 
 export function register(program: Command): void {

@@ -3,6 +3,7 @@
  * engine (src/rotation). Engines are imported lazily so `tenkai --help` stays fast.
  */
 import type { Command } from "commander";
+import { type ErrorCode, TenkaiError } from "../../shared/errors.js";
 import { type CommandIO, runAction, withOutput } from "../output.js";
 
 interface RotateFlags {
@@ -26,8 +27,8 @@ interface RotateFlags {
   launchTemplate?: string;
 }
 
-function cliError(code: string, message: string, fix: string): Error {
-  return Object.assign(new Error(message), { code, fix });
+function cliError(code: ErrorCode, message: string, fix: string): TenkaiError {
+  return new TenkaiError(code, message, fix);
 }
 
 /** `90s`, `30m`, `1h`, `500ms` or plain seconds, to milliseconds. */
