@@ -1,27 +1,26 @@
 /**
  * How commands talk to the user. Engines never print (STYLE.md 6): they emit events, and this
- * module renders them, as progress lines on stderr for people or NDJSON on stdout for scripts.
+ * module is the one sink: progress lines on stderr for people, NDJSON on stdout for scripts, or
+ * only warnings with --quiet.
  * It also turns typed errors into a message with its code and fix, and an exit code.
  */
 import type { Command } from "commander";
 import { exitCodeOf, isTenkaiError, TenkaiError } from "../shared/errors.js";
+import type { EventLevel, EventSink, TenkaiEvent } from "../shared/events.js";
 
 export type OutputFormat = "text" | "json";
 
-/** An engine event: `type` names it; the rest are its fields (ids in fields, not only in text). */
-export interface CliEvent {
-  readonly type: string;
-  readonly message?: string;
-  readonly [field: string]: unknown;
-}
-
 export interface CommandIO {
   readonly format: OutputFormat;
-  /** Streams an event: text renders `message` (or the type) on stderr; json writes one NDJSON line. */
-  event(e: CliEvent): void;
+  /**
+   * The one sink every engine is given (shared/events.ts). text: one line per event on stderr,
+   * `warning:`/`error:` in front by level; quiet: warnings and errors only; json: every event as
+   * one NDJSON line on stdout. Rendering reads `level`, `code` and `data`, never cuts `message`.
+   */
+  readonly sink: EventSink;
   /** The command's result: json writes one JSON document on stdout; text writes `render(data)`. */
   result<T>(data: T, render: (data: T) => string): void;
-  /** A note for people (stderr); silent in json mode. */
+  /** A note for people (stderr); silent in json mode and with --quiet. */
   info(message: string): void;
 }
 
@@ -30,12 +29,31 @@ export interface OutputStreams {
   readonly stderr: { write(chunk: string): unknown };
 }
 
-export function createIO(format: OutputFormat, streams: OutputStreams = process): CommandIO {
+const PREFIX: Readonly<Record<EventLevel, string>> = {
+  debug: "",
+  info: "",
+  warn: "warning: ",
+  error: "error: ",
+};
+
+/** One line of text for an event: its message, marked by its level. */
+export function eventLine(e: TenkaiEvent): string {
+  return `${PREFIX[e.level]}${e.message}`;
+}
+
+export function createIO(
+  format: OutputFormat,
+  streams: OutputStreams = process,
+  options: { readonly quiet?: boolean } = {},
+): CommandIO {
+  const quiet = options.quiet ?? false;
+  const loud = (e: TenkaiEvent) => e.level === "warn" || e.level === "error";
   return {
     format,
-    event(e) {
+    sink(e) {
+      if (quiet && !loud(e)) return;
       if (format === "json") streams.stdout.write(`${JSON.stringify(e)}\n`);
-      else streams.stderr.write(`${e.message ?? e.type}\n`);
+      else streams.stderr.write(`${eventLine(e)}\n`);
     },
     result(data, render) {
       if (format === "json") streams.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
@@ -45,14 +63,16 @@ export function createIO(format: OutputFormat, streams: OutputStreams = process)
       }
     },
     info(message) {
-      if (format === "text") streams.stderr.write(`${message}\n`);
+      if (format === "text" && !quiet) streams.stderr.write(`${message}\n`);
     },
   };
 }
 
-/** Adds `-o, --output <text|json>` to a command. */
+/** Adds `-o, --output <text|json>` and `-q, --quiet` to a command. */
 export function withOutput(cmd: Command): Command {
-  return cmd.option("-o, --output <format>", "output format: text or json", "text");
+  return cmd
+    .option("-o, --output <format>", "output format: text or json", "text")
+    .option("-q, --quiet", "print only warnings, errors and the result");
 }
 
 function parseFormat(value: unknown): OutputFormat {
@@ -76,14 +96,14 @@ export function exitCodeFor(err: unknown): number {
  * TenkaiError is a bug: it is reported as INTERNAL with its stack.
  */
 export async function runAction(
-  opts: { output?: unknown },
+  opts: { output?: unknown; quiet?: unknown },
   body: (io: CommandIO) => Promise<unknown>,
   streams: OutputStreams = process,
 ): Promise<void> {
   let format: OutputFormat = "text";
   try {
     format = parseFormat(opts.output);
-    const io = createIO(format, streams);
+    const io = createIO(format, streams, { quiet: opts.quiet === true });
     const code = await body(io);
     process.exitCode = typeof code === "number" ? code : 0;
   } catch (raw) {

@@ -8,9 +8,10 @@
 import type { V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import type { Clock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
+import type { Emit } from "../shared/events.js";
 import { kubeMessage, kubeStatus } from "../shared/kube-errors.js";
 import { backoffDelay } from "../shared/retry.js";
-import type { ClusterClients, ClusterView } from "./cluster.js";
+import type { ClusterClients, PodView } from "./cluster.js";
 import { blockCode, decidePod, fixFor, isTerminating, podKey } from "./filters.js";
 import { deploymentOf, keyed } from "./plan.js";
 import type { Surger } from "./surge.js";
@@ -48,6 +49,16 @@ const EVICTION_BACKOFF = { baseMs: 200, capMs: 5_000 } as const;
 /** Other failures (5xx, network) are retried this many times before the run stops. */
 const MAX_OTHER_FAILURES = 6;
 
+export interface DrainerDeps {
+  readonly clients: ClusterClients;
+  readonly view: PodView;
+  readonly surger: Surger;
+  readonly clock: Clock;
+  readonly emit: Emit<RotationEvent>;
+  /** Jitter source for eviction retries. Default Math.random. */
+  readonly random?: () => number;
+}
+
 export class Drainer {
   private fatal: unknown;
   private inFlight = 0;
@@ -60,14 +71,21 @@ export class Drainer {
   readonly moved = new Set<string>();
   private readonly lastStallByBlocker = new Map<string, number>();
 
-  constructor(
-    private readonly clients: ClusterClients,
-    private readonly view: ClusterView,
-    private readonly surger: Surger,
-    private readonly clock: Clock,
-    private readonly sink: (e: RotationEvent) => void,
-    private readonly random: () => number = Math.random,
-  ) {}
+  private readonly clients: ClusterClients;
+  private readonly view: PodView;
+  private readonly surger: Surger;
+  private readonly clock: Clock;
+  private readonly emit: Emit<RotationEvent>;
+  private readonly random: () => number;
+
+  constructor(deps: DrainerDeps) {
+    this.clients = deps.clients;
+    this.view = deps.view;
+    this.surger = deps.surger;
+    this.clock = deps.clock;
+    this.emit = deps.emit;
+    this.random = deps.random ?? Math.random;
+  }
 
   async run(r: DrainRun): Promise<void> {
     const start = this.clock.now();
@@ -82,7 +100,7 @@ export class Drainer {
         const node = queue.shift() as string;
         active.set(node, this.clock.now());
         const pods = this.workloadPods(node, r).length;
-        this.sink({ type: "node-draining", node, pods, message: `node ${node}: draining ${pods} pod(s)` });
+        this.emit("info", "rotation.node.draining", `node ${node}: draining ${pods} pod(s)`, { node, pods });
       }
       if (active.size === 0) break;
       const now = this.clock.now();
@@ -91,12 +109,12 @@ export class Drainer {
         if (pods.length === 0) {
           active.delete(node);
           await r.onNodeDrained(node);
-          this.sink({
-            type: "node-drained",
-            node,
-            ms: this.clock.now() - since,
-            message: `node ${node}: drained in ${fmtMs(this.clock.now() - since)}`,
-          });
+          this.emit(
+            "info",
+            "rotation.node.drained",
+            `node ${node}: drained in ${fmtMs(this.clock.now() - since)}`,
+            { node, ms: this.clock.now() - since },
+          );
           r.checkpoint?.(`node-drained:${node}`);
           continue;
         }
@@ -192,20 +210,23 @@ export class Drainer {
     if (last !== undefined && now - last < r.stallAfterMs) return;
     this.lastStallByBlocker.set(by, now);
     const s = by.startsWith("surge of ") ? undefined : this.view.budgets.status(by);
-    this.sink({
-      type: "stalled",
-      pod: podKey(pod),
-      node,
-      budget: by,
-      healthy: s?.healthy ?? 0,
-      desired: s?.desired ?? 0,
-      allowed: s?.allowed ?? 0,
-      inFlight: s?.inFlight ?? 0,
-      waitedMs: now - st.blockedSince,
-      message: s
+    this.emit(
+      "warn",
+      "rotation.stalled",
+      s
         ? `stalled: ${podKey(pod)} on ${node} waits for PodDisruptionBudget ${by} (healthy ${s.healthy}/${s.desired} desired, ${s.statusAllowed} disruption(s) allowed${s.inFlight ? `, ${s.inFlight} eviction(s) of ours not counted in it yet` : ""}) for ${fmtMs(now - st.blockedSince)}`
         : `stalled: ${podKey(pod)} on ${node} waits for the ${by} to be Ready for ${fmtMs(now - st.blockedSince)}`,
-    });
+      {
+        pod: podKey(pod),
+        node,
+        budget: by,
+        healthy: s?.healthy ?? 0,
+        desired: s?.desired ?? 0,
+        allowed: s?.allowed ?? 0,
+        inFlight: s?.inFlight ?? 0,
+        waitedMs: now - st.blockedSince,
+      },
+    );
   }
 
   private async evict(
@@ -234,7 +255,7 @@ export class Drainer {
       const status = kubeStatus(err);
       if (status === 404 || status === 409) {
         // Gone already, or replaced by a pod with another UID: nothing of ours is left to evict.
-        this.sink({ type: "pod-gone", pod: key, node, message: `pod ${key} on ${node}: already gone` });
+        this.emit("debug", "rotation.pod.gone", `pod ${key} on ${node}: already gone`, { pod: key, node });
         return;
       }
       if (
@@ -258,22 +279,19 @@ export class Drainer {
       const delayMs = backoffDelay({ ...EVICTION_BACKOFF, random: this.random }, st.attempt);
       st.retryAt = this.clock.now() + delayMs;
       st.evicting = false;
-      this.sink({
-        type: "pod-retry",
-        pod: key,
-        node,
-        status: status ?? 0,
-        attempt: st.attempt,
-        delayMs,
-        message: `pod ${key} on ${node}: HTTP ${status ?? "error"} (${status === 429 ? "budget or API says wait" : kubeMessage(err)}), retry ${st.attempt} in ${delayMs} ms`,
-      });
+      this.emit(
+        "debug",
+        "rotation.pod.retry",
+        `pod ${key} on ${node}: HTTP ${status ?? "error"} (${status === 429 ? "budget or API says wait" : kubeMessage(err)}), retry ${st.attempt} in ${delayMs} ms`,
+        { pod: key, node, status: status ?? 0, attempt: st.attempt, delayMs },
+      );
       return;
     }
     this.view.budgets.accepted(budgets, name);
     this.evictions++;
     const dep = this.deploymentFor(pod);
     if (dep) this.moved.add(`${dep.metadata?.namespace}/${dep.metadata?.name}`);
-    this.sink({ type: "pod-evicted", pod: key, node, budgets, message: `pod ${key} on ${node}: evicted` });
+    this.emit("debug", "rotation.pod.evicted", `pod ${key} on ${node}: evicted`, { pod: key, node, budgets });
     const surged = this.surgedPods.get(pod.metadata?.uid ?? "");
     if (surged) {
       await this.surger.restore(surged).catch((err: unknown) => {

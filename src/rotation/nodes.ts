@@ -10,6 +10,7 @@ import {
 } from "../providers/node-provider.js";
 import type { Clock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
+import type { Emit } from "../shared/events.js";
 import { isNotFound, kubeMessage } from "../shared/kube-errors.js";
 import { retry } from "../shared/retry.js";
 import { parseQuantity } from "../spec/quantity.js";
@@ -111,23 +112,26 @@ function providerFix(code: string): string {
  * Waits until the slot has `desired` Ready nodes and a Ready node in every zone the blue nodes
  * use. Fails at once on a provider health issue (e.g. EKS NodeCreationFailure).
  */
-export async function waitSlotReady(
-  clients: ClusterClients,
-  provider: NodeProvider,
-  spec: NodeGroupSlotSpec,
-  zones: readonly string[],
-  clock: Clock,
-  deadline: number,
-  sink: (e: RotationEvent) => void,
-  signal?: AbortSignal,
-): Promise<V1Node[]> {
+export async function waitSlotReady(o: {
+  readonly clients: ClusterClients;
+  readonly provider: NodeProvider;
+  readonly spec: NodeGroupSlotSpec;
+  /** Zones that must each have a Ready node. */
+  readonly zones: readonly string[];
+  readonly clock: Clock;
+  readonly deadline: number;
+  readonly emit: Emit<RotationEvent>;
+  readonly signal?: AbortSignal;
+  readonly random?: () => number;
+}): Promise<V1Node[]> {
+  const { clients, provider, spec, zones, clock, deadline, emit, signal } = o;
   let lastReport = "";
   for (;;) {
     signal?.throwIfAborted();
     const state = await withProviderRetry(
       `describing node group ${spec.nodegroupName}`,
       () => provider.describeSlot(spec.nodegroupName),
-      { clock, deadline, signal },
+      { clock, deadline, ...(signal ? { signal } : {}), ...(o.random ? { random: o.random } : {}) },
     );
     if (
       state &&
@@ -147,14 +151,12 @@ export async function waitSlotReady(
     const report = `${nodes.length}/${spec.desired}/${missing.join(",")}`;
     if (report !== lastReport) {
       lastReport = report;
-      sink({
-        type: "green-waiting",
-        nodegroup: spec.nodegroupName,
-        ready: nodes.length,
-        desired: spec.desired,
-        missingZones: missing,
-        message: `green ${spec.nodegroupName}: ${nodes.length}/${spec.desired} nodes Ready${missing.length ? `, none yet in ${missing.join(", ")}` : ""}`,
-      });
+      emit(
+        "info",
+        "rotation.green.waiting",
+        `green ${spec.nodegroupName}: ${nodes.length}/${spec.desired} nodes Ready${missing.length ? `, none yet in ${missing.join(", ")}` : ""}`,
+        { nodegroup: spec.nodegroupName, ready: nodes.length, desired: spec.desired, missingZones: missing },
+      );
     }
     if (clock.now() > deadline) {
       throw new TenkaiError(

@@ -3,10 +3,9 @@
  * a live count of the nodes in each slot and the workload pods still on the old slot.
  */
 
-import type { KubeConfig } from "@kubernetes/client-node";
 import { TenkaiError } from "../shared/errors.js";
 import { kubeMessage } from "../shared/kube-errors.js";
-import { clientsFor } from "./cluster.js";
+import type { ClusterClients } from "./cluster.js";
 import { decidePod } from "./filters.js";
 import { slotNodes } from "./nodes.js";
 import { StateStore } from "./state.js";
@@ -23,12 +22,12 @@ export interface RotationStatus extends RotationState {
   };
 }
 
+/** Where each recorded rotation stands, read through `clients` (`clientsFor(kubeConfig)`). */
 export async function rotationStatus(
-  kubeConfig: KubeConfig,
+  clients: ClusterClients,
   group?: string,
   stateNamespace?: string,
 ): Promise<RotationStatus[]> {
-  const clients = clientsFor(kubeConfig);
   const store = new StateStore(clients.core, stateNamespace);
   const states = group
     ? [await store.read(group)].filter((s): s is RotationState => s !== undefined)

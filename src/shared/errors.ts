@@ -137,11 +137,6 @@ export function isTenkaiError(err: unknown, code?: ErrorCode): err is TenkaiErro
   return err instanceof TenkaiError && (code === undefined || err.code === code);
 }
 
-/** Whether a string is one of the codes (for codes that arrive as data, e.g. from a child process). */
-export function isErrorCode(code: string): code is ErrorCode {
-  return Object.hasOwn(ERROR_CODES, code);
-}
-
 /** 2 for bad input (the spec or flags), 1 for a failed operation. */
 export function exitCodeOf(code: string): 1 | 2 {
   return code.startsWith("SPEC_") || code.startsWith("CLI_") ? 2 : 1;

@@ -127,5 +127,3 @@ export function kubeMessage(err: unknown): string {
 }
 
 export const isNotFound = (err: unknown): boolean => kubeStatus(err) === 404;
-export const isConflict = (err: unknown): boolean => kubeStatus(err) === 409;
-export const isTooManyRequests = (err: unknown): boolean => kubeStatus(err) === 429;

@@ -15,8 +15,6 @@ export interface SpecProblem {
   readonly column?: number;
 }
 
-export type PathSegment = string | number;
-
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const seg of path) {

@@ -81,9 +81,10 @@ export function register(program: Command): void {
             wait: opts.wait,
             waitTimeoutMs: Number(opts.timeout) * 1000,
             forceConflicts: opts.forceConflicts ?? false,
-            onEvent: (e) => {
+            sink: (e) => {
               // People see what changed; scripts get every event.
-              if (io.format === "json" || e.type !== "apply.object" || e.outcome !== "unchanged") io.event(e);
+              if (io.format === "json" || e.code !== "apply.object" || e.data.outcome !== "unchanged")
+                io.sink(e);
             },
           });
           io.result(result, (r) => {

@@ -56,7 +56,7 @@ export function register(program: Command): void {
           stacks: opts.stack,
           profile: opts.profile,
           bootstrap: opts.bootstrap,
-          onEvent: (e) => io.event(e),
+          sink: io.sink,
         });
         io.result(
           result,
@@ -97,7 +97,7 @@ export function register(program: Command): void {
           assemblyDir: synth.assemblyDir,
           stacks: opts.stack,
           profile: opts.profile,
-          onEvent: (e) => io.event(e),
+          sink: io.sink,
         });
         io.result(result, (r) => `destroyed ${r.stacks.length} stacks: ${r.stacks.join(", ")}`);
         return 0;

@@ -6,7 +6,7 @@
  * credentials, no cluster) is reported with its code and fix, and the other still runs.
  */
 import type { Command } from "commander";
-import { TenkaiError } from "../../shared/errors.js";
+import { isTenkaiError, TenkaiError } from "../../shared/errors.js";
 import { runAction } from "../output.js";
 import { type ClusterFlags, connect, withCluster } from "./apply.js";
 
@@ -26,11 +26,10 @@ interface PlaneFailure {
 }
 
 function failure(err: unknown): PlaneFailure {
-  const e = err as { code?: unknown; message?: unknown; fix?: unknown };
   return {
-    code: typeof e.code === "string" ? e.code : "INTERNAL",
-    message: typeof e.message === "string" ? e.message : String(err),
-    ...(typeof e.fix === "string" ? { fix: e.fix } : {}),
+    code: isTenkaiError(err) ? err.code : "INTERNAL",
+    message: err instanceof Error ? err.message : String(err),
+    ...(isTenkaiError(err) && err.fix ? { fix: err.fix } : {}),
   };
 }
 
@@ -77,10 +76,10 @@ export function register(program: Command): void {
             assemblyDir: synth.assemblyDir,
             ...(opts.against ? { against: opts.against } : {}),
             ...(opts.profile ? { profile: opts.profile } : {}),
-            onEvent: (e) => io.event(e),
+            sink: io.sink,
           });
         } catch (err) {
-          if ((err as { code?: unknown }).code?.toString().startsWith("SPEC_")) throw err;
+          if (isTenkaiError(err) && err.code.startsWith("SPEC_")) throw err;
           result.aws = { error: failure(err) };
         }
       }
@@ -95,7 +94,7 @@ export function register(program: Command): void {
             client.close();
           }
         } catch (err) {
-          if ((err as { code?: unknown }).code?.toString().startsWith("SPEC_")) throw err;
+          if (isTenkaiError(err) && err.code.startsWith("SPEC_")) throw err;
           result.kubernetes = { error: failure(err) };
         }
       }

@@ -151,7 +151,8 @@ export function register(program: Command): void {
         noSurge: !opts.surge,
         dryRun: opts.dryRun ?? false,
       };
-      const deps = { kubeConfig, provider, sink: (e: { type: string; message?: string }) => io.event(e) };
+      const { rotationCluster } = await import("../../rotation/cluster.js");
+      const deps = { cluster: rotationCluster(kubeConfig), provider, sink: io.sink };
       if (opts.rollback) {
         const { rollback } = await import("../../rotation/rollback.js");
         const r = await rollback(options, deps);
@@ -180,8 +181,9 @@ export function register(program: Command): void {
     runAction(opts, async (io) => {
       const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
       const { rotationStatus } = await import("../../rotation/status.js");
+      const { clientsFor } = await import("../../rotation/cluster.js");
       const list = await rotationStatus(
-        loadKubeConfig({ context: opts.context, kubeconfig: opts.kubeconfig }),
+        clientsFor(loadKubeConfig({ context: opts.context, kubeconfig: opts.kubeconfig })),
         group,
       );
       io.result(list, (l) =>

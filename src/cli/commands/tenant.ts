@@ -84,8 +84,8 @@ async function edit(
     const result = await applyPlatform(platform, {
       client,
       concurrency,
-      onEvent: (e) => {
-        if (io.format === "json" || e.type !== "apply.object" || e.outcome !== "unchanged") io.event(e);
+      sink: (e) => {
+        if (io.format === "json" || e.code !== "apply.object" || e.data.outcome !== "unchanged") io.sink(e);
       },
     });
     io.result({ file: opts.file, applied: true, ...result }, (r) => {

@@ -38,7 +38,7 @@ export function register(program: Command): void {
           client,
           concurrency,
           mode,
-          onEvent: (e) => io.event(e),
+          sink: io.sink,
         });
         io.result(report, formatIsolationReport);
         return report.ok ? 0 : 1;

@@ -8,6 +8,7 @@
  */
 import { type Clock, systemClock } from "../../shared/clock.js";
 import { TenkaiError } from "../../shared/errors.js";
+import { type EventSink, emitter } from "../../shared/events.js";
 import type { KubeObject } from "../../shared/planes.js";
 import { retry } from "../../shared/retry.js";
 import type { Platform } from "../../spec/schema.js";
@@ -64,7 +65,8 @@ export interface ApplyOptions {
    * object to the server (what `kubectl apply --server-side` does).
    */
   readonly skipUnchanged?: boolean;
-  readonly onEvent?: (e: ApplyEvent) => void;
+  /** Where events go (shared/events.ts). Default: nowhere. */
+  readonly sink?: EventSink<ApplyEvent>;
   readonly clock?: Clock;
 }
 
@@ -97,7 +99,7 @@ export async function applyObjects(
   const { client } = options;
   const clock = options.clock ?? systemClock;
   const started = clock.now();
-  const emit = options.onEvent ?? (() => {});
+  const emit = emitter(options.sink, clock);
   const dryRun = options.dryRun ?? false;
   const limit = options.concurrency ?? 32;
   const parent = applySetParent(options.applySetName);
@@ -105,13 +107,12 @@ export async function applyObjects(
   const discovery = new Discovery(client);
   await discovery.refresh();
   await refuseOtherPlatform(client, parent.name);
-  emit({
-    type: "apply.start",
-    message: `${dryRun ? "dry run: " : ""}applying ${objects.length} objects as ApplySet ${parent.namespace}/${parent.name}`,
-    applySetId: id,
-    objects: objects.length,
-    dryRun,
-  });
+  emit(
+    "info",
+    "apply.start",
+    `${dryRun ? "dry run: " : ""}applying ${objects.length} objects as ApplySet ${parent.namespace}/${parent.name}`,
+    { applySetId: id, objects: objects.length, dryRun },
+  );
 
   const desired = objects.map((o) => withAppliedHash(withPartOf(o, id)));
   const desiredKeys = new Set(desired.map(objectKey));
@@ -143,7 +144,7 @@ export async function applyObjects(
     // the same rendered spec (hash annotation), needs no request at all.
     if (before && (options.skipUnchanged ?? true) && alreadyApplied(before, o)) {
       results.set(key, "unchanged");
-      emit({ type: "apply.object", message: `${key} unchanged`, ref: key, outcome: "unchanged" });
+      emit("debug", "apply.object", `${key} unchanged`, { ref: key, outcome: "unchanged" });
       return undefined;
     }
     let after: Live;
@@ -157,9 +158,7 @@ export async function applyObjects(
       // A dry run cannot create into a namespace or kind that the same apply would create first.
       if (!dryRun || !unverifiableInDryRun(err)) throw err;
       results.set(key, "created");
-      emit({
-        type: "apply.object",
-        message: `${key} created (dry run; its namespace or CRD does not exist yet)`,
+      emit("debug", "apply.object", `${key} created (dry run; its namespace or CRD does not exist yet)`, {
         ref: key,
         outcome: "created",
       });
@@ -177,12 +176,7 @@ export async function applyObjects(
           ? "configured"
           : "unchanged";
     results.set(key, outcome);
-    emit({
-      type: "apply.object",
-      message: `${key} ${outcome}${dryRun ? " (dry run)" : ""}`,
-      ref: key,
-      outcome,
-    });
+    emit("debug", "apply.object", `${key} ${outcome}${dryRun ? " (dry run)" : ""}`, { ref: key, outcome });
     return after;
   };
 
@@ -200,9 +194,7 @@ export async function applyObjects(
   for (const phase of [0, 1, 2] as Phase[]) {
     const batch = desired.filter((o) => phaseOf(o.kind) === phase && o !== parentNs);
     if (batch.length === 0) continue;
-    emit({
-      type: "apply.phase",
-      message: `phase ${phase}: ${PHASE_NAMES[phase]} (${batch.length} objects)`,
+    emit("info", "apply.phase", `phase ${phase}: ${PHASE_NAMES[phase]} (${batch.length} objects)`, {
       phase,
       objects: batch.length,
     });
@@ -212,8 +204,7 @@ export async function applyObjects(
       if (crds.length > 0 && !dryRun) {
         await waitForCrds(client, crds, {
           clock,
-          onEstablished: (name) =>
-            emit({ type: "apply.crd-established", message: `CRD ${name} established`, name }),
+          onEstablished: (name) => emit("info", "apply.crd-established", `CRD ${name} established`, { name }),
         });
       }
       if (crds.length > 0) await discovery.refresh();
@@ -231,11 +222,12 @@ export async function applyObjects(
       timeoutMs: options.waitTimeoutMs ?? 300_000,
       concurrency: limit,
       onProgress: (p) =>
-        emit({
-          type: "apply.rollout",
-          message: `${p.ref}: ${p.ready}/${p.desired} ready${p.done ? ", rolled out" : ""}`,
-          ...p,
-        }),
+        emit(
+          "info",
+          "apply.rollout",
+          `${p.ref}: ${p.ready}/${p.desired} ready${p.done ? ", rolled out" : ""}`,
+          { ...p },
+        ),
     });
   }
 
@@ -261,11 +253,12 @@ export async function applyObjects(
     pruned: pruned.length,
     durationMs: clock.now() - started,
   };
-  emit({
-    type: "apply.done",
-    message: `${dryRun ? "dry run: " : ""}${summary.created} created, ${summary.configured} configured, ${summary.unchanged} unchanged, ${summary.pruned} pruned in ${(summary.durationMs / 1000).toFixed(1)} s`,
-    summary,
-  });
+  emit(
+    "info",
+    "apply.done",
+    `${dryRun ? "dry run: " : ""}${summary.created} created, ${summary.configured} configured, ${summary.unchanged} unchanged, ${summary.pruned} pruned in ${(summary.durationMs / 1000).toFixed(1)} s`,
+    { summary },
+  );
   return {
     summary,
     objects: desired.map((o) => ({ ref: objectKey(o), outcome: results.get(objectKey(o)) ?? "unchanged" })),
