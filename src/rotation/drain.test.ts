@@ -262,6 +262,25 @@ describe("drain", () => {
     ]);
   });
 
+  it("reports every fault point evicted:N exactly once, even when a surge restore is slow", async () => {
+    const h = harness((c) => {
+      c.addDeployment("solo", { replicas: 1, nodes: ["blue-0"] });
+      c.addDeployment("web", { replicas: 8, nodes: ["blue-0", "blue-1"], minAvailable: 7 });
+      // Scaling solo back takes a while: other evictions are answered meanwhile.
+      c.patchDelay = async (key) => {
+        if (key === "shop/solo" && c.patches.length > 0)
+          for (let i = 0; i < 50; i++) await new Promise<void>((r) => setImmediate(r));
+      };
+    });
+    const points: string[] = [];
+    await h.run({ checkpoint: (p) => points.push(p) });
+    const evictedPoints = points.filter((p) => p.startsWith("evicted:"));
+    assert.deepEqual(
+      evictedPoints.map((p) => Number(p.slice("evicted:".length))).sort((a, b) => a - b),
+      Array.from({ length: 9 }, (_, i) => i + 1),
+    );
+  });
+
   it("stops at a checkpoint that throws, with the evictions so far counted (fault point evicted:N)", async () => {
     const h = harness((c) => {
       c.addDeployment("web", { replicas: 8, nodes: ["blue-0", "blue-1"], minAvailable: 0 });

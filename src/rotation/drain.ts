@@ -321,7 +321,9 @@ export class Drainer {
       return;
     }
     this.view.budgets.accepted(budgets, name);
-    this.evictions++;
+    // The count is taken now: a surge restore below may let other evictions finish first, and
+    // every fault point `evicted:N` must be reported exactly once.
+    const evictionNumber = ++this.evictions;
     const dep = this.deploymentFor(pod);
     if (dep) this.moved.add(`${dep.metadata?.namespace}/${dep.metadata?.name}`);
     this.emit("debug", "rotation.pod.evicted", `pod ${key} on ${node}: evicted`, { pod: key, node, budgets });
@@ -332,7 +334,7 @@ export class Drainer {
       });
     }
     try {
-      r.checkpoint?.(`evicted:${this.evictions}`);
+      r.checkpoint?.(`evicted:${evictionNumber}`);
     } catch (err) {
       this.fatal = err;
     }

@@ -46,6 +46,8 @@ export class FakeRotationCluster {
   readonly patches: string[] = [];
   /** Called before each eviction is answered; return an error to fail it (fault injection). */
   evictionFault: (pod: string, attempt: number) => Error | undefined = () => undefined;
+  /** Awaited before each Deployment patch is answered (a slow API server). */
+  patchDelay: (key: string) => Promise<void> = async () => {};
   /** Called before each Deployment read or patch; return an error to fail it. */
   deploymentFault: (call: "read" | "patch" | "list", key: string) => Error | undefined = () => undefined;
   /** The disruption controller recounts budgets every this many steps (1 = at once). */
@@ -273,6 +275,7 @@ export class FakeRotationCluster {
         body: { metadata?: { annotations?: Record<string, string | null> }; spec?: { replicas?: number } };
       }) {
         const key = deploymentKey(p);
+        await self.patchDelay(key);
         const fault = self.deploymentFault("patch", key);
         if (fault) throw fault;
         const d = self.deployments.get(key);
