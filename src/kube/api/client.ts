@@ -72,6 +72,13 @@ export interface KubeClientOptions {
   readonly timeoutMs?: number;
 }
 
+/** A request that failed on a reused keep-alive socket before reaching the server. */
+class StaleSocket extends Error {
+  constructor(override readonly cause: NodeJS.ErrnoException) {
+    super(cause.message);
+  }
+}
+
 export class KubeClient {
   private readonly server: URL;
   private readonly timeoutMs: number;
@@ -147,33 +154,53 @@ export class KubeClient {
       if (req.impersonate.groups?.length) h["Impersonate-Group"] = [...req.impersonate.groups];
     }
     const mod = url.protocol === "http:" ? http : https;
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const r = mod.request(
-        url,
-        { method: req.method, headers: h, agent, timeout: this.timeoutMs },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+    const send = () =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const r = mod.request(
+          url,
+          { method: req.method, headers: h, agent, timeout: this.timeoutMs },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+            );
+            res.on("error", reject);
+          },
+        );
+        r.on("timeout", () => r.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
+        r.on("error", (cause: NodeJS.ErrnoException) => {
+          // A keep-alive socket the server closed while idle fails at once with ECONNRESET or
+          // EPIPE; the request never reached the server, so an idempotent one is sent again
+          // (the pattern Node's http docs give for `request.reusedSocket`).
+          if (r.reusedSocket && (cause.code === "ECONNRESET" || cause.code === "EPIPE")) {
+            reject(new StaleSocket(cause));
+            return;
+          }
+          reject(
+            new TenkaiError(
+              "KUBE_UNREACHABLE",
+              `${req.method} ${url.pathname}: cannot reach ${this.server.host}: ${cause.message}`,
+              "check that the cluster is up and the context is right",
+              { cause },
+            ),
           );
-          res.on("error", reject);
-        },
+        });
+        if (body !== undefined) r.write(body);
+        r.end();
+      });
+    const unreachable = (err: unknown) => {
+      if (!(err instanceof StaleSocket)) throw err;
+      throw new TenkaiError(
+        "KUBE_UNREACHABLE",
+        `${req.method} ${url.pathname}: cannot reach ${this.server.host}: ${err.cause.message}`,
+        "check that the cluster is up and the context is right, then run the command again",
+        { cause: err.cause },
       );
-      r.on("timeout", () => r.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
-      r.on("error", (cause) =>
-        reject(
-          new TenkaiError(
-            "KUBE_UNREACHABLE",
-            `${req.method} ${url.pathname}: cannot reach ${this.server.host}: ${cause.message}`,
-            "check that the cluster is up and the context is right",
-            { cause },
-          ),
-        ),
-      );
-      if (body !== undefined) r.write(body);
-      r.end();
-    });
+    };
+    const { status, text } = await send().catch((err: unknown) =>
+      err instanceof StaleSocket && req.method !== "POST" ? send().catch(unreachable) : unreachable(err),
+    );
     let parsed: unknown = text;
     if (text?.startsWith("{")) {
       try {
