@@ -12,4 +12,4 @@ try {
   }
   throw err;
 }
-await main.buildProgram().parseAsync(process.argv);
+await main.runCli(process.argv);

@@ -29,12 +29,28 @@ export interface OutputStreams {
   readonly stderr: { write(chunk: string): unknown };
 }
 
+/** Flags every command takes (set on the program, read by `runAction`). */
+export interface GlobalFlags {
+  /** Print stack traces of unexpected errors. Default false. */
+  readonly debug: boolean;
+  /** Text mode: no progress or notes on stderr, only results and errors. Default false. */
+  readonly quiet: boolean;
+}
+
+let globalFlags: GlobalFlags = { debug: false, quiet: false };
+
+/** Called once the program has parsed its options (a preAction hook in main.ts). */
+export function setGlobalFlags(flags: Partial<GlobalFlags>): void {
+  globalFlags = { ...globalFlags, ...flags };
+}
+
 export function createIO(format: OutputFormat, streams: OutputStreams = process): CommandIO {
+  const quiet = globalFlags.quiet;
   return {
     format,
     event(e) {
       if (format === "json") streams.stdout.write(`${JSON.stringify(e)}\n`);
-      else streams.stderr.write(`${e.message ?? e.type}\n`);
+      else if (!quiet) streams.stderr.write(`${e.message ?? e.type}\n`);
     },
     result(data, render) {
       if (format === "json") streams.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
@@ -44,7 +60,7 @@ export function createIO(format: OutputFormat, streams: OutputStreams = process)
       }
     },
     info(message) {
-      if (format === "text") streams.stderr.write(`${message}\n`);
+      if (format === "text" && !quiet) streams.stderr.write(`${message}\n`);
     },
   };
 }
@@ -69,10 +85,12 @@ interface ErrorShape {
   fix?: unknown;
   problems?: unknown;
   cause?: unknown;
+  exitCode?: unknown;
 }
 
 /** Exit codes: 0 ok, 1 the operation failed or found a breach, 2 bad input (spec or flags). */
 export function exitCodeFor(err: ErrorShape): number {
+  if (err.exitCode === 1 || err.exitCode === 2) return err.exitCode;
   const code = typeof err.code === "string" ? err.code : "";
   return code.startsWith("SPEC_") || code.startsWith("CLI_") ? 2 : 1;
 }
@@ -106,7 +124,11 @@ export async function runAction(
         .map((c) => `\n  caused by: ${c}`)
         .join("");
       streams.stderr.write(`error ${code}: ${message}${chain}${fix ? `\n  fix: ${fix}` : ""}\n`);
-      if (code === "INTERNAL" && raw instanceof Error && raw.stack) streams.stderr.write(`${raw.stack}\n`);
+      if (globalFlags.debug && raw instanceof Error && raw.stack) streams.stderr.write(`${raw.stack}\n`);
+      else if (code === "INTERNAL")
+        streams.stderr.write(
+          "  this is a bug in tenkai: run again with --debug for the stack trace, and report it\n",
+        );
     }
     process.exitCode = exitCodeFor(err);
   }

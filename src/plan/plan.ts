@@ -7,12 +7,13 @@
  *   <out>/manifests/tenants/<t>.yaml  each tenant's objects
  *   <out>/plan.json                 the summary below
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform } from "../spec/schema.js";
 import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
+import { prepareOutDir } from "./out-dir.js";
 import type {
   AwsPlaneSynthesis,
   KubeObject,
@@ -30,8 +31,13 @@ export type PlanEvent =
   | { readonly type: "plan.done"; readonly message: string; readonly elapsedMs: number };
 
 export interface PlanOptions {
-  /** Output directory; replaced on each run. */
+  /**
+   * Output directory. tenkai creates and marks it (or adopts an empty one) and on later runs
+   * replaces only what a plan writes; a non-empty directory it did not make is refused.
+   */
   readonly outDir: string;
+  /** Files a plan must never overwrite or remove, such as the spec itself. Default: none. */
+  readonly protect?: readonly string[];
   /** Event sink for progress. Default: none. */
   readonly onEvent?: (e: PlanEvent) => void;
   /** Skip the cost estimate (e.g. for a region with no prices). Default false. */
@@ -106,7 +112,7 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
   const started = performance.now();
   const emit = options.onEvent ?? (() => {});
   const outDir = resolve(options.outDir);
-  await rm(outDir, { recursive: true, force: true });
+  await prepareOutDir(outDir, { protect: options.protect ?? [] });
   await mkdir(join(outDir, "manifests", "tenants"), { recursive: true });
 
   emit({ type: "plan.stage", stage: "kubernetes", message: "rendering Kubernetes objects" });

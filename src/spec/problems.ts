@@ -28,7 +28,11 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** `file:line:col: error CODE path: message (fix)`, the shape editors and CI annotate. */
 export function formatProblem(p: SpecProblem): string {
-  const where = p.file ? `${p.file}:${p.line ?? 1}:${p.column ?? 1}: ` : "";
+  const where = p.file
+    ? p.line !== undefined
+      ? `${p.file}:${p.line}:${p.column ?? 1}: `
+      : `${p.file}: `
+    : "";
   const fix = p.fix ? `\n    fix: ${p.fix}` : "";
   return `${where}${p.severity} ${p.code} ${p.path}: ${p.message}${fix}`;
 }
