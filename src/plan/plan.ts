@@ -10,6 +10,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
+import { pricedRegions } from "../data.js";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform } from "../spec/schema.js";
 import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
@@ -28,6 +29,7 @@ export type PlanEvent =
       readonly stage: "aws" | "kubernetes" | "cost" | "write";
       readonly message: string;
     }
+  | { readonly type: "plan.warning"; readonly code: string; readonly message: string }
   | { readonly type: "plan.done"; readonly message: string; readonly elapsedMs: number };
 
 export interface PlanOptions {
@@ -101,6 +103,8 @@ export interface PlanSummary {
     readonly manifestsDir: string;
   };
   readonly cost?: CostEstimate;
+  /** Why there is no cost estimate (--no-cost, or no prices for the region). */
+  readonly costSkipped?: string;
   readonly elapsedMs: number;
 }
 
@@ -133,7 +137,16 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
   }
 
   let cost: CostEstimate | undefined;
-  if (!options.skipCost) {
+  let costSkipped: string | undefined = options.skipCost ? "--no-cost" : undefined;
+  if (!options.skipCost && !pricedRegions().includes(platform.spec.aws.region)) {
+    // validate warned (SPEC_NO_PRICES): a plan without an estimate, never an error.
+    costSkipped = `the price table has no prices for ${platform.spec.aws.region}`;
+    emit({
+      type: "plan.warning",
+      code: "PLAN_NO_PRICES",
+      message: `warning: ${costSkipped}; no cost estimate`,
+    });
+  } else if (!options.skipCost) {
     emit({ type: "plan.stage", stage: "cost", message: "estimating monthly cost" });
     cost = estimateMonthlyCost(platform, options.now ? { now: options.now } : {});
   }
@@ -207,6 +220,7 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
       manifestsDir: join(outDir, "manifests"),
     },
     ...(cost ? { cost } : {}),
+    ...(costSkipped ? { costSkipped } : {}),
     elapsedMs: Math.round(performance.now() - started),
   };
   await writeFile(join(outDir, "plan.json"), `${JSON.stringify(summary, null, 2)}\n`);

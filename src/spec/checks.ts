@@ -5,10 +5,12 @@
 import { crossTenantAllowProblems } from "../aws/tenant-isolation.js";
 import { eksVersions, instanceTypes } from "../data.js";
 import { cidrSize, parseCidr } from "./cidr.js";
+import { runDomainChecks } from "./domain-checks.js";
 import { subnetPlan } from "./network.js";
-import { formatPath, type SpecProblem } from "./problems.js";
+import { formatPath, listSome, type SpecProblem } from "./problems.js";
 import { parseQuantity } from "./quantity.js";
 import type { CronJob, Platform, Service, Tenant } from "./schema.js";
+import { closest } from "./suggest.js";
 
 export interface CheckOptions {
   /** The clock for version-support checks. Default: now. */
@@ -54,6 +56,7 @@ export function runChecks(platform: Platform, options: CheckOptions = {}): Check
   checkSizes(platform, emit);
   checkAccess(platform, emit);
   checkAwsAllow(platform, emit);
+  problems.push(...runDomainChecks(platform));
   return problems;
 }
 
@@ -165,13 +168,14 @@ function checkFargate(p: Platform, emit: Emit): void {
   p.spec.fargate.profiles.forEach((f, i) =>
     f.selectors.forEach((sel, j) => {
       if (!namespaces.has(sel.namespace) && sel.namespace !== "kube-system") {
-        const known = [...namespaces].join(", ") || "(no tenants)";
+        const guess = closest(sel.namespace, [...namespaces]);
+        const known = guess ? `${guess}?` : listSome([...namespaces], 8) || "(no tenants)";
         emit(
           "error",
           "SPEC_FARGATE_UNKNOWN_NAMESPACE",
           ["spec", "fargate", "profiles", i, "selectors", j, "namespace"],
           `Fargate selector names namespace "${sel.namespace}", which is no tenant's; pods would never match it (on EKS they stay Pending)`,
-          `use a tenant namespace: ${known}`,
+          guess ? `did you mean ${known}` : `use a tenant namespace: ${known}`,
         );
       }
     }),

@@ -485,6 +485,7 @@ function fromZodIssue(
             path: dotted,
             message: `${custom ? issue.message : issue.message.replace(/^Invalid input: /, "")}; got ${describeValue(actual)}`,
             fix:
+              paramFix(issue) ??
               rangeFix(issue) ??
               (custom && issue.message.startsWith("expected ")
                 ? `write ${issue.message.slice("expected ".length)}`
@@ -559,6 +560,12 @@ function suggestValue(actual: unknown, values: readonly unknown[]): string {
   if (typeof actual !== "string") return "";
   const guess = closest(actual, values.map(String));
   return guess ? ` (did you mean "${guess}"?)` : "";
+}
+
+/** A fix a schema rule carries itself (`params: { fix }` on a refine). */
+function paramFix(issue: z.core.$ZodIssue): string | undefined {
+  const params = (issue as { params?: { fix?: unknown } }).params;
+  return typeof params?.fix === "string" ? params.fix : undefined;
 }
 
 function rangeFix(issue: z.core.$ZodIssue): string | undefined {

@@ -26,6 +26,15 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === "" ? "(root)" : out;
 }
 
+/**
+ * Names for a message or fix line, never thousands of them: the first `max`, then how many more
+ * ("a, b, c and 997 more").
+ */
+export function listSome(names: readonly string[], max = 8): string {
+  if (names.length <= max) return names.join(", ");
+  return `${names.slice(0, max).join(", ")} and ${names.length - max} more`;
+}
+
 /** `file:line:col: error CODE path: message (fix)`, the shape editors and CI annotate. */
 export function formatProblem(p: SpecProblem): string {
   const where = p.file
