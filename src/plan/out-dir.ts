@@ -9,7 +9,7 @@
  */
 import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 
 /** The marker that says "tenkai made this directory"; its content names the tool and the layout. */
 export const OUT_MARKER = ".tenkai-plan";

@@ -2,12 +2,18 @@
  * Cross-field checks over a schema-valid platform. Each returns problems as data (STYLE.md 5):
  * every clash names all the places involved, and nothing stops at the first one.
  */
-import { crossTenantAllowProblems } from "../aws/tenant-isolation.js";
-import { eksVersions, instanceTypes } from "../data.js";
+
+import { eksVersions, instanceTypes } from "../shared/data.js";
+import { crossTenantAllowProblems } from "./aws-allow.js";
 import { cidrSize, parseCidr } from "./cidr.js";
 import { runDomainChecks } from "./domain-checks.js";
 import { subnetPlan } from "./network.js";
-import { formatPath, listSome, type SpecProblem } from "./problems.js";
+import { type CheckProblem, formatPath, listSome } from "./problems.js";
+import { normalizePath } from "./routes.js";
+
+export type { CheckProblem } from "./problems.js";
+export { normalizePath } from "./routes.js";
+
 import { parseQuantity } from "./quantity.js";
 import type { CronJob, Platform, Service, Tenant } from "./schema.js";
 import { closest } from "./suggest.js";
@@ -16,12 +22,6 @@ export interface CheckOptions {
   /** The clock for version-support checks. Default: now. */
   readonly now?: Date;
 }
-
-export type CheckProblem = Omit<SpecProblem, "line" | "column" | "file"> & {
-  readonly pathSegments: readonly (string | number)[];
-  /** Point at this key of the object at `pathSegments` (for clashing names). */
-  readonly key?: string;
-};
 
 /** Namespaces that tenkai or EKS own; a tenant cannot take them. */
 const RESERVED_NAMESPACES = new Set([
@@ -152,10 +152,6 @@ function checkRoutes(p: Platform, emit: Emit): void {
       } else claimed.set(key, `${t.name}/${s.name}`);
     }),
   );
-}
-
-export function normalizePath(path: string): string {
-  return path.length > 1 ? path.replace(/\/+$/, "") : path;
 }
 
 /** Labels tenkai puts on a workload's pods that Fargate profile selectors may match. */

@@ -4,10 +4,10 @@
  * shared host, and the ALB rule limit per host. Each is decided here so that `validate` refuses
  * what `plan` or AWS would refuse later.
  */
-import { instanceTypes, partitionOf, pricedRegions, regions } from "../data.js";
-import { planAlbGroups } from "../kube/alb-groups.js";
-import type { CheckProblem } from "./checks.js";
-import { formatPath, listSome } from "./problems.js";
+import { instanceTypes, partitionOf, pricedRegions, regions } from "../shared/data.js";
+import { planAlbGroups } from "./alb-groups.js";
+import { type CheckProblem, formatPath, listSome } from "./problems.js";
+import { normalizePath } from "./routes.js";
 import type { Platform } from "./schema.js";
 import { closest } from "./suggest.js";
 
@@ -120,15 +120,6 @@ function checkCertificate(p: Platform, emit: Emit): void {
   }
 }
 
-/** `/a` covers `/a` and everything under `/a/`; `/` covers the whole host. */
-export function pathCovers(prefix: string, path: string): boolean {
-  return prefix === "/" || path === prefix || path.startsWith(`${prefix}/`);
-}
-
-function normalize(path: string): string {
-  return path.length > 1 ? path.replace(/\/+$/, "") : path;
-}
-
 /**
  * The ALB matches a path prefix: a route under another tenant's route on the same host takes part
  * of that tenant's traffic. Each route is checked against its own ancestors (`/a/b/c`: `/a/b`,
@@ -139,14 +130,14 @@ function checkRouteOverlap(p: Platform, emit: Emit): void {
   p.spec.tenants.forEach((t) =>
     t.services.forEach((s) => {
       if (!s.route) return;
-      const key = `${s.route.host}${normalize(s.route.path)}`;
+      const key = `${s.route.host}${normalizePath(s.route.path)}`;
       if (!owners.has(key)) owners.set(key, { tenant: t.name, service: s.name });
     }),
   );
   p.spec.tenants.forEach((t, i) =>
     t.services.forEach((s, j) => {
       if (!s.route) return;
-      const path = normalize(s.route.path);
+      const path = normalizePath(s.route.path);
       const segments = path.split("/").filter(Boolean);
       for (let n = segments.length - 1; n >= 0; n--) {
         const ancestor = `/${segments.slice(0, n).join("/")}`;

@@ -1,4 +1,4 @@
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 
 /** One thing wrong (or doubtful) with a spec, with where it is and how to fix it. */
 export interface SpecProblem {
@@ -58,3 +58,10 @@ export class SpecError extends TenkaiError {
     );
   }
 }
+
+/** A problem found by a cross-field check, before the loader gives it a file position. */
+export type CheckProblem = Omit<SpecProblem, "line" | "column" | "file"> & {
+  readonly pathSegments: readonly (string | number)[];
+  /** Point at this key of the object at `pathSegments` (for clashing names). */
+  readonly key?: string;
+};

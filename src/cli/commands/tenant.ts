@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { TenkaiError } from "../../errors.js";
+import { TenkaiError } from "../../shared/errors.js";
 import { type CommandIO, runAction } from "../output.js";
 import { type ClusterFlags, withCluster } from "./apply.js";
 
@@ -30,7 +30,7 @@ export function register(program: Command): void {
           fix: "pass --level view|edit|admin",
         });
       }
-      const { addTenant } = await import("../../kube/tenant-edit.js");
+      const { addTenant } = await import("../../spec/tenant-edit.js");
       return edit(
         io,
         opts,
@@ -52,7 +52,7 @@ export function register(program: Command): void {
       .option("--no-apply", "only edit the file"),
   ).action((name: string, opts: TenantFlags) =>
     runAction(opts, async (io) => {
-      const { removeTenant } = await import("../../kube/tenant-edit.js");
+      const { removeTenant } = await import("../../spec/tenant-edit.js");
       return edit(io, opts, (text) => removeTenant(text, opts.file, name), `removed tenant ${name}`);
     }),
   );
@@ -80,7 +80,7 @@ async function edit(
     return 0;
   }
   const { connect } = await import("./apply.js");
-  const { applyPlatform } = await import("../../kube/apply.js");
+  const { applyPlatform } = await import("../../kube/api/apply.js");
   let session: Awaited<ReturnType<typeof connect>>;
   try {
     session = await connect(opts.file, opts);
