@@ -21,7 +21,7 @@ export function generateSpec(n: number): string {
       "          image: api",
       '          tag: "1.4.2"',
       "          port: 8080",
-      `          route: { host: api.example.com, path: /${t} }`,
+      `          route: { host: api-${Math.floor(i / 50)}.example.com, path: /${t} }`,
       "          resources: { cpu: 250m, memory: 256Mi }",
       "        - name: worker",
       "          image: worker",
