@@ -9,13 +9,13 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { stringify } from "yaml";
 import { nodegroupName } from "../shared/aws-names.js";
 import { pricedRegions } from "../shared/data.js";
 import type { AwsPlaneOptions, AwsPlaneSynthesis, KubeObject, KubernetesPlane } from "../shared/planes.js";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform } from "../spec/schema.js";
 import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
+import { toYamlStream } from "./manifest-yaml.js";
 import { prepareOutDir } from "./out-dir.js";
 
 /** The AWS plane as plan composes it (src/aws/synth.ts: `synthesizeAwsPlane(platform, options)`). */
@@ -107,10 +107,6 @@ export interface PlanSummary {
   /** Why there is no cost estimate (--no-cost, or no prices for the region). */
   readonly costSkipped?: string;
   readonly elapsedMs: number;
-}
-
-function toYamlStream(objects: readonly KubeObject[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
 }
 
 export async function planPlatform(platform: Platform, options: PlanOptions): Promise<PlanSummary> {
