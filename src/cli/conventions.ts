@@ -83,7 +83,10 @@ export function applyConventions(program: Command): void {
   }
   program.hook("preAction", (_root, action) => {
     const opts = action.optsWithGlobals() as { debug?: boolean; quiet?: boolean; file?: unknown };
-    setGlobalFlags({ debug: opts.debug === true, quiet: opts.quiet === true });
+    setGlobalFlags({ debug: opts.debug === true });
+    // `tenkai -q CMD` as well as `tenkai CMD -q`: runAction reads the command's own options.
+    if (opts.quiet === true && action.options.some((o) => o.long === "--quiet"))
+      action.setOptionValue("quiet", true);
     const first = action.registeredArguments[0];
     if (first?.name() === "file" && !first.required) {
       const positional = action.processedArgs[0] as string | undefined;

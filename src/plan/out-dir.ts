@@ -18,10 +18,9 @@ export const PLAN_ENTRIES = ["cdk.out", "manifests", "plan.json"] as const;
 
 const MARKER_TEXT = `tenkai plan output: tenkai replaces ${PLAN_ENTRIES.join(", ")} here on each plan and touches nothing else.\n`;
 
-/** A directory tenkai will not write into; `exitCode` 2: the flag is bad input. */
+/** A directory tenkai will not write into (CLI_ codes: the --out flag is bad input, exit 2). */
 export class PlanOutputError extends TenkaiError {
   override name = "PlanOutputError";
-  readonly exitCode = 2;
 }
 
 export interface PrepareOutOptions {
@@ -41,7 +40,7 @@ export async function prepareOutDir(outDir: string, options: PrepareOutOptions =
     const first = inside.split(sep)[0] ?? "";
     if (inside === "" || (PLAN_ENTRIES as readonly string[]).includes(first) || first === OUT_MARKER) {
       throw new PlanOutputError(
-        "PLAN_OUT_HOLDS_SPEC",
+        "CLI_OUT_HOLDS_SPEC",
         `the spec ${file} lies where a plan into ${outDir} writes`,
         "plan into another directory, for example --out out/plan, or move the spec out of it",
       );
@@ -64,7 +63,7 @@ export async function prepareOutDir(outDir: string, options: PrepareOutOptions =
   }
   if (!info.isDirectory()) {
     throw new PlanOutputError(
-      "PLAN_OUT_NOT_DIRECTORY",
+      "CLI_OUT_NOT_DIRECTORY",
       `--out ${outDir} is a file, not a directory`,
       "choose a directory for the plan, for example --out out/plan",
     );
@@ -76,7 +75,7 @@ export async function prepareOutDir(outDir: string, options: PrepareOutOptions =
       const shown =
         entries.slice(0, 5).join(", ") + (entries.length > 5 ? `, … (${entries.length} in all)` : "");
       throw new PlanOutputError(
-        "PLAN_OUT_NOT_OURS",
+        "CLI_OUT_NOT_OURS",
         `--out ${outDir} already holds files tenkai did not write (${shown}); a plan replaces its output directory, so tenkai refuses one it did not make`,
         "choose a new or empty directory, for example --out out/plan",
       );

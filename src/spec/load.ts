@@ -188,9 +188,21 @@ async function validateModule(file: string, options: LoadOptions): Promise<LoadR
       ? await (await import("tsx/esm/api")).tsImport(url, import.meta.url)
       : await import(url);
     exported = (mod as { default?: unknown }).default;
+    // A CommonJS module (a .ts file in a CommonJS package): its module.exports is the default,
+    // and `export default` put the platform on its `default`.
+    if (
+      exported !== null &&
+      typeof exported === "object" &&
+      "default" in exported &&
+      !("apiVersion" in exported)
+    )
+      exported = (exported as { default: unknown }).default;
   } catch (cause) {
-    if (cause instanceof SpecError) {
-      return { problems: cause.problems.map((p) => ({ ...p, file })) };
+    // By shape, not instanceof: the spec's definePlatform may come from another copy of tenkai
+    // (the one installed in the user's package).
+    const problems = (cause as { code?: unknown; problems?: unknown }).problems;
+    if ((cause as { code?: unknown }).code === "SPEC_INVALID" && Array.isArray(problems)) {
+      return { problems: (problems as SpecProblem[]).map((p) => ({ ...p, file })) };
     }
     return {
       problems: [

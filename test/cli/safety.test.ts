@@ -19,7 +19,7 @@ describe("tenkai plan --out never deletes what it did not write", () => {
     await writeFile(join(dir, "notes.md"), "my notes\n");
     const r = await tenkai(["plan", "platform.yaml", "--out", ".", "--no-cost"], dir);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /error PLAN_OUT_NOT_OURS: .*notes\.md.*platform\.yaml/);
+    assert.match(r.stderr, /error CLI_OUT_NOT_OURS: .*notes\.md.*platform\.yaml/);
     assert.match(r.stderr, /fix: choose a new or empty directory/);
     assert.deepEqual((await readdir(dir)).sort(), ["notes.md", "platform.yaml"]);
     assert.equal(readFileSync(join(dir, "platform.yaml"), "utf8"), readFileSync(EXAMPLE, "utf8"));
@@ -31,7 +31,7 @@ describe("tenkai plan --out never deletes what it did not write", () => {
     await writeFile(join(dir, "docs", "runbook.md"), "# runbook\n");
     const r = await tenkai(["plan", EXAMPLE, "--out", "docs", "--no-cost"], dir);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /PLAN_OUT_NOT_OURS/);
+    assert.match(r.stderr, /CLI_OUT_NOT_OURS/);
     assert.equal(readFileSync(join(dir, "docs", "runbook.md"), "utf8"), "# runbook\n");
   });
 
@@ -57,7 +57,7 @@ describe("tenkai plan --out never deletes what it did not write", () => {
     await copyFile(EXAMPLE, join(out, "plan.json"));
     const r = await tenkai(["plan", join(out, "plan.json"), "--out", out, "--no-cost"], dir);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /PLAN_OUT_HOLDS_SPEC/);
+    assert.match(r.stderr, /CLI_OUT_HOLDS_SPEC/);
     assert.equal(readFileSync(join(out, "plan.json"), "utf8"), readFileSync(EXAMPLE, "utf8"));
   });
 });

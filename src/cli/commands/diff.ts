@@ -11,6 +11,7 @@ import type { Command } from "commander";
 import type { AwsDiffResult } from "../../aws/toolkit.js";
 import type { KubernetesPlaneDiff } from "../../kube/api/diff.js";
 import type { FieldChange } from "../../kube/api/object-diff.js";
+import { isTenkaiError, TenkaiError } from "../../shared/errors.js";
 import { runAction } from "../output.js";
 import { type ClusterFlags, connect, withCluster } from "./apply.js";
 
@@ -30,21 +31,21 @@ interface PlaneFailure {
 }
 
 function failure(err: unknown): PlaneFailure {
-  const e = err as { code?: unknown; message?: unknown; fix?: unknown };
   return {
-    code: typeof e.code === "string" ? e.code : "INTERNAL",
-    message: typeof e.message === "string" ? e.message : String(err),
-    ...(typeof e.fix === "string" ? { fix: e.fix } : {}),
+    code: isTenkaiError(err) ? err.code : "INTERNAL",
+    message: err instanceof Error ? err.message : String(err),
+    ...(isTenkaiError(err) && err.fix ? { fix: err.fix } : {}),
   };
 }
 
 function planes(value: string): Plane[] {
   if (value === "all") return ["aws", "kubernetes"];
   if (value === "aws" || value === "kubernetes") return [value];
-  throw Object.assign(new Error(`--plane must be aws, kubernetes or all, got "${value}"`), {
-    code: "CLI_BAD_PLANE",
-    fix: "use --plane aws, --plane kubernetes or --plane all",
-  });
+  throw new TenkaiError(
+    "CLI_BAD_PLANE",
+    `--plane must be aws, kubernetes or all, got "${value}"`,
+    "use --plane aws, --plane kubernetes or --plane all",
+  );
 }
 
 interface DiffResult {
@@ -98,11 +99,11 @@ export function register(program: Command): void {
             assemblyDir: synth.assemblyDir,
             ...(against ? { against: against.assembly } : {}),
             ...(opts.profile ? { profile: opts.profile } : {}),
-            // One JSON document on stdout in json mode: progress goes to people only.
-            onEvent: (e) => io.info(e.message ?? e.type),
+            // One JSON document on stdout in json mode: progress is for people only.
+            ...(io.format === "text" ? { sink: io.sink } : {}),
           });
         } catch (err) {
-          if ((err as { code?: unknown }).code?.toString().startsWith("SPEC_")) throw err;
+          if (isTenkaiError(err) && err.code.startsWith("SPEC_")) throw err;
           result.aws = { error: failure(err) };
         }
       }
@@ -122,7 +123,7 @@ export function register(program: Command): void {
             }
           }
         } catch (err) {
-          if ((err as { code?: unknown }).code?.toString().startsWith("SPEC_")) throw err;
+          if (isTenkaiError(err) && err.code.startsWith("SPEC_")) throw err;
           result.kubernetes = { error: failure(err) };
         }
       }

@@ -59,7 +59,7 @@ export async function readPlannedObjects(dir: string): Promise<KubeObject[]> {
   const files = await yamlFiles(manifests).catch(() => []);
   if (files.length === 0) {
     throw new TenkaiError(
-      "DIFF_NO_MANIFESTS",
+      "CLI_AGAINST_NOT_A_PLAN",
       `${dir} holds no Kubernetes manifests from a previous plan`,
       "pass the output directory of an earlier `tenkai plan` (it holds manifests/ and cdk.out/)",
     );
