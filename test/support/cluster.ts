@@ -38,14 +38,25 @@ export function testClusterUnavailableReason(): string {
   return unavailableReason ?? "unknown";
 }
 
-/** Why a cluster cannot be started on this machine, or undefined when it can. */
-export function clusterPrerequisiteProblem(): string | undefined {
-  const versions = Object.fromEntries(
+/**
+ * The pinned versions in cluster/build/versions.env. `KUBERNETES_VERSION` follows
+ * `TENKAI_KUBERNETES_VERSION` as the shell scripts do.
+ */
+export function clusterVersions(): Record<string, string> {
+  const versions: Record<string, string> = Object.fromEntries(
     readFileSync(join(clusterDir, "build/versions.env"), "utf8")
       .split("\n")
-      .filter((l) => /^[A-Z_]+=/.test(l))
+      .filter((l) => /^[A-Z_]+=[^$]/.test(l))
       .map((l) => l.split("=", 2) as [string, string]),
   );
+  versions.KUBERNETES_VERSION =
+    process.env.TENKAI_KUBERNETES_VERSION ?? versions.KUBERNETES_DEFAULT_VERSION ?? "";
+  return versions;
+}
+
+/** Why a cluster cannot be started on this machine, or undefined when it can. */
+export function clusterPrerequisiteProblem(): string | undefined {
+  const versions = clusterVersions();
   const cache = process.env.TENKAI_CACHE ?? join(homedir(), ".cache/tenkai");
   const missing = [
     `k8s-${versions.KUBERNETES_VERSION}`,
