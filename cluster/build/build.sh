@@ -49,11 +49,9 @@ need_kmod() {
   [ -f "$kmod/go.mod" ] || { echo "build: no wrapper module for kubernetes $KUBERNETES_VERSION in $kmod; run: bash cluster/build/gen-gomod.sh kubernetes $KUBERNETES_VERSION" >&2; exit 2; }
 }
 
-# images_key: what the image archives are built from (sources, module pins, CoreDNS version).
-images_key() {
-  (cd "$here/../images" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.env' \) | LC_ALL=C sort | xargs sha256sum
-   echo "coredns $COREDNS_VERSION") | sha256sum | cut -c1-16
-}
+# images_key (cluster/lib/common.sh) names the image set by what it is built from.
+# shellcheck source=../lib/common.sh
+TENKAI_CACHE="$cache" . "$here/../lib/common.sh"
 
 build_images() {
   local dest; dest="$cache/images/$(images_key)"
