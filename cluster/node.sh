@@ -102,20 +102,6 @@ if [ "$cmd" = down ]; then node_down; exit 0; fi
 
 # ---------- up ----------
 t_start="$(now_ms)"
-problems="$(net_missing)"
-[ -z "$problems" ] || die "node: real nodes cannot run on this machine; missing: $(echo "$problems" | paste -sd';' | sed 's/;/; /g')"
-[ -f "$dir/net.env" ] || die "node: $dir has no net.env: the cluster was started without real-node networking (cluster/up.sh as root makes it)"
-# shellcheck source=/dev/null
-. "$dir/net.env"
-# shellcheck source=/dev/null
-. "$dir/ports.env"
-node_binaries_present || die "node: real-node binaries are not in $TENKAI_CACHE; run: bash cluster/ensure.sh"
-ip link show "$BRIDGE" >/dev/null 2>&1 || die "node: bridge $BRIDGE of $dir is gone (was the cluster stopped?)"
-pid_alive "$dir" kube-apiserver || die "node: the cluster in $dir is not running (no kube-apiserver)"
-for c in "${NODE_COMPONENTS[@]}"; do
-  if pid_alive "$nd" "$c"; then die "node: $name is already running in $dir ($c pid $(cat "$nd/run/$c.pid")); stop it with: node.sh down --dir $dir --name $name"; fi
-done
-
 # Labels a kubelet may set on its own Node (the NodeRestriction admission plugin and the kubelet's
 # own --node-labels check refuse other kubernetes.io / k8s.io labels).
 kubelet_label_allowed() {
@@ -136,6 +122,20 @@ for l in "${labels[@]}"; do
 done
 for t in "${taints[@]}"; do
   [[ "$t" =~ ^[^=:]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$ ]] || die "node: --taint $t: want key[=value]:NoSchedule|PreferNoSchedule|NoExecute"
+done
+
+problems="$(net_missing)"
+[ -z "$problems" ] || die "node: real nodes cannot run on this machine; missing: $(echo "$problems" | paste -sd';' | sed 's/;/; /g')"
+[ -f "$dir/net.env" ] || die "node: $dir has no net.env: the cluster was started without real-node networking (cluster/up.sh as root makes it)"
+# shellcheck source=/dev/null
+. "$dir/net.env"
+# shellcheck source=/dev/null
+. "$dir/ports.env"
+node_binaries_present || die "node: real-node binaries are not in $TENKAI_CACHE; run: bash cluster/ensure.sh"
+ip link show "$BRIDGE" >/dev/null 2>&1 || die "node: bridge $BRIDGE of $dir is gone (was the cluster stopped?)"
+pid_alive "$dir" kube-apiserver || die "node: the cluster in $dir is not running (no kube-apiserver)"
+for c in "${NODE_COMPONENTS[@]}"; do
+  if pid_alive "$nd" "$c"; then die "node: $name is already running in $dir ($c pid $(cat "$nd/run/$c.pid")); stop it with: node.sh down --dir $dir --name $name"; fi
 done
 
 # ---------- allocate: node index, address, namespace ----------

@@ -11,6 +11,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   CoreV1Api,
@@ -168,6 +171,48 @@ async function probeUntil(
   });
   return last as ProbeResult;
 }
+
+describe("real nodes: cluster/node.sh input", () => {
+  it("refuses, before starting anything, a label the NodeRestriction admission forbids a kubelet", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tenkai-node-args-"));
+    try {
+      const r = await runClusterScript("node.sh", [
+        "up",
+        "--dir",
+        dir,
+        "--name",
+        "n1",
+        "--label",
+        "topology.kubernetes.io/zone=ap-northeast-1a",
+        "--label",
+        "node-role.kubernetes.io/worker=true",
+      ]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        /may not set the label node-role\.kubernetes\.io\/worker on its own Node \(NodeRestriction/,
+      );
+      assert.match(r.stderr, /kubectl label node n1 node-role\.kubernetes\.io\/worker=true/);
+      const bad = await runClusterScript("node.sh", [
+        "up",
+        "--dir",
+        dir,
+        "--name",
+        "n1",
+        "--taint",
+        "a=b:Sometimes",
+      ]);
+      assert.equal(bad.code, 1);
+      assert.match(
+        bad.stderr,
+        /--taint a=b:Sometimes: want key\[=value\]:NoSchedule\|PreferNoSchedule\|NoExecute/,
+      );
+      assert.deepEqual(readdirSync(dir), [], "nothing was made");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("real nodes: pods and Services", () => {
   const ns = "net";
