@@ -42,6 +42,8 @@ export const stackNames = {
   network: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-network`,
   cluster: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-cluster`,
   nodes: (p: Pick<Platform, "metadata">, group: string) => `${p.metadata.name}-nodes-${group}`,
+  /** EKS add-ons that run as Deployments (CoreDNS, metrics-server): created once nodes exist. */
+  addons: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-addons`,
   data: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-data`,
   /** Tenant stacks are numbered from 1 in spec order of their first tenant (see tenantStackPlan). */
   tenants: (p: Pick<Platform, "metadata">, index: number) =>
@@ -88,6 +90,7 @@ export const platformRoleNames = {
   loadBalancerController: (p: Pick<Platform, "metadata">) =>
     `${p.metadata.name}-aws-load-balancer-controller`,
   fluentBit: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-fluent-bit`,
+  clusterAutoscaler: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-cluster-autoscaler`,
   clusterService: (p: Pick<Platform, "metadata">) => `${p.metadata.name}-eks-cluster`,
 } as const;
 
@@ -95,6 +98,7 @@ export const platformRoleNames = {
 export const platformServiceAccounts = {
   loadBalancerController: { namespace: "kube-system", name: "aws-load-balancer-controller" },
   fluentBit: { namespace: "tenkai-system", name: "fluent-bit" },
+  clusterAutoscaler: { namespace: "kube-system", name: "cluster-autoscaler" },
 } as const;
 
 export function platformRoleArn(platform: PlatformRef, role: keyof typeof platformRoleNames): string {

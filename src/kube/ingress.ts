@@ -7,6 +7,7 @@
 import type { KubeObject } from "../plan/planes.js";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform, Service, Tenant } from "../spec/schema.js";
+import { shutdownTiming } from "../spec/shutdown.js";
 import { baseLabels, ingressClassName, WORKLOAD_LABEL } from "./names.js";
 
 export const ALB_CONTROLLER = "ingress.k8s.aws/alb";
@@ -52,6 +53,9 @@ export function serviceIngress(platform: Platform, tenant: Tenant, s: Service): 
       annotations: {
         [`${ALB}/target-type`]: "ip",
         [`${ALB}/healthcheck-path`]: s.healthPath,
+        // Pods keep serving longer than this (spec/shutdown.ts), so draining loses no request.
+        [`${ALB}/target-group-attributes`]: `deregistration_delay.timeout_seconds=${shutdownTiming(platform, s).deregistrationDelaySeconds}`,
+        ...listenerAnnotations(platform),
       },
     },
     spec: {
@@ -71,6 +75,19 @@ export function serviceIngress(platform: Platform, tenant: Tenant, s: Service): 
         },
       ],
     },
+  };
+}
+
+/**
+ * Listeners of the shared ALB: with a certificate, HTTPS on 443 and HTTP on 80 that only
+ * redirects to HTTPS (ssl-redirect); without one, HTTP on 80. Every Ingress of the group carries
+ * the same values, as the controller requires of group-wide annotations.
+ */
+export function listenerAnnotations(platform: Platform): Record<string, string> {
+  if (!platform.spec.ingress.certificateArn) return { [`${ALB}/listen-ports`]: '[{"HTTP":80}]' };
+  return {
+    [`${ALB}/listen-ports`]: '[{"HTTP":80},{"HTTPS":443}]',
+    [`${ALB}/ssl-redirect`]: "443",
   };
 }
 

@@ -166,7 +166,7 @@ describe("planAlbGroups", () => {
         metadata: { name: "p" },
         spec: {
           aws: { account: "123456789012", region: "us-east-1" },
-          cluster: { version: "1.35" },
+          cluster: { version: "1.35", creatorAdmin: true },
           nodeGroups: [{ name: "g", instanceTypes: ["m6i.large"], min: 1, max: 3 }],
           ingress: { maxRulesPerAlb },
           tenants: tenants.map((t) => ({

@@ -10,6 +10,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
+import { addonTable, type PlannedAddon, plannedAddons } from "../spec/addons.js";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform } from "../spec/schema.js";
 import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
@@ -83,6 +84,11 @@ export interface PlanSummary {
     readonly desired: number;
   }[];
   readonly fargateProfiles: readonly { readonly name: string; readonly namespaces: readonly string[] }[];
+  /** Add-ons with their pinned versions (data/eks-addons.json, or the spec's overrides). */
+  readonly addons: {
+    readonly asOf: string;
+    readonly list: readonly PlannedAddon[];
+  };
   readonly aws: {
     readonly assemblyDir: string;
     readonly stacks: AwsPlaneSynthesis["stacks"];
@@ -126,16 +132,21 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
     objectsByTenant.set(t.tenant, { objects: t.objects.length, manifest });
   }
 
-  let cost: CostEstimate | undefined;
-  if (!options.skipCost) {
-    emit({ type: "plan.stage", stage: "cost", message: "estimating monthly cost" });
-    cost = estimateMonthlyCost(platform, options.now ? { now: options.now } : {});
-  }
-
   const resourcesByType: Record<string, number> = {};
   for (const s of aws.stacks) {
     for (const [type, n] of Object.entries(s.resourcesByType))
       resourcesByType[type] = (resourcesByType[type] ?? 0) + n;
+  }
+
+  let cost: CostEstimate | undefined;
+  if (!options.skipCost) {
+    emit({ type: "plan.stage", stage: "cost", message: "estimating monthly cost" });
+    cost = estimateMonthlyCost(platform, {
+      ...(options.now ? { now: options.now } : {}),
+      // Counted from the templates, so the estimate follows what is really created.
+      kmsKeys: resourcesByType["AWS::KMS::Key"] ?? 0,
+      secrets: resourcesByType["AWS::SecretsManager::Secret"] ?? 0,
+    });
   }
   const { spec } = platform;
   const summary: PlanSummary = {
@@ -189,6 +200,7 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
       name: f.name,
       namespaces: [...new Set(f.selectors.map((s) => s.namespace))],
     })),
+    addons: { asOf: addonTable().asOf, list: plannedAddons(platform) },
     aws: {
       assemblyDir: aws.assemblyDir,
       stacks: aws.stacks,

@@ -5,6 +5,7 @@
 import { crossTenantAllowProblems } from "../aws/tenant-isolation.js";
 import { eksVersions, instanceTypes } from "../data.js";
 import { cidrSize, parseCidr } from "./cidr.js";
+import { checkEks } from "./eks-checks.js";
 import { subnetPlan } from "./network.js";
 import { formatPath, type SpecProblem } from "./problems.js";
 import { parseQuantity } from "./quantity.js";
@@ -54,6 +55,7 @@ export function runChecks(platform: Platform, options: CheckOptions = {}): Check
   checkSizes(platform, emit);
   checkAccess(platform, emit);
   checkAwsAllow(platform, emit);
+  checkEks(platform, emit);
   return problems;
 }
 
