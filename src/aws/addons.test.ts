@@ -81,4 +81,26 @@ describe("EKS add-ons", () => {
       StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${platform.metadata.name}`]: "owned" },
     });
   });
+  it("holds the draining slot at its size while a group rotates, so Cluster Autoscaler cannot grow it", async () => {
+    const rotated = readTemplates(
+      (await synthesizeAwsPlane(platform, { outdir: join(dir, "rotating"), rotating: ["general"] }))
+        .assemblyDir,
+    );
+    const g = platform.spec.nodeGroups.find((n) => n.name === "general");
+    assert.ok(g);
+    const scaling = Object.fromEntries(
+      resourcesOfType(
+        rotated.get(stackNames.nodes(platform, "general")) as CfnTemplate,
+        "AWS::EKS::Nodegroup",
+      ).map(([, r]) => [r.Properties?.NodegroupName as string, r.Properties?.ScalingConfig]),
+    );
+    const other = g.activeSlot === "blue" ? "green" : "blue";
+    const desired = g.desired ?? g.min;
+    assert.deepEqual(scaling[`general-${g.activeSlot}`], {
+      MinSize: g.min,
+      MaxSize: desired,
+      DesiredSize: desired,
+    });
+    assert.deepEqual(scaling[`general-${other}`], { MinSize: g.min, MaxSize: g.max, DesiredSize: desired });
+  });
 });
