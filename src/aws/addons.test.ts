@@ -9,12 +9,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import {
+  type CfnTemplate,
+  policyDocument,
+  readTemplates,
+  resourcesOfType,
+} from "../../test/support/aws-fixtures.js";
+import { stackNames } from "../shared/aws-names.js";
 import { addonTable } from "../spec/addons.js";
 import { loadPlatform } from "../spec/load.js";
 import type { Platform } from "../spec/schema.js";
-import { stackNames } from "./names.js";
 import { synthesizeAwsPlane } from "./synth.js";
-import { type CfnTemplate, policyDocument, readTemplates, resourcesOfType } from "./test-support.js";
 
 const NOW = new Date("2026-11-28T00:00:00Z");
 let dir: string;

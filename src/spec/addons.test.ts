@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { eksVersions } from "../data.js";
+import { eksVersions } from "../shared/data.js";
 import { addonTable, incompatibility, MANAGED_ADDONS, plannedAddons } from "./addons.js";
 import { definePlatform } from "./define.js";
 

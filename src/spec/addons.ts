@@ -4,7 +4,7 @@
  * charts tenkai renders itself. `spec.cluster.addonVersions` may pin another version; the table's
  * `incompatible` list says which add-on version must not run on which Kubernetes version.
  */
-import { readData } from "../data.js";
+import { readData } from "../shared/data.js";
 import type { Platform } from "./schema.js";
 
 export type AddonKind = "eks-addon" | "chart";

@@ -13,10 +13,10 @@
 import type { StackProps } from "aws-cdk-lib";
 import * as eks from "aws-cdk-lib/aws-eks-v2";
 import type { Construct } from "constructs";
-import { TenkaiError } from "../../errors.js";
+import { clusterName } from "../../shared/aws-names.js";
+import { TenkaiError } from "../../shared/errors.js";
 import { plannedAddons } from "../../spec/addons.js";
 import type { Platform } from "../../spec/schema.js";
-import { clusterName } from "../names.js";
 import { TenkaiStack } from "./shared.js";
 
 /** Add-ons in the cluster stack, before any node joins. */
