@@ -37,7 +37,9 @@ if [ ! -x "$helm_bin" ]; then
   mkdir -p "$(dirname "$helm_bin")"
   GOBIN=$(dirname "$helm_bin") go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi
-got=$("$helm_bin" version --template '{{.Version}}')
+# A `go install` build carries its module version in the binary's build info (helm's own
+# version string is set by its Makefile's ldflags only).
+got=$(go version -m "$helm_bin" | awk '$1 == "mod" { print $3 }')
 [ "$got" = "$HELM_VERSION" ] || { echo "helm at $helm_bin is $got, want $HELM_VERSION" >&2; exit 1; }
 
 commit=$(git -C "$gitdir" rev-parse "$tag^{commit}")

@@ -27,7 +27,9 @@ export function tenantIngressClass(platform: Platform, tenant: Tenant, groupName
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": tenant.name } },
         group: { name: groupName },
         scheme: ingress.scheme,
-        ...(ingress.certificateArn ? { certificateArn: [ingress.certificateArn] } : {}),
+        ...(ingress.certificateArn
+          ? { certificateArn: [ingress.certificateArn], sslRedirectPort: "443" }
+          : {}),
       },
     },
     {
@@ -56,7 +58,7 @@ export function serviceIngress(platform: Platform, tenant: Tenant, s: Service): 
         [`${ALB}/healthcheck-path`]: s.healthPath,
         // Pods keep serving longer than this (spec/shutdown.ts), so draining loses no request.
         [`${ALB}/target-group-attributes`]: `deregistration_delay.timeout_seconds=${shutdownTiming(platform, s).deregistrationDelaySeconds}`,
-        ...listenerAnnotations(platform),
+        [`${ALB}/listen-ports`]: listenPorts(platform),
       },
     },
     spec: {
@@ -80,16 +82,13 @@ export function serviceIngress(platform: Platform, tenant: Tenant, s: Service): 
 }
 
 /**
- * Listeners of the shared ALB: with a certificate, HTTPS on 443 and HTTP on 80 that only
- * redirects to HTTPS (ssl-redirect); without one, HTTP on 80. Every Ingress of the group carries
- * the same values, as the controller requires of group-wide annotations.
+ * Listeners of the shared ALB: with a certificate, HTTPS on 443 and HTTP on 80, which only
+ * redirects to HTTPS (the IngressClassParams' sslRedirectPort); without one, HTTP on 80. Every
+ * Ingress of the group carries the same value, as the controller requires of group-wide
+ * annotations, and the admission policy admits no other.
  */
-export function listenerAnnotations(platform: Platform): Record<string, string> {
-  if (!platform.spec.ingress.certificateArn) return { [`${ALB}/listen-ports`]: '[{"HTTP":80}]' };
-  return {
-    [`${ALB}/listen-ports`]: '[{"HTTP":80},{"HTTPS":443}]',
-    [`${ALB}/ssl-redirect`]: "443",
-  };
+export function listenPorts(platform: Platform): string {
+  return platform.spec.ingress.certificateArn ? '[{"HTTP":80},{"HTTPS":443}]' : '[{"HTTP":80}]';
 }
 
 /** The host+path pairs a tenant owns, as `host/path` strings (the admission params' format). */

@@ -116,13 +116,23 @@ describe("zero downtime through the ALB", () => {
 
   it("redirects HTTP to HTTPS when the ALB has a certificate, and serves HTTP only without one", () => {
     const cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc-123";
-    const withCert =
-      ingressOf(all(platform({ ingress: { certificateArn: cert } }))).metadata.annotations ?? {};
-    assert.equal(withCert["alb.ingress.kubernetes.io/listen-ports"], '[{"HTTP":80},{"HTTPS":443}]');
-    assert.equal(withCert["alb.ingress.kubernetes.io/ssl-redirect"], "443");
-    const without = ingressOf(all(platform())).metadata.annotations ?? {};
-    assert.equal(without["alb.ingress.kubernetes.io/listen-ports"], '[{"HTTP":80}]');
-    assert.equal(without["alb.ingress.kubernetes.io/ssl-redirect"], undefined);
+    const withCert = all(platform({ ingress: { certificateArn: cert } }));
+    assert.equal(
+      ingressOf(withCert).metadata.annotations?.["alb.ingress.kubernetes.io/listen-ports"],
+      '[{"HTTP":80},{"HTTPS":443}]',
+    );
+    const params = withCert.find((o) => o.kind === "IngressClassParams") as Obj;
+    assert.equal(params.spec.sslRedirectPort, "443");
+    assert.deepEqual(params.spec.certificateArn, [cert]);
+    const without = all(platform());
+    assert.equal(
+      ingressOf(without).metadata.annotations?.["alb.ingress.kubernetes.io/listen-ports"],
+      '[{"HTTP":80}]',
+    );
+    assert.equal(
+      (without.find((o) => o.kind === "IngressClassParams") as Obj).spec.sslRedirectPort,
+      undefined,
+    );
   });
 
   it("validate refuses a preStop that does not outlast the drain, or a grace that ends first", () => {
