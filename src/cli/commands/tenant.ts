@@ -75,13 +75,15 @@ async function edit(
     );
     return 0;
   }
-  const { connect } = await import("./apply.js");
+  const { connect, clusterVpcId } = await import("./apply.js");
   const { applyPlatform } = await import("../../kube/api/apply.js");
   const { platform, client, concurrency } = await connect(opts.file, opts);
   try {
+    const vpcId = platform.spec.target === "aws" ? await clusterVpcId(platform) : undefined;
     const result = await applyPlatform(platform, {
       client,
       concurrency,
+      ...(vpcId ? { vpcId } : {}),
       onEvent: (e) => {
         if (io.format === "json" || e.type !== "apply.object" || e.outcome !== "unchanged") io.event(e);
       },
