@@ -47,7 +47,11 @@ const fromChart = (kind: string, name: string) => {
 describe("AWS Load Balancer Controller chart on a real API server", () => {
   it("applies cleanly, with Established CRDs, working webhook TLS and the chart's RBAC", async (t) => {
     if (!cluster) return t.skip(`no local cluster: ${testClusterUnavailableReason()}`);
-    const objects = albController(platform);
+    // The ApplySet's parent lives in tenkai-system, which the full platform render creates.
+    const objects: KubeObject[] = [
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "tenkai-system" } },
+      ...albController(platform),
+    ];
     const first = await applyObjects(objects, { client, applySetName: "alb-test", wait: false, vpcId: VPC });
     assert.equal(first.summary.created, objects.length, "every object created");
 
