@@ -62,6 +62,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 describe("stacks", () => {
   it("names stacks after the platform, in the spec's account and region", () => {
     assert.deepEqual([...templates.keys()].sort(), [
+      "web-addons",
       "web-cluster",
       "web-data",
       "web-network",

@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   AWS_STACK_TOO_LARGE: "a tenant stack would pass CloudFormation's 500-resource limit",
   AWS_BAD_TENANTS_PER_STACK: "tenants per stack is not a positive integer",
   AWS_LBC_POLICY_MISSING: "no pinned IAM policy for the ALB controller's version",
+  AWS_ADDON_UNPINNED: "no pinned add-on version for the cluster's Kubernetes version",
   AWS_TENANT_SECRET_UNREADABLE: "a tenant's database secret could not be read",
   AWS_TENANT_SQL_FAILED: "a tenant database statement failed",
   // The Kubernetes API (one per metav1.Status reason; see kube-errors.ts).
@@ -63,6 +64,9 @@ export const ERROR_CODES = {
   KUBE_DISCOVERY_EMPTY: "the API server listed no resources",
   KUBE_UNKNOWN_KIND: "the API server does not serve a kind tenkai applies",
   KUBE_DUPLICATE_OBJECT: "the rendered plane has the same object twice",
+  KUBE_CHART_VALUE_MISSING: "a rendered chart needs a value tenkai did not give",
+  KUBE_VPC_ID_UNKNOWN: "the cluster's VPC id (for the ALB controller) is unknown",
+  KUBE_WEBHOOK_TLS_SECRET_MISSING: "the rendered webhooks name a certificate no Secret holds",
   KUBE_OTHER_PLATFORM: "the cluster runs another tenkai platform",
   KUBE_APPLY_CONFLICT: "another field manager owns fields tenkai sets",
   KUBE_CRD_NOT_ESTABLISHED: "a CRD did not become Established in time",

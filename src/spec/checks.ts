@@ -7,6 +7,7 @@ import { eksVersions, instanceTypes } from "../shared/data.js";
 import { crossTenantAllowProblems } from "./aws-allow.js";
 import { cidrSize, parseCidr } from "./cidr.js";
 import { runDomainChecks } from "./domain-checks.js";
+import { checkEks } from "./eks-checks.js";
 import { subnetPlan } from "./network.js";
 import { type CheckProblem, formatPath, listSome } from "./problems.js";
 import { normalizePath } from "./routes.js";
@@ -56,6 +57,7 @@ export function runChecks(platform: Platform, options: CheckOptions = {}): Check
   checkSizes(platform, emit);
   checkAccess(platform, emit);
   checkAwsAllow(platform, emit);
+  checkEks(platform, emit);
   problems.push(...runDomainChecks(platform));
   return problems;
 }

@@ -410,10 +410,21 @@ const cases: Case[] = [
 ];
 
 describe("spec loader: malformed specs", () => {
-  it("accepts the base spec", () => {
-    const r = validateText(variant({}), "p.yaml", { now: NOW });
+  it("accepts the base spec once someone can administer the cluster", () => {
+    const r = validateText(variant({ 10: '    version: "1.35"\n    creatorAdmin: true' }), "p.yaml", {
+      now: NOW,
+    });
     assert.deepEqual(r.problems, []);
     assert.ok(r.platform);
+  });
+
+  it("refuses a spec that would lock every administrator out", () => {
+    const r = validateText(variant({}), "p.yaml", { now: NOW });
+    assert.deepEqual(
+      r.problems.map((p) => [p.code, p.severity, p.path]),
+      [["SPEC_NO_ADMIN", "error", "spec.cluster.adminRoles"]],
+    );
+    assert.match(r.problems[0]?.fix ?? "", /adminRoles/);
   });
 
   for (const c of cases) {

@@ -145,6 +145,27 @@ export const ServiceSchema = z.strictObject({
   aws: awsAccess.optional(),
   database: z.boolean().default(false).describe("Give the service the tenant's database credentials."),
   compute: z.enum(["ec2", "fargate"]).default("ec2"),
+  shutdown: z
+    .strictObject({
+      preStopSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(3600)
+        .optional()
+        .describe(
+          "Seconds a stopping pod keeps serving before its container is signalled; must exceed spec.ingress.deregistrationDelaySeconds. Default: that delay + 5.",
+        ),
+      gracePeriodSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(7200)
+        .optional()
+        .describe("terminationGracePeriodSeconds; must exceed preStopSeconds. Default: preStopSeconds + 15."),
+    })
+    .optional()
+    .describe("How a pod stops without dropping requests through the ALB."),
 });
 
 export const CronJobSchema = z.strictObject({
@@ -252,6 +273,21 @@ const clusterSchema = z.strictObject({
     .array(iamRoleArn)
     .default([])
     .describe("Roles given cluster-admin through access entries (the platform team)."),
+  creatorAdmin: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Give the identity that deploys the cluster stack cluster-admin too (EKS bootstrapClusterCreatorAdminPermissions).",
+    ),
+  addonVersions: z
+    .record(
+      z.string(),
+      z.string().regex(/^v?\d+\.\d+\.\d+/, { error: "expected a version like v1.21.1-eksbuild.7" }),
+    )
+    .default({})
+    .describe(
+      "Add-on versions other than data/eks-addons.json's for this Kubernetes version, by add-on name.",
+    ),
   supportType: z.enum(["STANDARD", "EXTENDED"]).default("STANDARD"),
 });
 
@@ -288,8 +324,20 @@ export const SpecSchema = z.strictObject({
         .optional(),
       groupName: dnsLabel("ingress group name").default("tenkai"),
       maxRulesPerAlb: z.number().int().min(1).max(100).default(100),
+      deregistrationDelaySeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(3600)
+        .default(30)
+        .describe("Target group deregistration delay: how long the ALB drains a target it removes."),
     })
-    .default({ scheme: "internet-facing", groupName: "tenkai", maxRulesPerAlb: 100 }),
+    .default({
+      scheme: "internet-facing",
+      groupName: "tenkai",
+      maxRulesPerAlb: 100,
+      deregistrationDelaySeconds: 30,
+    }),
   database: z
     .strictObject({
       engine: z.literal("aurora-postgresql"),

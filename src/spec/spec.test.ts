@@ -73,7 +73,7 @@ describe("definePlatform", () => {
         metadata: { name: "ts" },
         spec: {
           aws: { account: "123456789012", region: "us-east-1" },
-          cluster: { version: "1.35" },
+          cluster: { version: "1.35", creatorAdmin: true },
           nodeGroups: [{ name: "general", instanceTypes: ["m6i.large"], min: 2, max: 4 }],
         },
       },

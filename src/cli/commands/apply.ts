@@ -57,7 +57,11 @@ export function register(program: Command): void {
       .option("--no-prune", "keep objects that left the spec")
       .option("--no-wait", "do not wait for rollouts")
       .option("--timeout <seconds>", "how long to wait for rollouts", "300")
-      .option("--force-conflicts", "take over fields other managers own on objects tenkai does not own yet"),
+      .option("--force-conflicts", "take over fields other managers own on objects tenkai does not own yet")
+      .option(
+        "--vpc-id <id>",
+        "the cluster's VPC for the AWS Load Balancer Controller (default on target aws: read with eks:DescribeCluster)",
+      ),
   ).action(
     (
       file: string,
@@ -67,14 +71,18 @@ export function register(program: Command): void {
         wait: boolean;
         timeout: string;
         forceConflicts?: boolean;
+        vpcId?: string;
       },
     ) =>
       runAction(opts, async (io) => {
         const { applyPlatform } = await import("../../kube/api/apply.js");
         const { platform, client, concurrency } = await connect(file, opts);
         try {
+          const vpcId =
+            opts.vpcId ?? (platform.spec.target === "aws" ? await clusterVpcId(platform) : undefined);
           const result = await applyPlatform(platform, {
             client,
+            ...(vpcId ? { vpcId } : {}),
             concurrency,
             dryRun: opts.dryRun ?? false,
             prune: opts.prune,
@@ -97,4 +105,25 @@ export function register(program: Command): void {
         }
       }),
   );
+}
+
+/**
+ * The VPC of the platform's EKS cluster, from the AWS plane (EKS DescribeCluster), or undefined
+ * when it cannot be read (apply then says what is missing, only if it needs it).
+ */
+export async function clusterVpcId(platform: {
+  metadata: { name: string };
+  spec: { aws: { region: string } };
+}): Promise<string | undefined> {
+  const { EKSClient, DescribeClusterCommand } = await import("@aws-sdk/client-eks");
+  const { clusterName } = await import("../../shared/aws-names.js");
+  const eks = new EKSClient({ region: platform.spec.aws.region });
+  try {
+    const out = await eks.send(new DescribeClusterCommand({ name: clusterName(platform) }));
+    return out.cluster?.resourcesVpcConfig?.vpcId;
+  } catch {
+    return undefined;
+  } finally {
+    eks.destroy();
+  }
 }

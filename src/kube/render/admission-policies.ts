@@ -20,7 +20,7 @@ import {
 } from "../../shared/kube-names.js";
 import type { KubeObject } from "../../shared/planes.js";
 import type { Platform, Tenant } from "../../spec/schema.js";
-import { ownedRoutes } from "./ingress.js";
+import { listenPorts, ownedRoutes } from "./ingress.js";
 
 const API = "admissionregistration.k8s.io/v1";
 const ALB_PREFIX = "alb.ingress.kubernetes.io/";
@@ -37,6 +37,8 @@ export const TENANT_ALB_ANNOTATIONS = [
   "unhealthy-threshold-count",
   "success-codes",
   "target-group-attributes",
+  // Group-wide, so only the platform's own value is admitted (checked below).
+  "listen-ports",
 ] as const;
 
 const tenantNamespaces = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
@@ -91,6 +93,11 @@ export function platformAdmissionPolicies(platform: Platform): KubeObject[] {
           expression: `!(${cel(`${ALB_PREFIX}target-type`)} in variables.annotations) || variables.annotations[${cel(`${ALB_PREFIX}target-type`)}] == 'ip'`,
           message: "the shared ALB routes to pod IPs: target-type must be ip",
           reason: "Invalid",
+        },
+        {
+          expression: `!(${cel(`${ALB_PREFIX}listen-ports`)} in variables.annotations) || variables.annotations[${cel(`${ALB_PREFIX}listen-ports`)}] == ${cel(listenPorts(platform))}`,
+          message: `the shared ALB's listeners are the platform's: listen-ports must be ${listenPorts(platform)}`,
+          reason: "Forbidden",
         },
         {
           expression: `!(${cel("kubernetes.io/ingress.class")} in variables.annotations)`,

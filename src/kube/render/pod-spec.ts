@@ -7,6 +7,7 @@ import { tenantDatabaseName, tenantDatabaseSecretName } from "../../shared/aws-n
 import { imageRef, WORKLOAD_LABEL } from "../../shared/kube-names.js";
 import { fargatePodLabels } from "../../spec/checks.js";
 import type { CronJob, Platform, Service, Tenant } from "../../spec/schema.js";
+import { shutdownTiming } from "../../spec/shutdown.js";
 
 /** UID/GID the containers run as when the image does not say (a non-root, nobody-like id). */
 export const RUN_AS_ID = 65532;
@@ -68,6 +69,9 @@ export function podSpec(
     const probe = { httpGet: { path: s.healthPath, port: "http" } };
     container.readinessProbe = { ...probe, periodSeconds: 10, failureThreshold: 3 };
     container.livenessProbe = { ...probe, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 };
+    // Keep serving while the ALB drains this target (spec/shutdown.ts). The sleep action needs
+    // no binary in the image (PodLifecycleSleepAction, on by default since Kubernetes 1.30).
+    container.lifecycle = { preStop: { sleep: { seconds: shutdownTiming(platform, s).preStopSeconds } } };
   }
   const spec: Record<string, unknown> = {
     serviceAccountName: workload.name,
@@ -79,6 +83,7 @@ export function podSpec(
       fsGroup: RUN_AS_ID,
       seccompProfile: { type: "RuntimeDefault" },
     },
+    ...(s ? { terminationGracePeriodSeconds: shutdownTiming(platform, s).gracePeriodSeconds } : {}),
     containers: [container],
     volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
     ...(options.restartPolicy ? { restartPolicy: options.restartPolicy } : {}),

@@ -4,6 +4,7 @@ import type { KubeObject } from "../../shared/planes.js";
 import { planAlbGroups } from "../../spec/alb-groups.js";
 import { definePlatform } from "../../spec/define.js";
 import { loadPlatform } from "../../spec/load.js";
+import { albController, LATE_VPC_ID } from "./alb-controller.js";
 import { allObjects, renderKubernetesPlane } from "./render.js";
 
 const example = await loadPlatform(new URL("../../../examples/platform.yaml", import.meta.url).pathname, {
@@ -166,7 +167,7 @@ describe("planAlbGroups", () => {
         metadata: { name: "p" },
         spec: {
           aws: { account: "123456789012", region: "us-east-1" },
-          cluster: { version: "1.35" },
+          cluster: { version: "1.35", creatorAdmin: true },
           nodeGroups: [{ name: "g", instanceTypes: ["m6i.large"], min: 1, max: 3 }],
           ingress: { maxRulesPerAlb },
           tenants: tenants.map((t) => ({
@@ -215,12 +216,48 @@ describe("planAlbGroups", () => {
 });
 
 describe("AWS Load Balancer Controller", () => {
-  it("finds its VPC by the platform tag (IMDS is out of reach at hop limit 1)", () => {
-    const deploy = renderKubernetesPlane(example).platform.find(
-      (o) => o.kind === "Deployment" && o.metadata.name === "aws-load-balancer-controller",
-    ) as { spec: { template: { spec: { containers: { args: string[] }[] } } } } | undefined;
-    const args = deploy?.spec.template.spec.containers[0]?.args ?? [];
-    assert.ok(args.includes("--aws-vpc-tags=tenkai.dev/platform=web"), args.join(" "));
+  const deploymentArgs = (objects: readonly KubeObject[]) =>
+    (
+      objects.find((o) => o.kind === "Deployment" && o.metadata.name === "aws-load-balancer-controller") as
+        | { spec: { template: { spec: { containers: { args: string[] }[] } } } }
+        | undefined
+    )?.spec.template.spec.containers[0]?.args ?? [];
+
+  it("is the chart render with tenkai's values: cluster, region and the AWS plane's VPC id (IMDS is out of reach at hop limit 1)", () => {
+    const args = deploymentArgs(albController(example, { vpcId: "vpc-0abc" }));
+    assert.ok(args.includes("--aws-vpc-id=vpc-0abc"), args.join(" "));
     assert.ok(args.includes("--cluster-name=web"), args.join(" "));
+    assert.ok(args.includes("--aws-region=ap-northeast-1"), args.join(" "));
+    assert.ok(!args.some((a) => a.startsWith("--aws-vpc-tags")), "no tag lookup");
+    // Without the VPC id, the render leaves it for apply to fill (never a guess).
+    assert.ok(
+      deploymentArgs(renderKubernetesPlane(example).platform).includes(`--aws-vpc-id=${LATE_VPC_ID}`),
+    );
+  });
+
+  it("renders only the controller's CRDs on the local target, where no AWS is behind the cluster", () => {
+    const local = albController({ ...example, spec: { ...example.spec, target: "local" } });
+    assert.ok(local.length > 0);
+    assert.deepEqual([...new Set(local.map((o) => o.kind))], ["CustomResourceDefinition"]);
+  });
+
+  it("adds Cluster Autoscaler from its chart on target aws, discovering this cluster's node groups", () => {
+    const ca = renderKubernetesPlane(example).platform.filter(
+      (o) => o.metadata.name === "cluster-autoscaler",
+    );
+    const deploy = ca.find((o) => o.kind === "Deployment") as
+      | { spec: { template: { spec: { containers: { image: string; command: string[] }[] } } } }
+      | undefined;
+    const c = deploy?.spec.template.spec.containers[0];
+    assert.equal(
+      c?.image,
+      `registry.k8s.io/autoscaling/cluster-autoscaler:v${example.spec.cluster.version}.0`,
+    );
+    assert.ok(
+      c?.command.includes(
+        "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/web",
+      ),
+      c?.command.join(" "),
+    );
   });
 });

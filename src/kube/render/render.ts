@@ -10,6 +10,7 @@ import { type AlbGroupPlan, planAlbGroups } from "../../spec/alb-groups.js";
 import type { Platform, Tenant } from "../../spec/schema.js";
 import { platformAdmissionPolicies, tenantRoutePolicy } from "./admission-policies.js";
 import { albController } from "./alb-controller.js";
+import { clusterAutoscaler } from "./cluster-autoscaler.js";
 import { serviceIngress, tenantIngressClass } from "./ingress.js";
 import { fargateLogging, fluentBit } from "./logging.js";
 import { networkPolicies } from "./network-policies.js";
@@ -26,6 +27,7 @@ export function renderKubernetesPlane(platform: Platform): KubernetesPlane {
       metadata: { name: SYSTEM_NAMESPACE, labels: baseLabels(platform) },
     },
     ...albController(platform),
+    ...clusterAutoscaler(platform),
     ...platformAdmissionPolicies(platform),
     ...fluentBit(platform),
     ...fargateLogging(platform),

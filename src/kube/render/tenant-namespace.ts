@@ -11,6 +11,13 @@ import type { Platform, Tenant } from "../../spec/schema.js";
 /** Pod Security Standards level and version pinned on every tenant namespace. */
 export const POD_SECURITY = { level: "restricted", version: "latest" } as const;
 
+/**
+ * The AWS Load Balancer Controller's webhook adds a readiness gate to pods in namespaces with this
+ * label: a pod is Ready only once its IP target is healthy in the ALB's target group, so a rollout
+ * or a drain never takes down the last healthy target (controller docs, "Pod readiness gate").
+ */
+export const READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject";
+
 /** Per-container defaults when a pod sets none: the schema's workload defaults. */
 const DEFAULT_REQUEST = { cpu: "250m", memory: "256Mi" } as const;
 
@@ -23,7 +30,10 @@ export function tenantNamespace(platform: Platform, tenant: Tenant): KubeObject 
   return {
     apiVersion: "v1",
     kind: "Namespace",
-    metadata: { name: tenant.name, labels: { ...baseLabels(platform, tenant.name), ...psa } },
+    metadata: {
+      name: tenant.name,
+      labels: { ...baseLabels(platform, tenant.name), ...psa, [READINESS_GATE_LABEL]: "enabled" },
+    },
   };
 }
 
