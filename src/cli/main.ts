@@ -12,6 +12,7 @@ import { register as registerNodes } from "./commands/nodes.js";
 import { register as registerPlan } from "./commands/plan.js";
 import { register as registerSchema } from "./commands/schema.js";
 import { register as registerTenant } from "./commands/tenant.js";
+import { register as registerUpgrade } from "./commands/upgrade.js";
 import { register as registerValidate } from "./commands/validate.js";
 import { register as registerVerify } from "./commands/verify.js";
 
@@ -31,5 +32,6 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerTenant(program);
   registerNodes(program);
+  registerUpgrade(program);
   return program;
 }

@@ -69,10 +69,13 @@ interface ErrorShape {
   fix?: unknown;
   problems?: unknown;
   cause?: unknown;
+  /** Set by an engine error that is bad input rather than a failure (exit 2). */
+  exitCode?: unknown;
 }
 
 /** Exit codes: 0 ok, 1 the operation failed or found a breach, 2 bad input (spec or flags). */
 export function exitCodeFor(err: ErrorShape): number {
+  if (err.exitCode === 2) return 2;
   const code = typeof err.code === "string" ? err.code : "";
   return code.startsWith("SPEC_") || code.startsWith("CLI_") ? 2 : 1;
 }

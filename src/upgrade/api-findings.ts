@@ -71,7 +71,11 @@ function severityFor(status: RuleStatus, source: FindingSource): Severity | unde
 }
 
 function idFor(status: RuleStatus): string {
-  return status === "deprecated" ? "API_DEPRECATED" : status === "removed-before" ? "API_GONE" : "API_REMOVED";
+  return status === "deprecated"
+    ? "API_DEPRECATED"
+    : status === "removed-before"
+      ? "API_GONE"
+      : "API_REMOVED";
 }
 
 export function apiFinding(

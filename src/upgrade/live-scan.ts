@@ -81,7 +81,9 @@ export async function resourcesToScan(ctx: ApiContext, discovery: Discovery): Pr
       if (res?.verbs.includes("list")) out.set(`${res.group}/${res.resource}`, res);
     }
   }
-  return [...out.values()].sort((a, b) => `${a.group}/${a.resource}`.localeCompare(`${b.group}/${b.resource}`));
+  return [...out.values()].sort((a, b) =>
+    `${a.group}/${a.resource}`.localeCompare(`${b.group}/${b.resource}`),
+  );
 }
 
 export async function scanLive(ctx: ApiContext, opts: LiveScanOptions): Promise<LiveScanResult> {
@@ -156,6 +158,10 @@ export async function scanLive(ctx: ApiContext, opts: LiveScanOptions): Promise<
       }
     },
   );
-  sink({ type: "upgrade.scan.helm", releases: helmReleases, message: `${helmReleases} Helm release(s) checked` });
+  sink({
+    type: "upgrade.scan.helm",
+    releases: helmReleases,
+    message: `${helmReleases} Helm release(s) checked`,
+  });
   return { findings, objects, types, helmReleases };
 }

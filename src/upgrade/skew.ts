@@ -12,8 +12,7 @@
 import type { Finding } from "./types.js";
 import { compareMinor, formatMinor, type Minor, minorsBehind, parseMinor } from "./versions.js";
 
-/** The label EKS puts on a managed node group's nodes (the kwok provider copies it). */
-export const NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup";
+export { NODEGROUP_LABEL } from "../rotation/nodes.js";
 export const COMPUTE_TYPE_LABEL = "eks.amazonaws.com/compute-type";
 
 export interface NodeVersion {
