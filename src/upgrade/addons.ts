@@ -7,7 +7,7 @@
  * never be newer than the control plane (version skew policy), and EKS recommends updating
  * vpc-cni, CoreDNS and kube-proxy once the control plane runs the new minor.
  */
-import { readData } from "../data.js";
+import { readData } from "../shared/data.js";
 import type { Finding } from "./types.js";
 
 export interface AddonTable {

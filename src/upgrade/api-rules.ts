@@ -4,7 +4,7 @@
  * given target, and what to move to when a replacement was itself removed later (flowcontrol
  * v1beta1 → v1beta2 → v1).
  */
-import { readData } from "../data.js";
+import { readData } from "../shared/data.js";
 import { compareMinor, type Minor, parseMinor } from "./versions.js";
 
 export interface ApiRule {

@@ -10,7 +10,7 @@
  *   storage (EBS; only EFS mounts), profile and namespace must match, logging only through the
  *   aws-observability router, and no pod metrics from the kubelet (no cAdvisor endpoint to scrape).
  */
-import { eksVersions, readData } from "../data.js";
+import { eksVersions, readData } from "../shared/data.js";
 import type { Finding } from "./types.js";
 
 export interface PodTemplateRef {

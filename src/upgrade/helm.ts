@@ -6,7 +6,7 @@
  * upgrade against, so a removed apiVersion there breaks `helm upgrade` even after the chart is fixed.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 
 export const HELM_RELEASE_TYPE = "helm.sh/release.v1";
 

@@ -5,8 +5,8 @@
  * fraction of the bytes of full objects. Helm release Secrets are read the same way, with their
  * data, filtered by type on the server.
  */
-import type { KubeClient } from "../kube/client.js";
-import { type ApiResource, Discovery, resourcePath } from "../kube/discovery.js";
+import type { KubeClient } from "../kube/api/client.js";
+import { type ApiResource, Discovery, resourcePath } from "../kube/api/discovery.js";
 import { type ApiContext, liveObjectFindings, manifestFindings, objectRef } from "./api-findings.js";
 import { parseApiVersion } from "./api-rules.js";
 import { decodeHelmRelease, HELM_RELEASE_TYPE } from "./helm.js";

@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { LineCounter, parseAllDocuments } from "yaml";
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 
 export interface ManifestDoc {
   readonly doc: { apiVersion?: unknown; kind?: unknown; metadata?: { name?: string; namespace?: string } };

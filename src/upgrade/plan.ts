@@ -5,11 +5,12 @@
  * and EKS caveats — and the ordered steps that get there, one control-plane minor at a time.
  * The engine reads, never writes, and never prints: it emits events to the injected sink.
  */
-import { clusterName } from "../aws/names.js";
-import { eksVersions } from "../data.js";
-import { TenkaiError } from "../errors.js";
-import type { KubeClient } from "../kube/client.js";
-import { allObjects, renderKubernetesPlane } from "../kube/render.js";
+
+import type { KubeClient } from "../kube/api/client.js";
+import { allObjects, renderKubernetesPlane } from "../kube/render/render.js";
+import { clusterName } from "../shared/aws-names.js";
+import { eksVersions } from "../shared/data.js";
+import { TenkaiError } from "../shared/errors.js";
 import type { Platform } from "../spec/schema.js";
 import { ADDON_WORKLOADS, type AddonTable, addonTable, decideAddons, imageTag } from "./addons.js";
 import { type ApiContext, manifestFindings, objectRef } from "./api-findings.js";

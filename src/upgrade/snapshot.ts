@@ -15,7 +15,7 @@ import type {
   V1StatefulSet,
   V1ValidatingWebhookConfiguration,
 } from "@kubernetes/client-node";
-import { isKubeApiError, type KubeClient } from "../kube/client.js";
+import { isKubeApiError, type KubeClient } from "../kube/api/client.js";
 import { listPaged } from "./live-scan.js";
 import type { ClusterSnapshot } from "./rotation-blockers.js";
 

@@ -3,7 +3,7 @@
  * the one-minor-per-step path the control plane must take (kube-apiserver supports upgrades of one
  * minor at a time: https://kubernetes.io/releases/version-skew-policy/#supported-component-upgrade-order).
  */
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 
 export interface Minor {
   readonly major: number;

@@ -12,9 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { KubeClient } from "../../src/kube/client.js";
+import { KubeClient } from "../../src/kube/api/client.js";
 import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
-import { FIXTURE_LABEL, waitBudgetsSettled, waitDeploymentsReady } from "../../src/rotation/testing.js";
 import { loadPlatform } from "../../src/spec/load.js";
 import { encodeHelmRelease } from "../../src/upgrade/helm.js";
 import { planUpgrade } from "../../src/upgrade/plan.js";
@@ -26,6 +25,7 @@ import {
   testClusterUnavailableReason,
   waitFor,
 } from "../support/cluster.js";
+import { FIXTURE_LABEL, waitBudgetsSettled, waitDeploymentsReady } from "../support/rotation-fixture.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -119,10 +119,10 @@ export function register(program: Command): void {
       }
       const { loadPlatform } = await import("../../spec/load.js");
       const platform = await loadPlatform(opts.file, opts.env ? { environment: opts.env } : {});
-      let client: import("../../kube/client.js").KubeClient | undefined;
+      let client: import("../../kube/api/client.js").KubeClient | undefined;
       if (!opts.offline) {
-        const { loadKubeConfig } = await import("../../kube/kubeconfig.js");
-        const { KubeClient } = await import("../../kube/client.js");
+        const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
+        const { KubeClient } = await import("../../kube/api/client.js");
         const context = opts.context ?? (opts.env ? platform.environments[opts.env]?.context : undefined);
         client = new KubeClient(loadKubeConfig({ context, kubeconfig: opts.kubeconfig }), { maxSockets: 16 });
       }
