@@ -43,6 +43,11 @@ export interface UpgradePlanOptions {
   readonly addons?: AddonTable;
   /** Where the add-on table came from, for messages. Default `data/eks-addons.json`. */
   readonly addonSource?: string;
+  /**
+   * Looks the add-on versions up elsewhere (EKS DescribeAddonVersions, see addons-eks.ts) from the
+   * table and the minors on the path. A failure falls back to the table with a warning event.
+   */
+  readonly addonLookup?: (table: AddonTable, path: readonly string[]) => Promise<AddonTable>;
   /** Objects per list page. Default 500. */
   readonly pageSize?: number;
   /** Today, for support dates. Default now. */
@@ -169,8 +174,20 @@ export async function planUpgrade(options: UpgradePlanOptions, deps: UpgradePlan
     findings.push(...skew.findings);
   }
 
-  const table = options.addons ?? addonTable();
-  const addonSource = options.addonSource ?? "data/eks-addons.json";
+  let table = options.addons ?? addonTable();
+  let addonSource = options.addonSource ?? "data/eks-addons.json";
+  if (options.addonLookup) {
+    try {
+      table = await options.addonLookup(table, path);
+      addonSource = table.source;
+    } catch (err) {
+      sink({
+        type: "upgrade.warning",
+        code: (err as { code?: string }).code ?? "UPGRADE_ADDON_LOOKUP_FAILED",
+        message: `${err instanceof Error ? err.message : String(err)}; using ${addonSource} (as of ${table.asOf})`,
+      });
+    }
+  }
   const addons = decideAddons(table, path, installed, addonSource);
   findings.push(...addons.findings);
 

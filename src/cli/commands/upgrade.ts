@@ -21,6 +21,7 @@ interface PlanFlags {
   kubectlVersion?: string;
   surge: boolean;
   addons?: string;
+  eksAddons?: boolean;
   pageSize: string;
 }
 
@@ -68,6 +69,10 @@ export function register(program: Command): void {
       .option("--kubectl-version <version>", "the kubectl the upgrade will use (default: the one on PATH)")
       .option("--no-surge", "plan rotations that evict single-replica Deployments without a surge replica")
       .option("--addons <file>", "add-on table to use instead of data/eks-addons.json (same shape)")
+      .option(
+        "--eks-addons",
+        "ask EKS DescribeAddonVersions for the EKS add-on versions (needs AWS credentials; falls back to the table)",
+      )
       .option("--page-size <n>", "objects per list request", "500"),
   ).action((paths: string[], opts: PlanFlags) =>
     runAction(opts, async (io) => {
@@ -141,6 +146,18 @@ export function register(program: Command): void {
             ...(kubectlVersion ? { kubectlVersion } : {}),
             ...(opts.surge ? {} : { noSurge: true }),
             ...(addons ? { addons, addonSource: opts.addons } : {}),
+            ...(opts.eksAddons
+              ? {
+                  addonLookup: async (
+                    table: import("../../upgrade/addons.js").AddonTable,
+                    path: readonly string[],
+                  ) => {
+                    const { EKSClient } = await import("@aws-sdk/client-eks");
+                    const { eksAddonTable } = await import("../../upgrade/addons-eks.js");
+                    return eksAddonTable(new EKSClient({ region: platform.spec.aws.region }), table, path);
+                  },
+                }
+              : {}),
           },
           {
             ...(client ? { client } : {}),
