@@ -62,6 +62,21 @@ function tenkai(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
+/** Writes an object straight into the cluster's etcd (through etcd's JSON gateway). */
+async function putStoredObject(dir: string, key: string, obj: unknown): Promise<void> {
+  const port = /ETCD_PORT=(\d+)/.exec(readFileSync(join(dir, "ports.env"), "utf8"))?.[1];
+  assert.ok(port, "etcd port in ports.env");
+  const res = await fetch(`http://127.0.0.1:${port}/v3/kv/put`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      key: Buffer.from(key).toString("base64"),
+      value: Buffer.from(JSON.stringify(obj)).toString("base64"),
+    }),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
 const has = (plan: UpgradePlan, want: Partial<Finding>) =>
   plan.findings.some((f) =>
     Object.entries(want).every(([k, v]) => (f as unknown as Record<string, unknown>)[k] === v),
@@ -132,31 +147,44 @@ before(async () => {
       },
     },
   });
-  // 3. A PodDisruptionBudget whose managed fields record a client that wrote through policy/v1beta1
-  //    (the API server keeps managedFields a request sets, as after a migration of stored objects).
-  await client.request({
-    method: "POST",
-    path: "/apis/policy/v1/namespaces/shop/poddisruptionbudgets",
-    body: {
-      apiVersion: "policy/v1",
-      kind: "PodDisruptionBudget",
+  // 3. A Role last written by a client through rbac.authorization.k8s.io/v1beta1, as a cluster
+  //    upgraded past 1.22 stores it. The API server of today refuses to record a managed-fields
+  //    entry for a version it cannot convert (it drops it on any write), so the object is put into
+  //    etcd as an older API server left it (JSON; the storage decoder reads JSON and protobuf).
+  if (cluster.dir) {
+    await putStoredObject(cluster.dir, "/registry/roles/shop/old-reader", {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
       metadata: {
-        name: "old-guard",
+        name: "old-reader",
         namespace: "shop",
+        uid: "5d1f3c1e-0b0a-4c57-9f1e-000000000001",
+        creationTimestamp: "2021-06-01T00:00:00Z",
         managedFields: [
           {
             manager: "old-operator",
             operation: "Update",
-            apiVersion: "policy/v1beta1",
+            apiVersion: "rbac.authorization.k8s.io/v1beta1",
             time: "2021-06-01T00:00:00Z",
             fieldsType: "FieldsV1",
-            fieldsV1: { "f:spec": { "f:maxUnavailable": {}, "f:selector": {} } },
+            fieldsV1: { "f:rules": {} },
           },
         ],
       },
-      spec: { maxUnavailable: 1, selector: { matchLabels: { app: "nothing" } } },
-    },
-  });
+      rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }],
+    });
+    await waitFor("Role shop/old-reader served", 30_000, async () => {
+      try {
+        await client.request({
+          method: "GET",
+          path: "/apis/rbac.authorization.k8s.io/v1/namespaces/shop/roles/old-reader",
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
   // 4. A Helm release whose stored manifest holds an autoscaling/v2beta2 HorizontalPodAutoscaler.
   await client.request({
     method: "POST",
@@ -378,17 +406,21 @@ describe("tenkai upgrade plan on the local control plane", () => {
       }),
       show(plan),
     );
-    assert.ok(
-      has(plan, {
-        id: "API_GONE",
-        object: "PodDisruptionBudget shop/old-guard",
-        source: "live:managed-fields",
-        location: "old-operator",
-        apiVersion: "policy/v1beta1",
-        replacement: "policy/v1",
-      }),
+    if (!cluster?.dir)
+      return t.skip("a reused cluster (TENKAI_TEST_KUBECONFIG): no etcd to write the old Role into");
+    const role = plan.findings.find((f) => f.object === "Role shop/old-reader");
+    assert.deepEqual(
+      role && [role.id, role.source, role.location, role.apiVersion, role.replacement],
+      [
+        "API_GONE",
+        "live:managed-fields",
+        "old-operator",
+        "rbac.authorization.k8s.io/v1beta1",
+        "rbac.authorization.k8s.io/v1",
+      ],
       show(plan),
     );
+    assert.match(role?.message ?? "", /last write 2021-06-01/);
   });
 
   it("finds removed apiVersions in Helm release Secrets and in manifests on disk, as blockers", (t) => {
@@ -402,7 +434,7 @@ describe("tenkai upgrade plan on the local control plane", () => {
         id: "API_GONE",
         severity: "blocker",
         source: "file",
-        location: `${join(manifests, "cron.yaml")}:4`,
+        location: `${join(manifests, "cron.yaml")}:5`,
       }),
       show(plan),
     );
@@ -545,7 +577,7 @@ describe("tenkai upgrade plan on the local control plane", () => {
       clean,
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const result = JSON.parse(r.stdout) as UpgradePlan;
+    const result = JSON.parse(r.stdout.slice(r.stdout.indexOf("{\n"))) as UpgradePlan;
     assert.equal(result.counts.blocker, 0);
     assert.deepEqual(result.path, []);
   });
