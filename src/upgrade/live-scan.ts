@@ -7,6 +7,7 @@
  */
 import type { KubeClient } from "../kube/api/client.js";
 import { type ApiResource, Discovery, resourcePath } from "../kube/api/discovery.js";
+import type { Emit } from "../shared/events.js";
 import { type ApiContext, liveObjectFindings, manifestFindings, objectRef } from "./api-findings.js";
 import { parseApiVersion } from "./api-rules.js";
 import { decodeHelmRelease, HELM_RELEASE_TYPE } from "./helm.js";
@@ -17,7 +18,7 @@ const METADATA_ONLY = "application/json;as=PartialObjectMetadataList;v=v1;g=meta
 
 export interface LiveScanOptions {
   readonly client: KubeClient;
-  readonly sink: (e: UpgradeEvent) => void;
+  readonly emit: Emit<UpgradeEvent>;
   /** Objects per page. Default 500 (kubectl's chunk size). */
   readonly pageSize?: number;
   /** Release Secrets per page (they carry the whole release). Default 50. */
@@ -87,7 +88,7 @@ export async function resourcesToScan(ctx: ApiContext, discovery: Discovery): Pr
 }
 
 export async function scanLive(ctx: ApiContext, opts: LiveScanOptions): Promise<LiveScanResult> {
-  const { client, sink } = opts;
+  const { client, emit } = opts;
   const discovery = new Discovery(client);
   const resources = await resourcesToScan(ctx, discovery);
   const findings: Finding[] = [];
@@ -106,21 +107,17 @@ export async function scanLive(ctx: ApiContext, opts: LiveScanOptions): Promise<
         for (const item of items) {
           if (item.metadata) findings.push(...liveObjectFindings(ctx, res.kind, item.metadata));
         }
-        sink({
-          type: "upgrade.scan.page",
+        emit("debug", "upgrade.scan.page", `read ${items.length} ${name}`, {
           resource: name,
           objects: items.length,
-          message: `read ${items.length} ${name}`,
         });
       },
     );
     objects += n;
-    sink({
-      type: "upgrade.scan.type",
+    emit("info", "upgrade.scan.type", `${name}: ${n} object(s) checked`, {
       resource: name,
       objects: n,
       ms: Date.now() - t0,
-      message: `${name}: ${n} object(s) checked`,
     });
   }
 
@@ -143,11 +140,8 @@ export async function scanLive(ctx: ApiContext, opts: LiveScanOptions): Promise<
         try {
           release = decodeHelmRelease(data, where);
         } catch (err) {
-          sink({
-            type: "upgrade.warning",
-            code: "UPGRADE_HELM_UNREADABLE",
-            message: err instanceof Error ? err.message : String(err),
-          });
+          const error = err instanceof Error ? err.message : String(err);
+          emit("warn", "upgrade.helm.unreadable", error, { secret: where, error });
           continue;
         }
         helmReleases++;
@@ -158,10 +152,6 @@ export async function scanLive(ctx: ApiContext, opts: LiveScanOptions): Promise<
       }
     },
   );
-  sink({
-    type: "upgrade.scan.helm",
-    releases: helmReleases,
-    message: `${helmReleases} Helm release(s) checked`,
-  });
+  emit("info", "upgrade.scan.helm", `${helmReleases} Helm release(s) checked`, { releases: helmReleases });
   return { findings, objects, types, helmReleases };
 }

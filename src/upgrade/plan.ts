@@ -9,8 +9,10 @@
 import type { KubeClient } from "../kube/api/client.js";
 import { allObjects, renderKubernetesPlane } from "../kube/render/render.js";
 import { clusterName } from "../shared/aws-names.js";
+import type { Clock } from "../shared/clock.js";
 import { eksVersions } from "../shared/data.js";
 import { TenkaiError } from "../shared/errors.js";
+import { type EventSink, emitter } from "../shared/events.js";
 import type { Platform } from "../spec/schema.js";
 import { ADDON_WORKLOADS, type AddonTable, addonTable, decideAddons, imageTag } from "./addons.js";
 import { type ApiContext, manifestFindings, objectRef } from "./api-findings.js";
@@ -57,7 +59,9 @@ export interface UpgradePlanOptions {
 export interface UpgradePlanDeps {
   /** The cluster; without one the plan runs offline (spec version, manifests and tables only). */
   readonly client?: KubeClient;
-  readonly sink: (e: UpgradeEvent) => void;
+  readonly sink?: EventSink<UpgradeEvent>;
+  /** Default: the system clock (event times). */
+  readonly clock?: Pick<Clock, "now">;
 }
 
 const SEVERITY_ORDER: Record<Severity, number> = { blocker: 0, warning: 1, info: 2 };
@@ -66,7 +70,7 @@ export async function planUpgrade(options: UpgradePlanOptions, deps: UpgradePlan
   const t0 = Date.now();
   const { platform } = options;
   const { client } = deps;
-  const sink = deps.sink;
+  const emit = emitter<UpgradeEvent>(deps.sink, deps.clock);
   const target = requireMinor(options.to, "--to");
   const liveVersion = client ? await serverVersion(client) : undefined;
   const currentText = liveVersion ?? platform.spec.cluster.version;
@@ -79,33 +83,32 @@ export async function planUpgrade(options: UpgradePlanOptions, deps: UpgradePlan
     );
   }
   if (compareMinor(target, current) < 0) {
-    throw Object.assign(
-      new TenkaiError(
-        "UPGRADE_TARGET_BEHIND",
-        `--to ${formatMinor(target)} is older than the control plane's ${formatMinor(current)}; Kubernetes does not downgrade`,
-        `pass --to ${formatMinor(current)} or later`,
-      ),
-      { exitCode: 2 },
+    throw new TenkaiError(
+      "UPGRADE_TARGET_BEHIND",
+      `--to ${formatMinor(target)} is older than the control plane's ${formatMinor(current)}; Kubernetes does not downgrade`,
+      `pass --to ${formatMinor(current)} or later`,
+      { details: { from: formatMinor(current), to: formatMinor(target) } },
     );
   }
   if (target.major !== current.major) {
-    throw Object.assign(
-      new TenkaiError(
-        "UPGRADE_BAD_VERSION",
-        `--to ${options.to}: only Kubernetes 1.x is planned`,
-        "pass --to 1.N",
-      ),
-      { exitCode: 2 },
+    throw new TenkaiError(
+      "UPGRADE_BAD_VERSION",
+      `--to ${options.to}: only Kubernetes 1.x is planned`,
+      "pass --to 1.N",
     );
   }
   const path = stepsBetween(current, target).map(formatMinor);
-  sink({
-    type: "upgrade.version",
-    from: formatMinor(current),
-    to: formatMinor(target),
-    source: liveVersion ? "cluster" : "spec",
-    message: `control plane ${liveVersion ?? `${formatMinor(current)} (from the spec)`} → ${formatMinor(target)}: ${path.length} step(s)`,
-  });
+  emit(
+    "info",
+    "upgrade.version",
+    `control plane ${liveVersion ?? `${formatMinor(current)} (from the spec)`} → ${formatMinor(target)}: ${path.length} step(s)`,
+    {
+      from: formatMinor(current),
+      to: formatMinor(target),
+      source: liveVersion ? "cluster" : "spec",
+      steps: path.length,
+    },
+  );
 
   const rules = apiRuleTable();
   const ctx: ApiContext = { rules: new ApiRuleIndex(rules.rules), current, target };
@@ -121,11 +124,9 @@ export async function planUpgrade(options: UpgradePlanOptions, deps: UpgradePlan
   const fileDocs = (await Promise.all(files.map(readManifestFile))).flat();
   for (const d of fileDocs) findings.push(...manifestFindings(ctx, d.doc, "file", d.location));
   if (files.length > 0)
-    sink({
-      type: "upgrade.scan.files",
+    emit("info", "upgrade.scan.files", `${files.length} file(s), ${fileDocs.length} object(s) checked`, {
       files: files.length,
       objects: fileDocs.length,
-      message: `${files.length} file(s), ${fileDocs.length} object(s) checked`,
     });
 
   let live: Awaited<ReturnType<typeof scanLive>> | undefined;
@@ -134,7 +135,7 @@ export async function planUpgrade(options: UpgradePlanOptions, deps: UpgradePlan
   let drained: Readonly<Record<string, readonly string[]>> = {};
   const installed: Record<string, string | undefined> = {};
   if (client) {
-    live = await scanLive(ctx, { client, sink, ...(options.pageSize ? { pageSize: options.pageSize } : {}) });
+    live = await scanLive(ctx, { client, emit, ...(options.pageSize ? { pageSize: options.pageSize } : {}) });
     findings.push(...live.findings);
     snap = await readSnapshot(client, options.pageSize);
     skew = decideSkew({
@@ -181,10 +182,11 @@ export async function planUpgrade(options: UpgradePlanOptions, deps: UpgradePlan
       table = await options.addonLookup(table, path);
       addonSource = table.source;
     } catch (err) {
-      sink({
-        type: "upgrade.warning",
-        code: (err as { code?: string }).code ?? "UPGRADE_ADDON_LOOKUP_FAILED",
-        message: `${err instanceof Error ? err.message : String(err)}; using ${addonSource} (as of ${table.asOf})`,
+      const error = err instanceof Error ? err.message : String(err);
+      emit("warn", "upgrade.addons.fallback", `${error}; using ${addonSource} (as of ${table.asOf})`, {
+        error,
+        table: addonSource,
+        asOf: table.asOf,
       });
     }
   }
@@ -246,8 +248,7 @@ export async function planUpgrade(options: UpgradePlanOptions, deps: UpgradePlan
       (a.location ?? "").localeCompare(b.location ?? ""),
   );
   for (const f of sorted)
-    if (f.severity === "blocker")
-      sink({ type: "upgrade.finding", finding: f, message: `${f.id}: ${f.message}` });
+    if (f.severity === "blocker") emit("warn", "upgrade.finding", `${f.id}: ${f.message}`, { finding: f });
 
   const steps = buildSteps({
     platform,

@@ -3,6 +3,7 @@
  * the plan it returns and the events it emits while it reads the cluster. The planner never
  * prints; the CLI renders these (STYLE.md 5, 6).
  */
+import type { TenkaiEvent } from "../shared/events.js";
 
 export type Severity = "blocker" | "warning" | "info";
 
@@ -89,11 +90,13 @@ export interface UpgradePlan {
   readonly ms: number;
 }
 
+/** The planner's events on the one channel (shared/events.ts), `upgrade.*`. */
 export type UpgradeEvent =
-  | { type: "upgrade.version"; from: string; to: string; source: "cluster" | "spec"; message: string }
-  | { type: "upgrade.scan.page"; resource: string; objects: number; message: string }
-  | { type: "upgrade.scan.type"; resource: string; objects: number; ms: number; message: string }
-  | { type: "upgrade.scan.helm"; releases: number; message: string }
-  | { type: "upgrade.scan.files"; files: number; objects: number; message: string }
-  | { type: "upgrade.finding"; finding: Finding; message: string }
-  | { type: "upgrade.warning"; code: string; message: string };
+  | TenkaiEvent<"upgrade.version", { from: string; to: string; source: "cluster" | "spec"; steps: number }>
+  | TenkaiEvent<"upgrade.scan.page", { resource: string; objects: number }>
+  | TenkaiEvent<"upgrade.scan.type", { resource: string; objects: number; ms: number }>
+  | TenkaiEvent<"upgrade.scan.helm", { releases: number }>
+  | TenkaiEvent<"upgrade.scan.files", { files: number; objects: number }>
+  | TenkaiEvent<"upgrade.finding", { finding: Finding }>
+  | TenkaiEvent<"upgrade.addons.fallback", { error: string; table: string; asOf: string }>
+  | TenkaiEvent<"upgrade.helm.unreadable", { secret: string; error: string }>;

@@ -120,7 +120,7 @@ describe("tenkai upgrade plan --offline", () => {
   it("exits 2 on bad input: a malformed or past target, a missing path, a file tenkai did not write", async () => {
     const cases: [string[], string][] = [
       [["--to", "latest"], "CLI_BAD_VERSION"],
-      [["--to", "1.30"], "UPGRADE_TARGET_BEHIND"],
+      [["--to", "1.30"], "CLI_TARGET_BEHIND"],
       [["--to", "1.36", join(dir, "missing.yaml")], "CLI_BAD_PATH"],
       [[], "CLI_MISSING_TO"],
     ];
@@ -133,7 +133,7 @@ describe("tenkai upgrade plan --offline", () => {
     writeFileSync(mine, "my notes\n");
     const r = await tenkai(["upgrade", "plan", "--to", "1.36", "-f", spec, "--offline", "--playbook", mine]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /CLI_PLAYBOOK_EXISTS/);
+    assert.match(r.stderr, /CLI_FILE_EXISTS/);
     assert.equal(readFileSync(mine, "utf8"), "my notes\n");
   });
 });

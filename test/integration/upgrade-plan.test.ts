@@ -460,7 +460,7 @@ describe("tenkai upgrade plan on the local control plane", () => {
       ),
       plan.scanned.liveTypes.join(","),
     );
-    const pages = events.filter((e) => e.type === "upgrade.scan.page" && e.resource === "endpoints");
+    const pages = events.filter((e) => e.code === "upgrade.scan.page" && e.data.resource === "endpoints");
     assert.ok(pages.length >= 3, `endpoints read in ${pages.length} page(s) of 2`);
   });
 
@@ -536,7 +536,7 @@ describe("tenkai upgrade plan on the local control plane", () => {
       "json",
     ]);
     assert.equal(bad.code, 2, bad.stdout + bad.stderr);
-    assert.equal((JSON.parse(bad.stdout) as { error: { code: string } }).error.code, "UPGRADE_TARGET_BEHIND");
+    assert.equal((JSON.parse(bad.stdout) as { error: { code: string } }).error.code, "CLI_TARGET_BEHIND");
     const typo = await tenkai(["upgrade", "plan", "--to", "one-37", "-f", file, "-o", "json"]);
     assert.equal(typo.code, 2);
     assert.equal((JSON.parse(typo.stdout) as { error: { code: string } }).error.code, "CLI_BAD_VERSION");
@@ -553,7 +553,7 @@ describe("tenkai upgrade plan on the local control plane", () => {
       join(dir, "notes.md"),
     ]);
     assert.equal(keep.code, 2);
-    assert.match(keep.stderr, /CLI_PLAYBOOK_EXISTS/);
+    assert.match(keep.stderr, /CLI_FILE_EXISTS/);
     assert.equal(readFileSync(join(dir, "notes.md"), "utf8"), "mine\n");
   });
 

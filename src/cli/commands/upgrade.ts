@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import { type ErrorCode, isTenkaiError, TenkaiError } from "../../shared/errors.js";
 import { runAction, withOutput } from "../output.js";
 
 interface PlanFlags {
@@ -25,8 +26,8 @@ interface PlanFlags {
   pageSize: string;
 }
 
-function cliError(code: string, message: string, fix: string): Error {
-  return Object.assign(new Error(message), { code, fix });
+function cliError(code: ErrorCode, message: string, fix: string, cause?: unknown): TenkaiError {
+  return new TenkaiError(code, message, fix, cause === undefined ? undefined : { cause });
 }
 
 /** The operator's kubectl, when one is on PATH. */
@@ -102,7 +103,7 @@ export function register(program: Command): void {
         const { PLAYBOOK_MARKER } = await import("../../upgrade/report.js");
         if (!readFileSync(opts.playbook, "utf8").startsWith(PLAYBOOK_MARKER))
           throw cliError(
-            "CLI_PLAYBOOK_EXISTS",
+            "CLI_FILE_EXISTS",
             `${opts.playbook} exists and was not written by tenkai`,
             "pass another --playbook path, or --force to overwrite it",
           );
@@ -112,13 +113,11 @@ export function register(program: Command): void {
         try {
           addons = JSON.parse(readFileSync(opts.addons, "utf8"));
         } catch (cause) {
-          throw Object.assign(
-            cliError(
-              "CLI_BAD_ADDONS",
-              `${opts.addons}: not a readable JSON add-on table`,
-              "pass a file shaped like data/eks-addons.json",
-            ),
-            { cause },
+          throw cliError(
+            "CLI_BAD_ADDONS",
+            `${opts.addons}: not a readable JSON add-on table`,
+            "pass a file shaped like data/eks-addons.json",
+            cause,
           );
         }
       }
@@ -163,10 +162,15 @@ export function register(program: Command): void {
             ...(client ? { client } : {}),
             sink: (e) => {
               // People see progress per type and the blockers; scripts get every event.
-              if (io.format === "json" || e.type !== "upgrade.scan.page") io.event(e);
+              if (io.format === "json" || e.level !== "debug") io.sink(e);
             },
           },
-        );
+        ).catch((err: unknown) => {
+          // A target behind the cluster is known only once the cluster answered; it is still bad input.
+          if (isTenkaiError(err, "UPGRADE_TARGET_BEHIND"))
+            throw cliError("CLI_TARGET_BEHIND", err.message, err.fix ?? "pass a later --to", err);
+          throw err;
+        });
         if (opts.playbook) {
           writeFileSync(opts.playbook, formatPlaybook(plan, new Date()));
           io.info(`playbook written to ${opts.playbook}`);
