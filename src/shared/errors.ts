@@ -28,6 +28,11 @@ export const ERROR_CODES = {
   CLI_EKS_NEEDS_NETWORK: "the eks provider was not given the node role and subnets",
   CLI_CONFIRM_REQUIRED: "a destructive command needs --yes without a terminal",
   CLI_FILE_EXISTS: "the file to write exists already (pass --force)",
+  CLI_MISSING_TO: "upgrade plan was not given --to",
+  CLI_BAD_VERSION: "--to is not a Kubernetes minor like 1.37",
+  CLI_BAD_PATH: "a manifest path given on the command line does not exist",
+  CLI_BAD_ADDONS: "--addons is not a readable JSON add-on table",
+  CLI_TARGET_BEHIND: "--to is older than the control plane (Kubernetes does not downgrade)",
   CLI_BAD_FLAG: "a flag's value would make an invalid spec (init --name, --account, --region)",
   CLI_OUT_NOT_OURS: "--out names a non-empty directory tenkai did not make",
   CLI_OUT_HOLDS_SPEC: "--out would write over the spec being planned",
@@ -109,6 +114,13 @@ export const ERROR_CODES = {
   POD_UNREPLICATED: "a pod no controller re-creates would be evicted",
   POD_EMPTYDIR: "a pod with emptyDir data would be evicted",
   POD_MULTIPLE_BUDGETS: "a pod is covered by several PodDisruptionBudgets",
+  // Upgrades.
+  UPGRADE_BAD_VERSION: "a version is not a Kubernetes 1.x minor",
+  UPGRADE_TARGET_BEHIND: "the target is older than the control plane",
+  UPGRADE_UNKNOWN_VERSION: "the control plane's version could not be read",
+  UPGRADE_BAD_PATH: "a manifest path does not exist",
+  UPGRADE_HELM_UNREADABLE: "a Helm release Secret could not be decoded",
+  UPGRADE_EKS_ADDONS_UNAVAILABLE: "EKS DescribeAddonVersions failed (no credentials, throttled)",
   // Verification.
   PROBE_FAILED: "an isolation probe could not be run",
   // Anything not foreseen (a bug): the CLI prints the stack.

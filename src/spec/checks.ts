@@ -58,6 +58,7 @@ export function runChecks(platform: Platform, options: CheckOptions = {}): Check
   checkAccess(platform, emit);
   checkAwsAllow(platform, emit);
   checkEks(platform, emit);
+  checkPromotion(platform, emit);
   problems.push(...runDomainChecks(platform));
   return problems;
 }
@@ -504,5 +505,70 @@ function checkAwsAllow(p: Platform, emit: Emit): void {
       `"${c.resource}" also matches ${c.owner === "platform" ? "the platform's" : `tenant ${c.owner}'s`} ${c.reaches}`,
       "narrow the pattern to this tenant's own resources (name the bucket, queue or key); the tenant's database secret is granted already",
     );
+  }
+}
+
+/**
+ * `environments.<name>.promotesTo` names the environment a change verified here may move on to
+ * (staging → production). `upgrade run` holds the later one until the earlier passed, so the chain
+ * must name real environments and never loop back.
+ */
+function checkPromotion(p: Platform, emit: Emit): void {
+  const names = Object.keys(p.environments);
+  for (const [name, env] of Object.entries(p.environments)) {
+    const to = env.promotesTo;
+    if (to === undefined) continue;
+    const path = ["environments", name, "promotesTo"];
+    if (to === name) {
+      emit(
+        "error",
+        "SPEC_PROMOTES_TO_SELF",
+        path,
+        `environment ${name} promotes to itself`,
+        "name the next environment, e.g. production, or remove promotesTo",
+      );
+      continue;
+    }
+    if (!Object.hasOwn(p.environments, to)) {
+      emit(
+        "error",
+        "SPEC_PROMOTES_TO_UNKNOWN",
+        path,
+        `environment ${name} promotes to "${to}", which is not an environment`,
+        `use one of: ${names.filter((n) => n !== name).join(", ") || "(no other environment)"}`,
+      );
+      continue;
+    }
+    // Follow the chain from here; coming back to `name` is a loop.
+    const seen = new Set([name]);
+    let cur: string | undefined = to;
+    while (cur !== undefined && !seen.has(cur)) {
+      seen.add(cur);
+      cur = p.environments[cur]?.promotesTo;
+    }
+    if (cur === name) {
+      emit(
+        "error",
+        "SPEC_PROMOTION_LOOP",
+        path,
+        `promotesTo loops back to ${name} (${[...seen].join(" → ")} → ${name})`,
+        "promotion runs one way, staging → production: remove promotesTo from the last environment",
+      );
+    }
+  }
+  const targets = new Map<string, string[]>();
+  for (const [name, env] of Object.entries(p.environments)) {
+    if (env.promotesTo) targets.set(env.promotesTo, [...(targets.get(env.promotesTo) ?? []), name]);
+  }
+  for (const [to, from] of targets) {
+    if (from.length > 1) {
+      emit(
+        "warning",
+        "SPEC_PROMOTION_FAN_IN",
+        ["environments", to],
+        `${from.join(" and ")} both promote to ${to}; an upgrade of ${to} waits until every one of them passed`,
+        "keep one path to each environment unless both must pass first",
+      );
+    }
   }
 }
