@@ -7,6 +7,7 @@ import { tenantDatabaseName, tenantDatabaseSecretName } from "../aws/names.js";
 import { fargatePodLabels } from "../spec/checks.js";
 import type { CronJob, Platform, Service, Tenant } from "../spec/schema.js";
 import { imageRef, WORKLOAD_LABEL } from "./names.js";
+import { TENANT_PRIORITY_CLASS } from "./tenant-namespace.js";
 
 /** UID/GID the containers run as when the image does not say (a non-root, nobody-like id). */
 export const RUN_AS_ID = 65532;
@@ -72,6 +73,7 @@ export function podSpec(
   const spec: Record<string, unknown> = {
     serviceAccountName: workload.name,
     automountServiceAccountToken: false,
+    priorityClassName: TENANT_PRIORITY_CLASS,
     securityContext: {
       runAsNonRoot: true,
       runAsUser: RUN_AS_ID,

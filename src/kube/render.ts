@@ -14,7 +14,15 @@ import { fargateLogging, fluentBit } from "./logging.js";
 import { baseLabels, SYSTEM_NAMESPACE } from "./names.js";
 import { networkPolicies } from "./network-policies.js";
 import { tenantRbac } from "./rbac.js";
-import { defaultServiceAccount, limitRange, resourceQuota, tenantNamespace } from "./tenant-namespace.js";
+import { tenantFargatePolicy, tenantGuardPolicies } from "./tenant-guards.js";
+import {
+  defaultServiceAccount,
+  limitRange,
+  priorityQuota,
+  resourceQuota,
+  tenantNamespace,
+  tenantPriorityClass,
+} from "./tenant-namespace.js";
 import { cronJobObjects, serviceObjects } from "./workloads.js";
 
 export const renderKubernetesPlane: RenderKubernetesPlane = (platform) => {
@@ -26,7 +34,9 @@ export const renderKubernetesPlane: RenderKubernetesPlane = (platform) => {
       metadata: { name: SYSTEM_NAMESPACE, labels: baseLabels(platform) },
     },
     ...albController(platform),
+    tenantPriorityClass(platform),
     ...platformAdmissionPolicies(platform),
+    ...tenantGuardPolicies(platform),
     ...fluentBit(platform),
     ...fargateLogging(platform),
   ];
@@ -48,12 +58,14 @@ export function renderTenant(
   return [
     tenantNamespace(platform, tenant),
     resourceQuota(platform, tenant),
+    priorityQuota(platform, tenant),
     limitRange(platform, tenant),
     defaultServiceAccount(platform, tenant),
     ...networkPolicies(platform, tenant),
     ...tenantRbac(platform, tenant),
     ...tenantIngressClass(platform, tenant, group),
     ...tenantRoutePolicy(platform, tenant),
+    ...tenantFargatePolicy(platform, tenant),
     ...tenant.services.flatMap((s) => {
       const ingress = serviceIngress(platform, tenant, s);
       return [...serviceObjects(platform, tenant, s), ...(ingress ? [ingress] : [])];
