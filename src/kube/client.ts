@@ -26,6 +26,8 @@ export interface KubeRequest {
 export interface KubeResponse<T> {
   readonly status: number;
   readonly body: T;
+  /** The server's `Warning` headers (e.g. Pod Security warnings on a pod template), text only. */
+  readonly warnings?: readonly string[];
 }
 
 /** An API error as the server reported it (metav1.Status), with the request it answered. */
@@ -53,6 +55,15 @@ function fixFor(status: number, reason: string): string | undefined {
   if (reason === "Conflict")
     return "another field manager owns these fields; re-run with --force-conflicts to take them over";
   return undefined;
+}
+
+/** `Warning: 299 - "text"` headers (RFC 7234 form the apiserver uses) as their texts. */
+function warningTexts(header: string | string[] | undefined): string[] {
+  if (header === undefined) return [];
+  const all = (Array.isArray(header) ? header : [header]).flatMap((h) => h.split(/,(?=\s*\d{3} )/));
+  return all.map(
+    (h) => /^\s*\d{3} \S+ "((?:[^"\\]|\\.)*)"/.exec(h)?.[1]?.replace(/\\(.)/g, "$1") ?? h.trim(),
+  );
 }
 
 export function isKubeApiError(err: unknown, status?: number): err is KubeApiError {
@@ -141,7 +152,11 @@ export class KubeClient {
       if (req.impersonate.groups?.length) h["Impersonate-Group"] = [...req.impersonate.groups];
     }
     const mod = url.protocol === "http:" ? http : https;
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const { status, text, warnings } = await new Promise<{
+      status: number;
+      text: string;
+      warnings: string[];
+    }>((resolve, reject) => {
       const r = mod.request(
         url,
         { method: req.method, headers: h, agent, timeout: this.timeoutMs },
@@ -149,7 +164,11 @@ export class KubeClient {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+            resolve({
+              status: res.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString("utf8"),
+              warnings: warningTexts(res.headers.warning),
+            }),
           );
           res.on("error", reject);
         },
@@ -190,7 +209,7 @@ export class KubeClient {
         s.details,
       );
     }
-    return { status, body: parsed as T };
+    return { status, body: parsed as T, ...(warnings.length > 0 ? { warnings } : {}) };
   }
 
   /** Closes idle keep-alive sockets so the process can exit. */

@@ -16,9 +16,9 @@
  * - `tenkai-service-accounts`: a tenant user setting or changing the IRSA role annotation (only
  *   `tenkai apply` sets it, to the role the AWS plane made for that workload);
  * - `tenkai-secrets`: legacy `kubernetes.io/service-account-token` Secrets (non-expiring tokens);
- * - `tenkai-fargate` (per tenant with a Fargate profile): the profile's labels or the Fargate
- *   scheduler on anything but the workloads the spec puts on Fargate, or added by a tenant user
- *   (NetworkPolicies are not enforced on Fargate).
+ * - `tenkai-fargate` (bound per tenant, with its Fargate workloads and profile selectors as
+ *   params): a Fargate profile's labels or the Fargate scheduler on anything but the workloads the
+ *   spec puts on Fargate, or added by a tenant user (NetworkPolicies are not enforced on Fargate).
  */
 import type { KubeObject } from "../plan/planes.js";
 import { fargatePodLabels } from "../spec/checks.js";
@@ -358,13 +358,13 @@ export function fargateSelectors(platform: Platform, tenant: Tenant): string[][]
 }
 
 /**
- * For a tenant some Fargate profile selects: its Fargate workloads and the profile selectors
- * (params) and the binding of `tenkai-fargate` to its namespace. None for other tenants.
+ * A tenant's Fargate workloads and the profile selectors that match its pods (params), and the
+ * binding of `tenkai-fargate` to its namespace.
  */
 export function tenantFargatePolicy(platform: Platform, tenant: Tenant): KubeObject[] {
-  // A selector with no labels puts every pod of the namespace on Fargate: nothing to police.
+  // A selector with no labels puts every pod of the namespace on Fargate: nothing to police there.
+  // Tenants with no profile still get the binding: it refuses the Fargate scheduler.
   const selectors = fargateSelectors(platform, tenant).filter((s) => s.length > 0);
-  if (selectors.length === 0) return [];
   const labels = baseLabels(platform, tenant.name);
   const name = fargateParamName(tenant.name);
   const workloads = [...tenant.services, ...tenant.cronJobs]
