@@ -3,13 +3,13 @@
  * LimitRange (a count is only refused once it is used up). Each live object is read and compared
  * with what tenkai renders for the spec: every limit tenkai sets must be there, and no looser.
  */
-import { isKubeApiError, type KubeClient } from "../kube/client.js";
+import { isKubeApiError, type KubeClient } from "../kube/api/client.js";
 import {
   limitRange,
   priorityQuota,
   resourceQuota,
   SYSTEM_PRIORITY_CLASSES,
-} from "../kube/tenant-namespace.js";
+} from "../kube/render/tenant-namespace.js";
 import { parseQuantity } from "../spec/quantity.js";
 import type { Platform, Tenant } from "../spec/schema.js";
 import type { IsolationCheck } from "./checks.js";

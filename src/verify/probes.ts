@@ -5,19 +5,19 @@
  * CronJob, since tenants rarely create bare pods. Pure.
  */
 
-import { POLICY_NAMES } from "../kube/admission-policies.js";
-import { imagePrefix, ingressClassName, WORKLOAD_LABEL, workloadRoleArn } from "../kube/names.js";
-import { containerSecurityContext, RUN_AS_ID } from "../kube/pod-spec.js";
+import { POLICY_NAMES } from "../kube/render/admission-policies.js";
+import { containerSecurityContext, RUN_AS_ID } from "../kube/render/pod-spec.js";
 import {
   CORDON_TAINT,
   FARGATE_SCHEDULER,
   fargateSelectors,
   GUARD_POLICY_NAMES,
   PINNING_LABELS,
-} from "../kube/tenant-guards.js";
-import { SYSTEM_PRIORITY_CLASSES } from "../kube/tenant-namespace.js";
-import { IRSA_ANNOTATION } from "../kube/workloads.js";
-import type { KubeObject } from "../plan/planes.js";
+} from "../kube/render/tenant-guards.js";
+import { SYSTEM_PRIORITY_CLASSES } from "../kube/render/tenant-namespace.js";
+import { IRSA_ANNOTATION } from "../kube/render/workloads.js";
+import { imagePrefix, ingressClassName, WORKLOAD_LABEL, workloadRoleArn } from "../shared/kube-names.js";
+import type { KubeObject } from "../shared/planes.js";
 import { normalizePath } from "../spec/checks.js";
 import { parseQuantity } from "../spec/quantity.js";
 import type { Platform, Tenant } from "../spec/schema.js";

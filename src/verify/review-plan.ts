@@ -18,9 +18,9 @@
  * tenant's own guard objects. Then `system:authenticated` alone over every tenant namespace and
  * the cluster scope. What Kubernetes gives every signed-in user (`EVERYONE_MAY`) is not a breach.
  */
-import type { ApiResource } from "../kube/discovery.js";
-import { type AccessLevelName, tenantGroup } from "../kube/names.js";
-import { GUARD_RESOURCES, WRITE_VERBS } from "../kube/rbac.js";
+import type { ApiResource } from "../kube/api/discovery.js";
+import { GUARD_RESOURCES, WRITE_VERBS } from "../kube/render/rbac.js";
+import { type AccessLevelName, tenantGroup } from "../shared/kube-names.js";
 import type { CheckKind } from "./checks.js";
 
 export type ReviewMode = "auto" | "exhaustive" | "targeted";
