@@ -10,6 +10,7 @@ import { kwokInstanceTypes, nodeResources } from "../providers/kwok/node-templat
 import type { NodeGroupSlotSpec, Slot } from "../providers/node-provider.js";
 import { nodegroupName } from "../shared/aws-names.js";
 import { TenkaiError } from "../shared/errors.js";
+import { TENANT_LABEL } from "../shared/kube-names.js";
 import { apiMessage, type ClusterClients, ClusterView, clientsFor, zoneOf } from "./cluster.js";
 import { Drainer, fmtMs } from "./drain.js";
 import { decidePod } from "./filters.js";
@@ -44,6 +45,7 @@ export function resolveOptions(o: RotationOptions) {
     maxConcurrentEvictions: o.maxConcurrentEvictions ?? 64,
     timeoutMs: o.timeoutMs ?? 30 * 60_000,
     stallAfterMs: o.stallAfterMs ?? 10_000,
+    budgetTimeoutMs: o.budgetTimeoutMs ?? 15 * 60_000,
     forceUnreplicated: o.forceUnreplicated ?? false,
     deleteEmptyDirData: o.deleteEmptyDirData ?? false,
     noSurge: o.noSurge ?? false,
@@ -296,10 +298,12 @@ class Run {
       this.deps.random,
     );
     let saving = Promise.resolve();
+    const tenants = await tenantNamespaces(this.clients);
     await drainer.run({
       ...this.o,
       nodes: all,
       done,
+      overridable: (pod) => tenants.has(pod.metadata?.namespace ?? ""),
       ...(this.o.signal ? { signal: this.o.signal } : {}),
       ...(this.o.checkpoint ? { checkpoint: this.o.checkpoint } : {}),
       onNodeDrained: async (node) => {
@@ -440,7 +444,22 @@ export async function makePlan(
     forceUnreplicated: o.forceUnreplicated,
     deleteEmptyDirData: o.deleteEmptyDirData,
     noSurge: o.noSurge,
+    tenantNamespaces: await tenantNamespaces(clients),
+    budgetTimeoutMs: o.budgetTimeoutMs,
   });
+}
+
+/** Namespaces tenkai made for tenants: their budgets are the ones a rotation may get past. */
+export async function tenantNamespaces(clients: ClusterClients): Promise<Set<string>> {
+  const list = await clients.core.listNamespace({ labelSelector: TENANT_LABEL }).catch((err: unknown) => {
+    throw new TenkaiError(
+      "ROTATION_LIST_FAILED",
+      `listing tenant namespaces: ${apiMessage(err)}`,
+      "check that tenkai may list namespaces",
+      { cause: err },
+    );
+  });
+  return new Set(list.items.map((n) => n.metadata?.name ?? ""));
 }
 
 /** What `desired` new nodes will offer, from the instance-type table (EKS AMI reservations). */

@@ -20,6 +20,17 @@ export function podLabels(tenant: Tenant, workload: Service | CronJob): Record<s
   };
 }
 
+/**
+ * The emptyDir volumes whose data may be lost when the pod is evicted, in the cluster
+ * autoscaler's annotation (which node rotation honours too): tenkai's `/tmp` is scratch.
+ */
+export const SAFE_TO_EVICT_VOLUMES = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes";
+export const SCRATCH_VOLUME = "tmp";
+
+export function podAnnotations(): Record<string, string> {
+  return { [SAFE_TO_EVICT_VOLUMES]: SCRATCH_VOLUME };
+}
+
 export function containerSecurityContext(): Record<string, unknown> {
   return {
     allowPrivilegeEscalation: false,
@@ -61,7 +72,7 @@ export function podSpec(
       limits: { cpu: workload.resources.cpu, memory: workload.resources.memory },
     },
     securityContext: containerSecurityContext(),
-    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    volumeMounts: [{ name: SCRATCH_VOLUME, mountPath: "/tmp" }],
   };
   const s = options.service;
   if (s) {
@@ -82,7 +93,7 @@ export function podSpec(
       seccompProfile: { type: "RuntimeDefault" },
     },
     containers: [container],
-    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+    volumes: [{ name: SCRATCH_VOLUME, emptyDir: { sizeLimit: "256Mi" } }],
     ...(options.restartPolicy ? { restartPolicy: options.restartPolicy } : {}),
   };
   // Fargate places one pod per micro-VM: zone spreading is Fargate's own business there.
