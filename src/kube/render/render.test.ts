@@ -87,8 +87,8 @@ describe("renderKubernetesPlane", () => {
     const shop = tenant("shop");
     const hard = find(shop, "ResourceQuota", "tenkai-quota").spec.hard;
     assert.equal(hard["count/ingresses.networking.k8s.io"], "3");
-    assert.equal(hard.services, "8");
-    assert.equal(hard["count/configmaps"] ?? hard.configmaps, "20");
+    assert.equal(hard["count/services"], "8");
+    assert.equal(hard["count/configmaps"], "20");
     assert.equal(hard["requests.ephemeral-storage"], "20Gi");
     const prio = find(shop, "ResourceQuota", "tenkai-system-priority").spec;
     assert.deepEqual(prio.hard, { pods: "0" });

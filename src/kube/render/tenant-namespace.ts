@@ -30,10 +30,10 @@ export function objectCounts(tenant: Tenant): Record<string, number> {
   const cronJobs = tenant.cronJobs.length;
   const deployments = o.deployments ?? services + 5;
   return {
-    configmaps: o.configMaps ?? 20, // kube-root-ca.crt is one
-    secrets: o.secrets ?? 20,
-    services: o.services ?? services + 5,
-    serviceaccounts: o.serviceAccounts ?? services + cronJobs + 1 + 5, // `default` is one
+    "count/configmaps": o.configMaps ?? 20, // kube-root-ca.crt is one
+    "count/secrets": o.secrets ?? 20,
+    "count/services": o.services ?? services + 5,
+    "count/serviceaccounts": o.serviceAccounts ?? services + cronJobs + 1 + 5, // `default` is one
     "count/deployments.apps": deployments,
     // A Deployment keeps revisionHistoryLimit (tenkai: 5, Kubernetes' default: 10) old ReplicaSets.
     "count/replicasets.apps": o.replicaSets ?? deployments * 12,
