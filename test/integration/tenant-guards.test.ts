@@ -359,6 +359,9 @@ describe("tenant guards on a live cluster", () => {
       ],
       { encoding: "utf8", timeout: 300_000 },
     );
+    // The CLI ran for minutes: the server may have closed this client's idle keep-alive sockets.
+    client.close();
+    client = new KubeClient(cluster!.kubeConfig);
     const lines = run.stdout.trim().split("\n");
     const report = JSON.parse(lines.slice(lines.indexOf("{")).join("\n")) as {
       ok: boolean;
