@@ -7,14 +7,17 @@
  *   <out>/manifests/tenants/<t>.yaml  each tenant's objects
  *   <out>/plan.json                 the summary below
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { stringify } from "yaml";
 import { nodegroupName } from "../shared/aws-names.js";
+import { pricedRegions } from "../shared/data.js";
+import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import type { AwsPlaneOptions, AwsPlaneSynthesis, KubeObject, KubernetesPlane } from "../shared/planes.js";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform } from "../spec/schema.js";
 import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
+import { toYamlStream } from "./manifest-yaml.js";
+import { prepareOutDir } from "./out-dir.js";
 
 /** The AWS plane as plan composes it (src/aws/synth.ts: `synthesizeAwsPlane(platform, options)`). */
 export type SynthesizeAwsPlane = (platform: Platform, options: AwsPlaneOptions) => Promise<AwsPlaneSynthesis>;
@@ -22,19 +25,22 @@ export type SynthesizeAwsPlane = (platform: Platform, options: AwsPlaneOptions) 
 /** The Kubernetes plane as plan composes it (src/kube/render/render.ts). Pure: no cluster access. */
 export type RenderKubernetesPlane = (platform: Platform) => KubernetesPlane;
 
+/** What a plan reports (shared/events.ts). */
 export type PlanEvent =
-  | {
-      readonly type: "plan.stage";
-      readonly stage: "aws" | "kubernetes" | "cost" | "write";
-      readonly message: string;
-    }
-  | { readonly type: "plan.done"; readonly message: string; readonly elapsedMs: number };
+  | TenkaiEvent<"plan.stage", { readonly stage: "aws" | "kubernetes" | "cost" | "write" }>
+  | TenkaiEvent<"plan.warning", { readonly code: string }>
+  | TenkaiEvent<"plan.done", { readonly elapsedMs: number }>;
 
 export interface PlanOptions {
-  /** Output directory; replaced on each run. */
+  /**
+   * Output directory. tenkai creates and marks it (or adopts an empty one) and on later runs
+   * replaces only what a plan writes; a non-empty directory it did not make is refused.
+   */
   readonly outDir: string;
-  /** Event sink for progress. Default: none. */
-  readonly onEvent?: (e: PlanEvent) => void;
+  /** Files a plan must never overwrite or remove, such as the spec itself. Default: none. */
+  readonly protect?: readonly string[];
+  /** Where progress events go. Default: nowhere. */
+  readonly sink?: EventSink<PlanEvent>;
   /** Skip the cost estimate (e.g. for a region with no prices). Default false. */
   readonly skipCost?: boolean;
   /** The clock. Default now. */
@@ -96,30 +102,28 @@ export interface PlanSummary {
     readonly manifestsDir: string;
   };
   readonly cost?: CostEstimate;
+  /** Why there is no cost estimate (--no-cost, or no prices for the region). */
+  readonly costSkipped?: string;
   readonly elapsedMs: number;
-}
-
-function toYamlStream(objects: readonly KubeObject[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
 }
 
 export async function planPlatform(platform: Platform, options: PlanOptions): Promise<PlanSummary> {
   const started = performance.now();
-  const emit = options.onEvent ?? (() => {});
+  const emit = emitter(options.sink);
   const outDir = resolve(options.outDir);
-  await rm(outDir, { recursive: true, force: true });
+  await prepareOutDir(outDir, { protect: options.protect ?? [] });
   await mkdir(join(outDir, "manifests", "tenants"), { recursive: true });
 
-  emit({ type: "plan.stage", stage: "kubernetes", message: "rendering Kubernetes objects" });
+  emit("info", "plan.stage", "rendering Kubernetes objects", { stage: "kubernetes" });
   const render =
     options.renderKubernetesPlane ?? (await import("../kube/render/render.js")).renderKubernetesPlane;
   const kube: KubernetesPlane = render(platform);
 
-  emit({ type: "plan.stage", stage: "aws", message: "synthesizing CloudFormation (AWS CDK)" });
+  emit("info", "plan.stage", "synthesizing CloudFormation (AWS CDK)", { stage: "aws" });
   const synth = options.synthesizeAwsPlane ?? (await import("../aws/synth.js")).synthesizeAwsPlane;
   const aws = await synth(platform, { outdir: join(outDir, "cdk.out") });
 
-  emit({ type: "plan.stage", stage: "write", message: `writing manifests to ${join(outDir, "manifests")}` });
+  emit("info", "plan.stage", `writing manifests to ${join(outDir, "manifests")}`, { stage: "write" });
   await writeFile(join(outDir, "manifests", "platform.yaml"), toYamlStream(kube.platform));
   const objectsByTenant = new Map<string, { objects: number; manifest: string }>();
   for (const t of kube.tenants) {
@@ -129,8 +133,13 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
   }
 
   let cost: CostEstimate | undefined;
-  if (!options.skipCost) {
-    emit({ type: "plan.stage", stage: "cost", message: "estimating monthly cost" });
+  let costSkipped: string | undefined = options.skipCost ? "--no-cost" : undefined;
+  if (!options.skipCost && !pricedRegions().includes(platform.spec.aws.region)) {
+    // validate warned (SPEC_NO_PRICES): a plan without an estimate, never an error.
+    costSkipped = `the price table has no prices for ${platform.spec.aws.region}`;
+    emit("warn", "plan.warning", `warning: ${costSkipped}; no cost estimate`, { code: "PLAN_NO_PRICES" });
+  } else if (!options.skipCost) {
+    emit("info", "plan.stage", "estimating monthly cost", { stage: "cost" });
     cost = estimateMonthlyCost(platform, options.now ? { now: options.now } : {});
   }
 
@@ -203,9 +212,10 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
       manifestsDir: join(outDir, "manifests"),
     },
     ...(cost ? { cost } : {}),
+    ...(costSkipped ? { costSkipped } : {}),
     elapsedMs: Math.round(performance.now() - started),
   };
   await writeFile(join(outDir, "plan.json"), `${JSON.stringify(summary, null, 2)}\n`);
-  emit({ type: "plan.done", message: `plan written to ${outDir}`, elapsedMs: summary.elapsedMs });
+  emit("info", "plan.done", `plan written to ${outDir}`, { elapsedMs: summary.elapsedMs });
   return summary;
 }

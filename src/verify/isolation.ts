@@ -14,6 +14,7 @@ import { isKubeApiError, type KubeClient } from "../kube/api/client.js";
 import { mapLimit } from "../kube/api/concurrency.js";
 import { Discovery, resourcePath } from "../kube/api/discovery.js";
 import { ROLE_RULES } from "../kube/render/rbac.js";
+import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import { ACCESS_LEVELS, type AccessLevelName } from "../shared/kube-names.js";
 import type { Platform } from "../spec/schema.js";
 import {
@@ -44,13 +45,15 @@ export interface VerifyIsolationOptions {
   readonly levels?: readonly AccessLevelName[];
   /** Which reviews to send (review-plan.ts). Default `auto`: exhaustive up to 200 000 reviews, else targeted. */
   readonly mode?: ReviewMode;
-  readonly onEvent?: (e: VerifyEvent) => void;
+  /** Where events go. Default: nowhere. */
+  readonly sink?: EventSink<VerifyEvent>;
 }
 
+/** What a verification reports (shared/events.ts); a breach is a `warn`. */
 export type VerifyEvent =
-  | { type: "verify.plan"; message: string; mode: "exhaustive" | "targeted"; reviews: number; probes: number }
-  | { type: "verify.progress"; message: string; done: number; total: number }
-  | { type: "verify.breach"; message: string; check: IsolationCheck };
+  | TenkaiEvent<"verify.plan", { mode: "exhaustive" | "targeted"; reviews: number; probes: number }>
+  | TenkaiEvent<"verify.progress", { done: number; total: number }>
+  | TenkaiEvent<"verify.breach", { check: IsolationCheck }>;
 
 export interface IsolationReport {
   readonly context: string;
@@ -84,7 +87,7 @@ export async function verifyIsolation(
   options: VerifyIsolationOptions,
 ): Promise<IsolationReport> {
   const { client } = options;
-  const emit = options.onEvent ?? (() => {});
+  const emit = emitter(options.sink);
   const limit = options.concurrency ?? 64;
   const levels = options.levels ?? ACCESS_LEVELS;
   const discovery = new Discovery(client);
@@ -118,13 +121,12 @@ export async function verifyIsolation(
       identities.map((who, k) => ({ tenant: t, probe: p, who, level: levelsList[k]! })),
     );
   });
-  emit({
-    type: "verify.plan",
-    mode: plan.mode,
-    message: `${plan.mode}: checking ${reviews.length} access reviews and ${probes.length} admission probes over ${tenants.length} tenants`,
-    reviews: reviews.length,
-    probes: probes.length,
-  });
+  emit(
+    "info",
+    "verify.plan",
+    `${plan.mode}: checking ${reviews.length} access reviews and ${probes.length} admission probes over ${tenants.length} tenants`,
+    { mode: plan.mode, reviews: reviews.length, probes: probes.length },
+  );
 
   // Ask.
   let done = 0;
@@ -140,9 +142,7 @@ export async function verifyIsolation(
       },
     });
     if (++done % step === 0)
-      emit({
-        type: "verify.progress",
-        message: `access reviews: ${done}/${reviews.length}`,
+      emit("debug", "verify.progress", `access reviews: ${done}/${reviews.length}`, {
         done,
         total: reviews.length,
       });
@@ -161,8 +161,7 @@ export async function verifyIsolation(
       action,
       ...decided,
     };
-    if (check.verdict === "breach")
-      emit({ type: "verify.breach", message: `BREACH ${check.message}`, check });
+    if (check.verdict === "breach") emit("warn", "verify.breach", `BREACH ${check.message}`, { check });
     return check;
   });
   const probeChecks = await mapLimit(
@@ -199,8 +198,7 @@ export async function verifyIsolation(
         action: probe.action,
         ...decided,
       };
-      if (check.verdict === "breach")
-        emit({ type: "verify.breach", message: `BREACH ${check.message}`, check });
+      if (check.verdict === "breach") emit("warn", "verify.breach", `BREACH ${check.message}`, { check });
       return check;
     },
   );
@@ -208,8 +206,7 @@ export async function verifyIsolation(
     await mapLimit(tenants, limit, async (t) => guardsPresent(client, platform, t))
   ).flat();
   for (const check of guardChecks)
-    if (check.verdict === "breach")
-      emit({ type: "verify.breach", message: `BREACH ${check.message}`, check });
+    if (check.verdict === "breach") emit("warn", "verify.breach", `BREACH ${check.message}`, { check });
 
   // Report.
   const all = [...reviewChecks, ...probeChecks, ...guardChecks];

@@ -13,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { applyPlatform } from "../../src/kube/api/apply.js";
 import { isKubeApiError, KubeClient } from "../../src/kube/api/client.js";
 import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
+import { rotationCluster } from "../../src/rotation/cluster.js";
 import { rotate } from "../../src/rotation/rotate.js";
 import type { RotationEvent } from "../../src/rotation/types.js";
 import { loadPlatform } from "../../src/spec/load.js";
@@ -477,7 +478,7 @@ describe("tenant guards on a live cluster", () => {
         dryRun: true,
       },
       {
-        kubeConfig: cluster.kubeConfig,
+        cluster: rotationCluster(cluster.kubeConfig),
         provider: new KwokNodeProvider({ kubeConfig: cluster.kubeConfig }),
         sink: (e) => events.push(e),
       },
