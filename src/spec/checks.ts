@@ -275,6 +275,20 @@ function checkNetwork(p: Platform, emit: Emit): void {
     );
     return;
   }
+  const services = parseCidr(p.spec.network.serviceCidr)!;
+  const overlap = (a: typeof vpc, b: typeof vpc) => {
+    const end = (c: typeof vpc) => c.base + cidrSize(c) - 1;
+    return a.base <= end(b) && b.base <= end(a);
+  };
+  if (overlap(vpc, services)) {
+    emit(
+      "error",
+      "SPEC_SERVICE_CIDR_OVERLAP",
+      ["spec", "network", "serviceCidr"],
+      `the Service range ${p.spec.network.serviceCidr} overlaps the VPC ${p.spec.network.vpcCidr}`,
+      "pick a Service range outside the VPC, e.g. 172.20.0.0/16 for a VPC in 10.0.0.0/8",
+    );
+  }
   const plan = subnetPlan(p.spec.network);
   const perAz = cidrSize(parseCidr(plan.private[0]!)!) - 5; // AWS reserves 5 addresses per subnet
   // Pods take VPC addresses (VPC CNI), and a rotation runs blue and green side by side: size for both.

@@ -187,6 +187,23 @@ export const CronJobSchema = z.strictObject({
   compute: z.enum(["ec2", "fargate"]).default("ec2"),
 });
 
+/** Per-kind object counts a tenant's ResourceQuota holds (src/kube/tenant-quota.ts sizes the unset ones). */
+const objectCount = z.number().int().min(0).max(100000).optional();
+const objectCounts = z.strictObject({
+  configMaps: objectCount,
+  secrets: objectCount,
+  services: objectCount,
+  serviceAccounts: objectCount,
+  deployments: objectCount,
+  replicaSets: objectCount,
+  statefulSets: objectCount,
+  jobs: objectCount,
+  cronJobs: objectCount,
+  horizontalPodAutoscalers: objectCount,
+  podDisruptionBudgets: objectCount,
+  leases: objectCount,
+});
+
 export const AccessLevel = z.enum(["view", "edit", "admin"]);
 
 export const TenantSchema = z.strictObject({
@@ -202,8 +219,16 @@ export const TenantSchema = z.strictObject({
       cpu: cpuQuantity.default("8"),
       memory: memoryQuantity.default("16Gi"),
       pods: z.number().int().min(1).max(10000).default(50),
+      ephemeralStorage: memoryQuantity
+        .default("20Gi")
+        .describe("Local disk (container writable layers, logs, emptyDir) all the tenant's pods may use."),
+      objects: objectCounts
+        .default({})
+        .describe(
+          "Most objects of each kind the tenant may hold; unset counts are sized from the spec (what tenkai makes plus room). Ingresses are always one per declared route.",
+        ),
     })
-    .default({ cpu: "8", memory: "16Gi", pods: 50 }),
+    .default({ cpu: "8", memory: "16Gi", pods: 50, ephemeralStorage: "20Gi", objects: {} }),
   services: z.array(ServiceSchema).default([]),
   cronJobs: z.array(CronJobSchema).default([]),
 });
@@ -307,8 +332,13 @@ export const SpecSchema = z.strictObject({
       vpcCidr: cidr.default("10.0.0.0/16"),
       azs: z.number().int().min(2).max(3).default(3),
       natGateways: z.number().int().min(1).max(3).optional().describe("Defaults to one per AZ."),
+      serviceCidr: cidr
+        .default("172.20.0.0/16")
+        .describe(
+          "The cluster's Service range (EKS serviceIpv4Cidr); outside the VPC. NetworkPolicies keep tenants' HTTPS egress out of it.",
+        ),
     })
-    .default({ vpcCidr: "10.0.0.0/16", azs: 3 }),
+    .default({ vpcCidr: "10.0.0.0/16", azs: 3, serviceCidr: "172.20.0.0/16" }),
   nodeGroups: z
     .array(NodeGroupSchema)
     .min(1, { error: "at least one node group is needed for the system add-ons" }),

@@ -105,6 +105,8 @@ export class ClusterStack extends TenkaiStack {
         eks.ClusterLoggingTypes.AUTHENTICATOR,
       ],
       endpointAccess,
+      // Set, not left to EKS's pick, so tenants' NetworkPolicies can keep egress out of it.
+      serviceIpv4Cidr: spec.network.serviceCidr,
       outputConfigCommand: false,
       // No kubectlProviderOptions: tenkai applies Kubernetes objects itself (DESIGN.md).
     });

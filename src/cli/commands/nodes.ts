@@ -18,6 +18,7 @@ interface RotateFlags {
   maxDraining: string;
   timeout: string;
   stallAfter: string;
+  budgetTimeout: string;
   forceUnreplicated?: boolean;
   deleteEmptydirData?: boolean;
   surge: boolean;
@@ -89,6 +90,11 @@ export function register(program: Command): void {
         "30m",
       )
       .option("--stall-after <duration>", "report a pod held back this long (which pod, which budget)", "10s")
+      .option(
+        "--budget-timeout <duration>",
+        "delete a tenant's pod its PodDisruptionBudget has held back this long, reported per pod (platform and system budgets are always waited for); 'never' waits forever",
+        "15m",
+      )
       .option("--force-unreplicated", "evict pods no controller re-creates (they are gone for good)")
       .option("--delete-emptydir-data", "evict pods with emptyDir volumes (their data is lost)")
       .option(
@@ -113,6 +119,10 @@ export function register(program: Command): void {
       const maxDraining = positiveInt("--max-draining", opts.maxDraining);
       const timeoutMs = parseDuration("--timeout", opts.timeout);
       const stallAfterMs = parseDuration("--stall-after", opts.stallAfter);
+      const budgetTimeoutMs =
+        opts.budgetTimeout === "never"
+          ? Number.POSITIVE_INFINITY
+          : parseDuration("--budget-timeout", opts.budgetTimeout);
       const { loadPlatform } = await import("../../spec/load.js");
       const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
       const platform = await loadPlatform(opts.file, opts.env ? { environment: opts.env } : {});
@@ -146,6 +156,7 @@ export function register(program: Command): void {
         maxDraining,
         timeoutMs,
         stallAfterMs,
+        budgetTimeoutMs,
         forceUnreplicated: opts.forceUnreplicated ?? false,
         deleteEmptyDirData: opts.deleteEmptydirData ?? false,
         noSurge: !opts.surge,

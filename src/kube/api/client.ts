@@ -27,6 +27,8 @@ export interface KubeRequest {
 export interface KubeResponse<T> {
   readonly status: number;
   readonly body: T;
+  /** The server's `Warning` headers (e.g. Pod Security warnings on a pod template), text only. */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -59,6 +61,15 @@ function fixFor(status: number, reason: string): string | undefined {
   if (reason === "Conflict")
     return "another field manager owns these fields; re-run with --force-conflicts to take them over";
   return undefined;
+}
+
+/** `Warning: 299 - "text"` headers (RFC 7234 form the apiserver uses) as their texts. */
+function warningTexts(header: string | string[] | undefined): string[] {
+  if (header === undefined) return [];
+  const all = (Array.isArray(header) ? header : [header]).flatMap((h) => h.split(/,(?=\s*\d{3} )/));
+  return all.map(
+    (h) => /^\s*\d{3} \S+ "((?:[^"\\]|\\.)*)"/.exec(h)?.[1]?.replace(/\\(.)/g, "$1") ?? h.trim(),
+  );
 }
 
 export function isKubeApiError(err: unknown, status?: number): err is KubeApiError {
@@ -155,7 +166,7 @@ export class KubeClient {
     }
     const mod = url.protocol === "http:" ? http : https;
     const send = () =>
-      new Promise<{ status: number; text: string }>((resolve, reject) => {
+      new Promise<{ status: number; text: string; warnings: string[] }>((resolve, reject) => {
         const r = mod.request(
           url,
           { method: req.method, headers: h, agent, timeout: this.timeoutMs },
@@ -163,7 +174,11 @@ export class KubeClient {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
             res.on("end", () =>
-              resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+              resolve({
+                status: res.statusCode ?? 0,
+                text: Buffer.concat(chunks).toString("utf8"),
+                warnings: warningTexts(res.headers.warning),
+              }),
             );
             res.on("error", reject);
           },
@@ -198,7 +213,7 @@ export class KubeClient {
         { cause: err.cause },
       );
     };
-    const { status, text } = await send().catch((err: unknown) =>
+    const { status, text, warnings } = await send().catch((err: unknown) =>
       err instanceof StaleSocket && req.method !== "POST" ? send().catch(unreachable) : unreachable(err),
     );
     let parsed: unknown = text;
@@ -223,7 +238,7 @@ export class KubeClient {
         s.details,
       );
     }
-    return { status, body: parsed as T };
+    return { status, body: parsed as T, ...(warnings.length > 0 ? { warnings } : {}) };
   }
 
   /** Closes idle keep-alive sockets so the process can exit. */

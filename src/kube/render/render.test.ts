@@ -60,6 +60,61 @@ describe("renderKubernetesPlane", () => {
     assert.equal(find(shop, "ServiceAccount", "default").automountServiceAccountToken, false);
   });
 
+  it("narrows egress: database port to the database subnets, HTTPS to public addresses for AWS and database users", () => {
+    const shop = tenant("shop");
+    const db = find(shop, "NetworkPolicy", "allow-database").spec;
+    assert.deepEqual(
+      db.egress[0].to.map((t: { ipBlock: { cidr: string } }) => t.ipBlock.cidr),
+      ["10.0.216.0/21", "10.0.224.0/21", "10.0.232.0/21"],
+    );
+    const aws = find(shop, "NetworkPolicy", "allow-aws-apis").spec;
+    assert.deepEqual(aws.podSelector.matchExpressions[0].values, [
+      "catalog-api",
+      "cart-api",
+      "nightly-report",
+    ]);
+    assert.deepEqual(aws.egress[0].to, [
+      {
+        ipBlock: {
+          cidr: "0.0.0.0/0",
+          except: ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"],
+        },
+      },
+    ]);
+    assert.deepEqual(aws.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
+  });
+
+  it("quotas object counts from the spec, one Ingress per route, local disk, and no system priority", () => {
+    const shop = tenant("shop");
+    const hard = find(shop, "ResourceQuota", "tenkai-quota").spec.hard;
+    assert.equal(hard["count/ingresses.networking.k8s.io"], "3");
+    assert.equal(hard["count/services"], "8");
+    assert.equal(hard["count/configmaps"], "20");
+    assert.equal(hard["requests.ephemeral-storage"], "20Gi");
+    const prio = find(shop, "ResourceQuota", "tenkai-system-priority").spec;
+    assert.deepEqual(prio.hard, { pods: "0" });
+    assert.deepEqual(prio.scopeSelector.matchExpressions[0].values, [
+      "system-node-critical",
+      "system-cluster-critical",
+    ]);
+    const limits = find(shop, "LimitRange", "tenkai-limits").spec.limits[0];
+    assert.equal(limits.max["ephemeral-storage"], "20Gi");
+    assert.equal(limits.default["ephemeral-storage"], "1Gi");
+    const d = find(shop, "Deployment", "catalog-api", "shop");
+    assert.equal(d.spec.template.spec.priorityClassName, "tenkai-tenant");
+    assert.equal(find(plane.platform, "PriorityClass", "tenkai-tenant").preemptionPolicy, "Never");
+    for (const name of [
+      "tenkai-pods",
+      "tenkai-services",
+      "tenkai-budgets",
+      "tenkai-service-accounts",
+      "tenkai-secrets",
+    ])
+      find(plane.platform, "ValidatingAdmissionPolicyBinding", name);
+    const fargate = find(tenant("orders"), "ConfigMap", "tenkai-fargate-orders", "tenkai-system");
+    assert.equal(fargate.data.workloads, "invoice-batch");
+  });
+
   it("never lets a tenant role write guard objects", () => {
     const guards = new Set([
       "namespaces",
