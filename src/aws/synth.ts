@@ -71,7 +71,12 @@ export function buildAwsPlane(platform: Platform, options: AwsSynthOptions): Aws
     stackTraces: false,
     // The few platform-stack references (subnets, VPC, cluster security group) are strong
     // exports, so CloudFormation refuses to delete a VPC a cluster still uses.
-    context: { "@aws-cdk/core:defaultCrossStackReferences": "strong" },
+    // No creation stack trace per construct either (`stackTraces: false` covers only metadata
+    // traces): on 2,000 tenants the traces still cost 13 s of 107 (node --cpu-prof).
+    context: {
+      "@aws-cdk/core:defaultCrossStackReferences": "strong",
+      "aws:cdk:disable-creation-stack-traces": true,
+    },
   });
   const env = { account: platform.spec.aws.account, region: platform.spec.aws.region };
   const props = (description: string): StackProps => ({

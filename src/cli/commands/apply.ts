@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { TenkaiError } from "../../shared/errors.js";
+import { parseDuration } from "../duration.js";
 import { runAction, withOutput } from "../output.js";
 
 export interface ClusterFlags {
@@ -56,7 +57,11 @@ export function register(program: Command): void {
       .option("--dry-run", "server-side dry run: show what would change, change nothing")
       .option("--no-prune", "keep objects that left the spec")
       .option("--no-wait", "do not wait for rollouts")
-      .option("--timeout <seconds>", "how long to wait for rollouts", "300")
+      .option(
+        "--timeout <duration>",
+        "how long to wait for rollouts (90s, 5m, 1h; plain numbers are seconds)",
+        "5m",
+      )
       .option("--force-conflicts", "take over fields other managers own on objects tenkai does not own yet")
       .option(
         "--vpc-id <id>",
@@ -87,7 +92,7 @@ export function register(program: Command): void {
             dryRun: opts.dryRun ?? false,
             prune: opts.prune,
             wait: opts.wait,
-            waitTimeoutMs: Number(opts.timeout) * 1000,
+            waitTimeoutMs: parseDuration("--timeout", opts.timeout),
             forceConflicts: opts.forceConflicts ?? false,
             sink: (e) => {
               // People see what changed; scripts get every event.

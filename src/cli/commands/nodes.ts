@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { type ErrorCode, TenkaiError } from "../../shared/errors.js";
+import { parseDuration } from "../duration.js";
 import { type CommandIO, runAction, withOutput } from "../output.js";
 
 interface RotateFlags {
@@ -32,19 +33,7 @@ function cliError(code: ErrorCode, message: string, fix: string): TenkaiError {
   return new TenkaiError(code, message, fix);
 }
 
-/** `90s`, `30m`, `1h`, `500ms` or plain seconds, to milliseconds. */
-export function parseDuration(flag: string, value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m)
-    throw cliError(
-      "CLI_BAD_DURATION",
-      `${flag} must be a duration like 90s, 30m or 1h, got "${value}"`,
-      `pass ${flag} 30m`,
-    );
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
-  return Math.round(n * unit);
-}
+export { parseDuration } from "../duration.js";
 
 function positiveInt(flag: string, value: string): number {
   const n = Number(value);

@@ -5,6 +5,8 @@ import { planAlbGroups } from "../../spec/alb-groups.js";
 import { definePlatform } from "../../spec/define.js";
 import { loadPlatform } from "../../spec/load.js";
 import { albController, LATE_VPC_ID } from "./alb-controller.js";
+import { SpecError } from "../../spec/problems.js";
+import { type PlatformInput, PlatformSchema } from "../../spec/schema.js";
 import { allObjects, renderKubernetesPlane } from "./render.js";
 
 const example = await loadPlatform(new URL("../../../examples/platform.yaml", import.meta.url).pathname, {
@@ -214,8 +216,8 @@ describe("renderKubernetesPlane", () => {
 });
 
 describe("planAlbGroups", () => {
-  const platformWith = (tenants: { name: string; hosts: string[] }[], maxRulesPerAlb: number) =>
-    definePlatform(
+  const platformWith = (tenants: { name: string; hosts: string[] }[], maxRulesPerAlb: number, check = true) =>
+    (check ? definePlatform : (input: PlatformInput) => PlatformSchema.parse(input))(
       {
         apiVersion: "tenkai.dev/v1alpha1",
         kind: "Platform",
@@ -262,11 +264,14 @@ describe("planAlbGroups", () => {
     assert.equal(plan.problems.length, 0);
   });
 
-  it("reports a host whose rules alone exceed one ALB", () => {
-    const plan = planAlbGroups(
-      platformWith([{ name: "a", hosts: ["x.example.com", "x.example.com", "x.example.com"] }], 2),
-    );
+  it("reports a host whose rules alone exceed one ALB, and validate refuses it before plan", () => {
+    const tenants = [{ name: "a", hosts: ["x.example.com", "x.example.com", "x.example.com"] }];
+    const plan = planAlbGroups(platformWith(tenants, 2, false));
     assert.equal(plan.problems[0]?.code, "KUBE_ALB_HOST_OVER_LIMIT");
+    assert.throws(
+      () => platformWith(tenants, 2),
+      (e) => e instanceof SpecError && e.problems.some((p) => p.code === "SPEC_HOST_OVER_ALB_LIMIT"),
+    );
   });
 });
 
