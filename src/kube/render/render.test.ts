@@ -4,9 +4,9 @@ import type { KubeObject } from "../../shared/planes.js";
 import { planAlbGroups } from "../../spec/alb-groups.js";
 import { definePlatform } from "../../spec/define.js";
 import { loadPlatform } from "../../spec/load.js";
-import { albController, LATE_VPC_ID } from "./alb-controller.js";
 import { SpecError } from "../../spec/problems.js";
 import { type PlatformInput, PlatformSchema } from "../../spec/schema.js";
+import { albController, LATE_VPC_ID } from "./alb-controller.js";
 import { allObjects, renderKubernetesPlane } from "./render.js";
 
 const example = await loadPlatform(new URL("../../../examples/platform.yaml", import.meta.url).pathname, {
