@@ -306,7 +306,8 @@ async function waitForSlot(
 export function kubectlPath(): string {
   try {
     const env = readFileSync(clusterScriptPath("build/versions.env"), "utf8");
-    const v = /^KUBERNETES_VERSION=(\S+)/m.exec(env)?.[1];
+    // The scripts' rule: TENKAI_KUBERNETES_VERSION, else the default version.
+    const v = process.env.TENKAI_KUBERNETES_VERSION ?? /^KUBERNETES_DEFAULT_VERSION=(\S+)/m.exec(env)?.[1];
     if (v) return join(tenkaiCache(), "bin", `k8s-${v}`, "kubectl");
   } catch {
     // no cluster scripts: the user's kubectl

@@ -141,7 +141,7 @@ export class LocalNodeProvider implements NodeProvider {
   /** Stops every node of the slot (`node.sh down`), deletes their Node objects, then the record. */
   async deleteSlot(nodegroupName: string): Promise<void> {
     const names = new Set([
-      ...(await this.runningNodes(nodegroupName, "DELETE_FAILED")),
+      ...(await this.runningNodes(nodegroupName, "DELETE_FAILED", true)),
       ...(await this.listNodes(nodegroupName, "DELETE_FAILED")).map((n) => n.metadata?.name ?? ""),
     ]);
     names.delete("");
@@ -164,8 +164,15 @@ export class LocalNodeProvider implements NodeProvider {
     await this.records.remove(nodegroupName);
   }
 
-  /** Names of the slot's nodes whose processes run in the cluster directory (`node.sh list`). */
-  private async runningNodes(nodegroupName: string, code: NodeProviderErrorCode): Promise<string[]> {
+  /**
+   * Names of the slot's nodes known in the cluster directory (`node.sh list`): those whose
+   * processes run, or with `all` also those stopped but not cleaned up.
+   */
+  private async runningNodes(
+    nodegroupName: string,
+    code: NodeProviderErrorCode,
+    all = false,
+  ): Promise<string[]> {
     const r = await this.runScript("node.sh", ["list", "--dir", this.clusterDir]);
     if (r.code !== 0) {
       throw new NodeProviderError(
@@ -176,8 +183,8 @@ export class LocalNodeProvider implements NodeProvider {
     }
     const ofSlot = new RegExp(`^${escapeRegExp(nodegroupName)}-\\d+$`);
     return parseNodeList(r.stdout)
-      .map((n) => n.name)
-      .filter((n) => ofSlot.test(n));
+      .filter((n) => (all || n.running) && ofSlot.test(n.name))
+      .map((n) => n.name);
   }
 
   /**
@@ -234,11 +241,13 @@ export class LocalNodeProvider implements NodeProvider {
   }
 }
 
-/** One line of `node.sh list` / `node.sh up`: `{"name","address","podCIDR"}`. */
+/** One line of `node.sh list` / `node.sh up`: `{"name","address","podCIDR","running"}`. */
 export interface LocalNodeInfo {
   readonly name: string;
   readonly address: string;
   readonly podCIDR: string;
+  /** Whether any of the node's processes runs (`node.sh up` prints no `running`: true). */
+  readonly running: boolean;
 }
 
 /** Parses `node.sh list` output (JSON lines); lines that are not JSON objects with a name are skipped. */
@@ -250,7 +259,12 @@ export function parseNodeList(stdout: string): LocalNodeInfo[] {
     try {
       const v = JSON.parse(t) as Partial<LocalNodeInfo>;
       if (typeof v.name === "string")
-        out.push({ name: v.name, address: String(v.address ?? ""), podCIDR: String(v.podCIDR ?? "") });
+        out.push({
+          name: v.name,
+          address: String(v.address ?? ""),
+          podCIDR: String(v.podCIDR ?? ""),
+          running: v.running !== false,
+        });
     } catch {
       // not a node line
     }
