@@ -69,10 +69,15 @@ describe("local node arguments", () => {
   });
 
   it("reads node.sh list output, skipping lines that are not node records", () => {
-    const out =
-      '{"name":"a-blue-0","address":"10.200.0.2","podCIDR":"10.244.1.0/24"}\nstarting...\n{"x":1}\n';
+    const out = [
+      '{"name":"a-blue-0","address":"10.64.1.2","podCIDR":"10.244.1.0/24"}',
+      "starting...",
+      '{"x":1}',
+      '{"name":"a-blue-1","address":"10.64.1.3","podCIDR":"","running":false}',
+    ].join("\n");
     assert.deepEqual(parseNodeList(out), [
-      { name: "a-blue-0", address: "10.200.0.2", podCIDR: "10.244.1.0/24" },
+      { name: "a-blue-0", address: "10.64.1.2", podCIDR: "10.244.1.0/24", running: true },
+      { name: "a-blue-1", address: "10.64.1.3", podCIDR: "", running: false },
     ]);
   });
 });
