@@ -47,7 +47,7 @@ describe("network policy evaluation on the rendered tenant policies", async () =
     },
     {
       name: "the ALB's subnets to a routed port",
-      src: { namespace: "", namespaceLabels: {}, ip: "10.0.0.10" },
+      src: { namespace: "", namespaceLabels: {}, ip: "10.0.192.10" },
       dst: shop,
       port: 8080,
       allowed: true,
