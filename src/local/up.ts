@@ -20,12 +20,12 @@ import {
   type ScriptRunner,
   tail,
 } from "../providers/local/cluster-scripts.js";
+import { localImages } from "../providers/local/images.js";
 import { LocalNodeProvider } from "../providers/local/index.js";
 import type { NodeGroupSlotSpec, NodeProvider } from "../providers/node-provider.js";
 import type { Platform } from "../spec/schema.js";
 import { defaultClusterDir, isClusterDir, kubeconfigOf, tenkaiCache } from "./cluster-dir.js";
 import type { LocalUpEvent } from "./events.js";
-import { localImages } from "./images.js";
 import { type ImageReplacement, localPlane } from "./plane.js";
 
 export interface LocalUpOptions {

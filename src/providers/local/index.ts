@@ -4,6 +4,7 @@ export {
   type ScriptResult,
   type ScriptRunner,
 } from "./cluster-scripts.js";
+export { type LocalImages, localImages, parseEnvFile } from "./images.js";
 export {
   LOCAL_PROVIDER_ID_PREFIX,
   type LocalNodeInfo,

@@ -3,8 +3,8 @@
  * cluster scripts that build them as OCI archives and import them into each node's containerd).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { TenkaiError } from "../errors.js";
-import { clusterScriptPath } from "../providers/local/cluster-scripts.js";
+import { TenkaiError } from "../../errors.js";
+import { clusterScriptPath } from "./cluster-scripts.js";
 
 export interface LocalImages {
   /** tenkai's probe/echo server: `probe serve|connect|http|dns|load`. */
