@@ -11,9 +11,9 @@ import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isTenkaiError } from "../errors.js";
+import { tenantDatabaseName, tenantDatabaseSecretName } from "../shared/aws-names.js";
+import { isTenkaiError } from "../shared/errors.js";
 import { loadPlatform } from "../spec/load.js";
-import { tenantDatabaseName, tenantDatabaseSecretName } from "./names.js";
 import { applyTenantDatabases, psqlExecutor } from "./tenant-database.js";
 import { INSPECT_SQL, parseInspect, quoteLiteral, tenantDatabaseStatements } from "./tenant-database-sql.js";
 

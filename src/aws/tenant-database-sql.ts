@@ -11,7 +11,7 @@
  * new database by default, so tenant A's role cannot connect to tenant B's database; the tenant's
  * role owns its database (and, from PostgreSQL 15, its `public` schema through pg_database_owner).
  */
-import { tenantDatabaseName } from "./names.js";
+import { tenantDatabaseName } from "../shared/aws-names.js";
 
 export interface TenantDatabaseInput {
   readonly tenant: string;

@@ -6,9 +6,10 @@
  * executor fits the same interface.
  */
 import { spawn } from "node:child_process";
-import { TenkaiError } from "../errors.js";
+import { tenantDatabaseName, tenantDatabaseSecretName } from "../shared/aws-names.js";
+import { TenkaiError } from "../shared/errors.js";
 import type { Platform } from "../spec/schema.js";
-import { tenantDatabaseName, tenantDatabaseSecretName, tenantUsesDatabase } from "./names.js";
+import { tenantUsesDatabase } from "../spec/tenant-needs.js";
 import { INSPECT_SQL, parseInspect, tenantDatabaseStatements } from "./tenant-database-sql.js";
 
 export interface SqlExecutor {

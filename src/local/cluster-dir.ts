@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 
 /** The cache directory the cluster scripts use (cluster/lib/common.sh: TENKAI_CACHE). */
 export function tenkaiCache(): string {

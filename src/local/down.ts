@@ -4,10 +4,10 @@
  */
 import { existsSync } from "node:fs";
 import { CoreV1Api, KubeConfig, type V1Node } from "@kubernetes/client-node";
-import { TenkaiError } from "../errors.js";
 import { runClusterScript, type ScriptRunner, tail } from "../providers/local/cluster-scripts.js";
 import { parseNodeList } from "../providers/local/local-provider.js";
 import { PROVIDER_LABEL } from "../providers/node-placement.js";
+import { TenkaiError } from "../shared/errors.js";
 import { isClusterDir, kubeconfigOf } from "./cluster-dir.js";
 import type { LocalEvent } from "./events.js";
 import { apiReady } from "./up.js";

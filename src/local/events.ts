@@ -2,7 +2,7 @@
  * What `tenkai local up|down|status` report while they run (STYLE.md 6: engines emit, the CLI
  * renders). Apply events from the Kubernetes plane pass through unchanged.
  */
-import type { ApplyEvent } from "../kube/apply.js";
+import type { ApplyEvent } from "../kube/api/apply.js";
 
 export type LocalEvent =
   | { type: "local.target"; message: string; specTarget: string }

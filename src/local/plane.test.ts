@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { renderKubernetesPlane } from "../kube/render.js";
+import { renderKubernetesPlane } from "../kube/render/render.js";
 import { loadPlatform } from "../spec/load.js";
 import { localPlane } from "./plane.js";
 

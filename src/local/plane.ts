@@ -12,8 +12,8 @@
  * - The tenant image admission policy also admits the probe image (and nothing else): otherwise it
  *   rightly rejects every workload above.
  */
-import { TenkaiError } from "../errors.js";
-import type { KubeObject, KubernetesPlane } from "../plan/planes.js";
+import { TenkaiError } from "../shared/errors.js";
+import type { KubeObject, KubernetesPlane } from "../shared/planes.js";
 
 /** Seconds the probe server keeps serving after SIGTERM (endpoints are withdrawn meanwhile). */
 export const PROBE_SHUTDOWN_DELAY = "5s";

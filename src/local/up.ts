@@ -8,10 +8,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { TenkaiError } from "../errors.js";
-import { type ApplySummary, applyObjects } from "../kube/apply.js";
-import { KubeClient } from "../kube/client.js";
-import { renderKubernetesPlane } from "../kube/render.js";
+import { type ApplySummary, applyObjects } from "../kube/api/apply.js";
+import { KubeClient } from "../kube/api/client.js";
+import { renderKubernetesPlane } from "../kube/render/render.js";
 import { providerForGroup, taintKwokNodes } from "../providers/choose.js";
 import { KwokNodeProvider } from "../providers/kwok/index.js";
 import {
@@ -23,6 +22,8 @@ import {
 import { localImages } from "../providers/local/images.js";
 import { LocalNodeProvider } from "../providers/local/index.js";
 import type { NodeGroupSlotSpec, NodeProvider } from "../providers/node-provider.js";
+import { nodegroupName } from "../shared/aws-names.js";
+import { TenkaiError } from "../shared/errors.js";
 import type { Platform } from "../spec/schema.js";
 import { defaultClusterDir, isClusterDir, kubeconfigOf, tenkaiCache } from "./cluster-dir.js";
 import type { LocalUpEvent } from "./events.js";
@@ -90,7 +91,7 @@ export function activeSlotSpec(
   return {
     group: group.name,
     slot: group.activeSlot,
-    nodegroupName: `${group.name}-${group.activeSlot}`,
+    nodegroupName: nodegroupName(group.name, group.activeSlot),
     instanceTypes: group.instanceTypes,
     desired: group.desired ?? group.min,
     min: group.min,

@@ -10,7 +10,7 @@
  * kubernetes.io/os, kubernetes.io/hostname).
  */
 import { createHash } from "node:crypto";
-import { readData } from "../data.js";
+import { readData } from "../shared/data.js";
 import type { NodeGroupSlotSpec } from "./node-provider.js";
 
 export const NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup";

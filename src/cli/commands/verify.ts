@@ -24,7 +24,7 @@ export function register(program: Command): void {
   ).action((file: string, opts: ClusterFlags & { mode: string; checks: string }) =>
     runAction(opts, async (io) => {
       const { verifyIsolation } = await import("../../verify/isolation.js");
-      const { loadKubeConfig } = await import("../../kube/kubeconfig.js");
+      const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
       const { formatIsolationReport } = await import("../../verify/report.js");
       const { platform, client, concurrency } = await connect(file, {
         ...opts,

@@ -3,7 +3,7 @@
  * cluster scripts that build them as OCI archives and import them into each node's containerd).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { TenkaiError } from "../../errors.js";
+import { TenkaiError } from "../../shared/errors.js";
 import { clusterScriptPath } from "./cluster-scripts.js";
 
 export interface LocalImages {

@@ -11,7 +11,7 @@ import {
   type TestCluster,
   testClusterUnavailableReason,
 } from "../../../test/support/cluster.js";
-import { nodeProviderConformance } from "../conformance.js";
+import { nodeProviderConformance } from "../../../test/support/provider-conformance.js";
 import { LocalNodeProvider } from "./local-provider.js";
 
 let cluster: TestCluster | undefined;

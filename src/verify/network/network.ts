@@ -14,9 +14,9 @@ import {
   type V1Pod,
   type V1Service,
 } from "@kubernetes/client-node";
-import { TenkaiError } from "../../errors.js";
-import { WORKLOAD_LABEL } from "../../kube/names.js";
 import { PROVIDER_LABEL } from "../../providers/node-placement.js";
+import { TenkaiError } from "../../shared/errors.js";
+import { WORKLOAD_LABEL } from "../../shared/kube-names.js";
 import type { Platform } from "../../spec/schema.js";
 import { type PodExec, podExec } from "./exec.js";
 import {

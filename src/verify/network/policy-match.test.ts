@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1NetworkPolicy } from "@kubernetes/client-node";
-import { renderKubernetesPlane } from "../../kube/render.js";
+import { renderKubernetesPlane } from "../../kube/render/render.js";
 import { loadPlatform } from "../../spec/load.js";
 import { planProbes, type Source } from "./plan.js";
 import { cidrContains, type Endpoint, evaluate } from "./policy-match.js";

@@ -5,9 +5,9 @@
  * is deleted when the check ends.
  */
 import type { CoreV1Api, V1Pod, V1SecurityContext } from "@kubernetes/client-node";
-import { TenkaiError } from "../../errors.js";
-import { containerSecurityContext, RUN_AS_ID } from "../../kube/pod-spec.js";
+import { containerSecurityContext, RUN_AS_ID } from "../../kube/render/pod-spec.js";
 import { PROVIDER_LABEL } from "../../providers/node-placement.js";
+import { TenkaiError } from "../../shared/errors.js";
 
 export const PROBE_POD_NAME = "tenkai-network-probe";
 export const PROBE_POD_LABEL = "tenkai.dev/probe";

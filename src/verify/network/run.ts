@@ -4,8 +4,8 @@
  * nodes unless they were asked for alone.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { isTenkaiError, TenkaiError } from "../../errors.js";
 import { localImages } from "../../providers/local/images.js";
+import { isTenkaiError, TenkaiError } from "../../shared/errors.js";
 import type { Platform } from "../../spec/schema.js";
 import { type NetworkEvent, type NetworkReport, verifyNetworkIsolation } from "./network.js";
 
