@@ -102,20 +102,6 @@ if [ "$cmd" = down ]; then node_down; exit 0; fi
 
 # ---------- up ----------
 t_start="$(now_ms)"
-problems="$(net_missing)"
-[ -z "$problems" ] || die "node: real nodes cannot run on this machine; missing: $(echo "$problems" | paste -sd';' | sed 's/;/; /g')"
-[ -f "$dir/net.env" ] || die "node: $dir has no net.env: the cluster was started without real-node networking (cluster/up.sh as root makes it)"
-# shellcheck source=/dev/null
-. "$dir/net.env"
-# shellcheck source=/dev/null
-. "$dir/ports.env"
-node_binaries_present || die "node: real-node binaries are not in $TENKAI_CACHE; run: bash cluster/ensure.sh"
-ip link show "$BRIDGE" >/dev/null 2>&1 || die "node: bridge $BRIDGE of $dir is gone (was the cluster stopped?)"
-pid_alive "$dir" kube-apiserver || die "node: the cluster in $dir is not running (no kube-apiserver)"
-for c in "${NODE_COMPONENTS[@]}"; do
-  if pid_alive "$nd" "$c"; then die "node: $name is already running in $dir ($c pid $(cat "$nd/run/$c.pid")); stop it with: node.sh down --dir $dir --name $name"; fi
-done
-
 # Labels a kubelet may set on its own Node (the NodeRestriction admission plugin and the kubelet's
 # own --node-labels check refuse other kubernetes.io / k8s.io labels).
 kubelet_label_allowed() {
@@ -136,6 +122,20 @@ for l in "${labels[@]}"; do
 done
 for t in "${taints[@]}"; do
   [[ "$t" =~ ^[^=:]+(=[^:]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$ ]] || die "node: --taint $t: want key[=value]:NoSchedule|PreferNoSchedule|NoExecute"
+done
+
+problems="$(net_missing)"
+[ -z "$problems" ] || die "node: real nodes cannot run on this machine; missing: $(echo "$problems" | paste -sd';' | sed 's/;/; /g')"
+[ -f "$dir/net.env" ] || die "node: $dir has no net.env: the cluster was started without real-node networking (cluster/up.sh as root makes it)"
+# shellcheck source=/dev/null
+. "$dir/net.env"
+# shellcheck source=/dev/null
+. "$dir/ports.env"
+node_binaries_present || die "node: real-node binaries are not in $TENKAI_CACHE; run: bash cluster/ensure.sh"
+ip link show "$BRIDGE" >/dev/null 2>&1 || die "node: bridge $BRIDGE of $dir is gone (was the cluster stopped?)"
+pid_alive "$dir" kube-apiserver || die "node: the cluster in $dir is not running (no kube-apiserver)"
+for c in "${NODE_COMPONENTS[@]}"; do
+  if pid_alive "$nd" "$c"; then die "node: $name is already running in $dir ($c pid $(cat "$nd/run/$c.pid")); stop it with: node.sh down --dir $dir --name $name"; fi
 done
 
 # ---------- allocate: node index, address, namespace ----------
@@ -211,6 +211,8 @@ sign_client() { # <file-prefix> <subject>
   rm -f "$1.csr"
 }
 sign_client "$nd/pki/kubelet" "/O=system:nodes/CN=system:node:$name"
+# Shared by every node of the cluster: made once, under a lock (nodes may start in parallel).
+exec 7>"$dir/nodes/.lock"; flock 7
 sign_client "$pki/kube-proxy" "/CN=system:kube-proxy"
 sign_client "$pki/kube-router" "/CN=tenkai:kube-router"
 server="https://$BRIDGE_IP:$API_PORT"
@@ -233,12 +235,11 @@ KC
 node_kubeconfig "$nd/kubelet.kubeconfig" "$nd/pki/kubelet"
 node_kubeconfig "$nd/kube-proxy.kubeconfig" "$pki/kube-proxy"
 node_kubeconfig "$nd/kube-router.kubeconfig" "$pki/kube-router"
-admin=(--cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key")
-api() { curl -fsS --max-time 5 "${admin[@]}" "$@"; }
+kubectl() { "$K8S_BIN/kubectl" --kubeconfig "$dir/kubeconfig" --request-timeout=5s "$@"; }
 
 # The NetworkPolicy agent's read access, once per cluster (kube-proxy's is bootstrap policy).
 if [ ! -f "$dir/run/kube-router-rbac.applied" ]; then
-  "$K8S_BIN/kubectl" --kubeconfig "$dir/kubeconfig" apply --server-side --field-manager=tenkai-cluster -f - >"$nd/logs/rbac.log" 2>&1 <<'RBAC' || fail rbac "could not apply the kube-router ClusterRole: $(tail -n 3 "$nd/logs/rbac.log")"
+  kubectl apply --server-side --field-manager=tenkai-cluster -f - >"$nd/logs/rbac.log" 2>&1 <<'RBAC' || fail rbac "could not apply the kube-router ClusterRole: $(tail -n 3 "$nd/logs/rbac.log")"
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: "tenkai:kube-router"}
@@ -268,6 +269,7 @@ subjects:
 RBAC
   touch "$dir/run/kube-router-rbac.applied"
 fi
+flock -u 7; exec 7>&-
 
 # ---------- containerd ----------
 # shellcheck source=images/images.env
@@ -386,7 +388,7 @@ start kubelet "$K8S_NODE_BIN/kubelet" \
 # The controller-manager gives the registered Node a pod CIDR; only then can pods get addresses.
 deadline=$(( $(date +%s) + 60 ))
 while :; do
-  POD_CIDR="$(api "$server/api/v1/nodes/$name" 2>/dev/null | sed -n 's/^ *"podCIDR": "\(.*\)",\{0,1\}$/\1/p' | head -n1 || true)"
+  POD_CIDR="$(kubectl get node "$name" -o 'jsonpath={.spec.podCIDR}' 2>/dev/null || true)"
   [ -n "$POD_CIDR" ] && break
   pid_alive "$nd" kubelet || fail kubelet "process exited before the Node registered"
   [ "$(date +%s)" -lt "$deadline" ] || fail kubelet "Node $name did not register with a pod CIDR within 60s (controller-manager --allocate-node-cidrs)"

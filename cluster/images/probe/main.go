@@ -300,10 +300,11 @@ func load(args []string) int {
 	var wg sync.WaitGroup
 	tick := time.NewTicker(time.Second / time.Duration(*rps))
 	defer tick.Stop()
-	end := time.Now().Add(*duration)
-	for now := range tick.C {
-		if now.After(end) {
-			break
+	// Exactly rps x duration requests, one per tick: a slow answer never delays the next request.
+	total := int(float64(*rps) * duration.Seconds())
+	for i := 0; i < total; i++ {
+		if i > 0 {
+			<-tick.C
 		}
 		wg.Add(1)
 		go func() {
