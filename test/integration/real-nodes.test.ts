@@ -22,8 +22,8 @@ import {
   type V1NetworkPolicy,
   type V1Pod,
 } from "@kubernetes/client-node";
-import { WORKLOAD_LABEL } from "../../src/shared/kube-names.js";
 import { networkPolicies } from "../../src/kube/render/network-policies.js";
+import { WORKLOAD_LABEL } from "../../src/shared/kube-names.js";
 import { loadPlatform } from "../../src/spec/load.js";
 import { subnetPlan } from "../../src/spec/network.js";
 import {
