@@ -23,6 +23,10 @@ export function register(program: Command): void {
       ),
   ).action((file: string, opts: ClusterFlags & { mode: string; checks: string }) =>
     runAction(opts, async (io) => {
+      // Flags first: a typo fails before the spec or the cluster is touched.
+      const { parseChecks, networkChecks } = await import("../../verify/network/run.js");
+      const { formatNetworkReport } = await import("../../verify/network/report.js");
+      const checks = parseChecks(opts.checks);
       const { verifyIsolation } = await import("../../verify/isolation.js");
       const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
       const { formatIsolationReport } = await import("../../verify/report.js");
@@ -38,9 +42,6 @@ export function register(program: Command): void {
           });
         }
         const mode = opts.mode as "auto" | "exhaustive" | "targeted";
-        const { parseChecks, networkChecks } = await import("../../verify/network/run.js");
-        const { formatNetworkReport } = await import("../../verify/network/report.js");
-        const checks = parseChecks(opts.checks);
         const report = checks.access
           ? await verifyIsolation(platform, {
               client,
