@@ -27,6 +27,7 @@ import { localDown } from "../src/local/down.js";
 import { activeSlotSpec, asLocal, kubectlPath, localUp } from "../src/local/up.js";
 import { localImages } from "../src/providers/local/images.js";
 import { LocalNodeProvider } from "../src/providers/local/index.js";
+import { rotationCluster } from "../src/rotation/cluster.js";
 import { rotate } from "../src/rotation/rotate.js";
 import type { RotationEvent } from "../src/rotation/types.js";
 import { loadPlatform } from "../src/spec/load.js";
@@ -223,11 +224,11 @@ async function runTenkai(): Promise<Outcome> {
   const { slot: _s, nodegroupName: _n, ...slotTemplate } = activeSlotSpec(env.platform, group);
   const t0 = Date.now();
   const sink = (e: RotationEvent) => {
-    if (e.type === "node-drained" || e.type === "phase") process.stderr.write(`  tenkai: ${e.message}\n`);
+    if (e.level !== "debug") process.stderr.write(`  tenkai: ${e.message}\n`);
   };
   await rotate(
     { group: "general", slotTemplate, specActiveSlot: "blue", stallAfterMs: 15_000, timeoutMs: 1_800_000 },
-    { kubeConfig: env.kc, provider: env.provider, sink },
+    { cluster: rotationCluster(env.kc), provider: env.provider, sink },
   );
   const seconds = (Date.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 5_000));

@@ -247,7 +247,7 @@ describe("applyTenantDatabases over psql", {
     const first = await applyTenantDatabases(platform, {
       sql,
       secrets,
-      onEvent: (e) => events.push(e.message),
+      sink: (e) => events.push(e.message),
     });
     assert.deepEqual([...first.created].sort(), ["tenant_orders", "tenant_users"]);
     assert.ok(events.includes("orders: create database tenant_orders"));

@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { tenantDatabaseName, tenantDatabaseSecretName } from "../shared/aws-names.js";
 import { TenkaiError } from "../shared/errors.js";
+import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import type { Platform } from "../spec/schema.js";
 import { tenantUsesDatabase } from "../spec/tenant-needs.js";
 import { INSPECT_SQL, parseInspect, tenantDatabaseStatements } from "./tenant-database-sql.js";
@@ -24,17 +25,17 @@ export interface TenantSecretReader {
   secretString(name: string): Promise<string>;
 }
 
-export type TenantDatabaseEvent = {
-  readonly type: "aws.database.statement";
-  readonly tenant: string;
-  readonly action: string;
-  readonly message: string;
-};
+/** One statement run against the cluster (shared/events.ts); never carries a password. */
+export type TenantDatabaseEvent = TenkaiEvent<
+  "aws.database.statement",
+  { readonly tenant: string; readonly action: string }
+>;
 
 export interface ApplyTenantDatabasesOptions {
   readonly sql: SqlExecutor;
   readonly secrets: TenantSecretReader;
-  readonly onEvent?: (e: TenantDatabaseEvent) => void;
+  /** Where events go. Default: nowhere. */
+  readonly sink?: EventSink<TenantDatabaseEvent>;
 }
 
 export interface ApplyTenantDatabasesResult {
@@ -77,12 +78,11 @@ export async function applyTenantDatabases(
     parseInspect(rows.map((r) => [r[0] ?? "", r[1] ?? ""] as const)),
   );
   const created: string[] = [];
+  const emit = emitter(options.sink);
   for (const s of statements) {
-    options.onEvent?.({
-      type: "aws.database.statement",
+    emit("info", "aws.database.statement", `${s.tenant}: ${s.action}`, {
       tenant: s.tenant,
       action: s.action,
-      message: `${s.tenant}: ${s.action}`,
     });
     try {
       await options.sql.execute(s.sql);

@@ -8,9 +8,10 @@ import { runClusterScript, type ScriptRunner, tail } from "../providers/local/cl
 import { parseNodeList } from "../providers/local/local-provider.js";
 import { PROVIDER_LABEL } from "../providers/node-placement.js";
 import { TenkaiError } from "../shared/errors.js";
+import type { EventSink } from "../shared/events.js";
 import { isClusterDir, kubeconfigOf } from "./cluster-dir.js";
 import type { LocalEvent } from "./events.js";
-import { apiReady } from "./up.js";
+import { apiReady, localEmit } from "./up.js";
 
 export interface LocalDownResult {
   readonly clusterDir: string;
@@ -25,7 +26,7 @@ export interface LocalDownResult {
 export async function localDown(options: {
   readonly clusterDir: string;
   readonly purge?: boolean;
-  readonly onEvent?: (e: LocalEvent) => void;
+  readonly sink?: EventSink<LocalEvent>;
   readonly runScript?: ScriptRunner;
 }): Promise<LocalDownResult> {
   const { clusterDir } = options;
@@ -40,7 +41,7 @@ export async function localDown(options: {
       `cluster/down.sh exited ${r.code} stopping the cluster in ${clusterDir}:\n${tail(r.stderr)}`,
       `stop the processes listed in ${clusterDir}/run by hand, then run tenkai local down again`,
     );
-  options.onEvent?.({
+  localEmit(options.sink)({
     type: "local.down",
     message: `local cluster in ${clusterDir} stopped${purge ? " and its directory removed" : ""}`,
     clusterDir,

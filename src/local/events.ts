@@ -1,31 +1,25 @@
 /**
- * What `tenkai local up|down|status` report while they run (STYLE.md 6: engines emit, the CLI
- * renders). Apply events from the Kubernetes plane pass through unchanged.
+ * What `tenkai local up|down` report while they run, on the one event channel (shared/events.ts:
+ * engines emit, the CLI renders). Apply events from the Kubernetes plane pass through unchanged.
  */
-import type { ApplyEvent } from "../kube/api/apply.js";
+import type { ApplyEvent } from "../kube/api/apply-events.js";
+import type { TenkaiEvent } from "../shared/events.js";
 
+type Ev<C extends string, D> = TenkaiEvent<C, Readonly<D>>;
+
+/** `local.script` lines are `debug`; the rest `info`. */
 export type LocalEvent =
-  | { type: "local.target"; message: string; specTarget: string }
-  | { type: "local.script"; message: string; script: string; line: string }
-  | { type: "local.cluster"; message: string; clusterDir: string; reused: boolean; ms: number }
-  | {
-      type: "local.nodegroup";
-      message: string;
-      group: string;
-      nodegroupName: string;
-      provider: "local" | "kwok";
-      desired: number;
-    }
-  | {
-      type: "local.nodegroup.ready";
-      message: string;
-      nodegroupName: string;
-      nodes: readonly string[];
-      ms: number;
-    }
-  | { type: "local.dns"; message: string; installed: boolean }
-  | { type: "local.image"; message: string; workload: string; from: string; to: string }
-  | { type: "local.left-out"; message: string; ref: string; reason: string }
-  | { type: "local.down"; message: string; clusterDir: string; purged: boolean };
+  | Ev<"local.target", { specTarget: string }>
+  | Ev<"local.script", { script: string; line: string }>
+  | Ev<"local.cluster", { clusterDir: string; reused: boolean; ms: number }>
+  | Ev<
+      "local.nodegroup",
+      { group: string; nodegroupName: string; provider: "local" | "kwok"; desired: number }
+    >
+  | Ev<"local.nodegroup.ready", { nodegroupName: string; nodes: readonly string[]; ms: number }>
+  | Ev<"local.dns", { installed: boolean }>
+  | Ev<"local.image", { workload: string; from: string; to: string }>
+  | Ev<"local.left-out", { ref: string; reason: string }>
+  | Ev<"local.down", { clusterDir: string; purged: boolean }>;
 
 export type LocalUpEvent = LocalEvent | ApplyEvent;

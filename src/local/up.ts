@@ -24,9 +24,10 @@ import { LocalNodeProvider } from "../providers/local/index.js";
 import type { NodeGroupSlotSpec, NodeProvider } from "../providers/node-provider.js";
 import { nodegroupName } from "../shared/aws-names.js";
 import { TenkaiError } from "../shared/errors.js";
+import { type EventSink, emitter } from "../shared/events.js";
 import type { Platform } from "../spec/schema.js";
 import { defaultClusterDir, isClusterDir, kubeconfigOf, tenkaiCache } from "./cluster-dir.js";
-import type { LocalUpEvent } from "./events.js";
+import type { LocalEvent, LocalUpEvent } from "./events.js";
 import { type ImageReplacement, localPlane } from "./plane.js";
 
 export interface LocalUpOptions {
@@ -40,7 +41,8 @@ export interface LocalUpOptions {
   readonly timeoutMs?: number;
   /** Apply the Kubernetes plane. Default true. */
   readonly apply?: boolean;
-  readonly onEvent?: (e: LocalUpEvent) => void;
+  /** Where events go (shared/events.ts). Default: nowhere. */
+  readonly sink?: EventSink<LocalUpEvent>;
   /** Runs `bash cluster/<script>`; default the package's scripts, their stderr as `local.script` events. */
   readonly runScript?: ScriptRunner;
 }
@@ -106,7 +108,7 @@ export function activeSlotSpec(
 
 export async function localUp(options: LocalUpOptions): Promise<LocalUpResult> {
   const started = Date.now();
-  const emit = options.onEvent ?? (() => {});
+  const emit = localEmit(options.sink);
   const run: ScriptRunner =
     options.runScript ??
     ((script, args) =>
@@ -231,7 +233,7 @@ export async function localUp(options: LocalUpOptions): Promise<LocalUpResult> {
           client,
           applySetName: platform.metadata.name,
           waitTimeoutMs: timeoutMs,
-          onEvent: emit,
+          ...(options.sink ? { sink: options.sink } : {}),
         })
       ).summary;
     } finally {
@@ -268,6 +270,20 @@ export async function localUp(options: LocalUpOptions): Promise<LocalUpResult> {
     apply,
     next,
     durationMs: Date.now() - started,
+  };
+}
+
+/**
+ * An emitter that takes `{ type, message, ...data }`: `local.script` lines at `debug`, the rest
+ * at `info`, onto the one event channel.
+ */
+export function localEmit(sink: EventSink<LocalEvent> | undefined) {
+  const raw = emitter<LocalEvent>(sink);
+  return <C extends LocalEvent["code"]>(
+    e: { type: C; message: string } & Extract<LocalEvent, { code: C }>["data"],
+  ): void => {
+    const { type, message, ...data } = e;
+    raw(type === "local.script" ? "debug" : "info", type, message, data as never);
   };
 }
 

@@ -4,7 +4,8 @@
  * `describeSlot` answers for a slot with `desired: 0` too and a second `createSlot` can tell "the
  * same spec again" (carry on) from "another spec" (refuse).
  */
-import { ApiException, type CoreV1Api, type V1ConfigMap } from "@kubernetes/client-node";
+import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
+import { kubeMessage, kubeStatus } from "../shared/kube-errors.js";
 import { NODEGROUP_LABEL, PROVIDER_LABEL, SLOT_SPEC_HASH_ANNOTATION } from "./node-placement.js";
 import { type NodeGroupSlotSpec, NodeProviderError, type NodeProviderErrorCode } from "./node-provider.js";
 
@@ -102,8 +103,9 @@ export function compareNodeNames(a: string, b: string): number {
   return a.localeCompare(b, "en", { numeric: true });
 }
 
+/** The HTTP status of a Kubernetes API failure (shared/kube-errors.ts normalises both clients). */
 export function statusOf(err: unknown): number | undefined {
-  return err instanceof ApiException ? err.code : undefined;
+  return kubeStatus(err);
 }
 
 /** Wraps an API failure with what was being done; a 429 (API Priority and Fairness) is THROTTLED. */
@@ -115,19 +117,6 @@ export function wrapApiError(
 ): NodeProviderError {
   const status = statusOf(err);
   const finalCode: NodeProviderErrorCode = status === 429 ? "THROTTLED" : code;
-  const detail = err instanceof ApiException ? `HTTP ${err.code}: ${apiMessage(err)}` : String(err);
+  const detail = status !== undefined ? `HTTP ${status}: ${kubeMessage(err)}` : String(err);
   return new NodeProviderError(finalCode, `${doing}: ${detail}`, nodegroupName, { cause: err });
-}
-
-function apiMessage(err: ApiException<unknown>): string {
-  const body = err.body;
-  if (typeof body === "string") {
-    try {
-      const parsed = JSON.parse(body) as { message?: string };
-      return parsed.message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return err.message;
 }

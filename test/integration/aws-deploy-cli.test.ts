@@ -44,9 +44,9 @@ describe("tenkai deploy / destroy without credentials", () => {
     const docs = r.stdout
       .trim()
       .split("\n")
-      .filter((l) => l.startsWith('{"type"'));
-    const plan = docs.map((l) => JSON.parse(l)).find((e) => e.type === "aws.plan");
-    assert.deepEqual(plan?.stacks, [
+      .filter((l) => l.startsWith('{"time"'));
+    const plan = docs.map((l) => JSON.parse(l)).find((e) => e.code === "aws.plan");
+    assert.deepEqual(plan?.data.stacks, [
       "web-network",
       "web-cluster",
       "web-nodes-general",

@@ -60,7 +60,7 @@ describe("tenkai local up and network isolation on real nodes", { skip: skip ?? 
       file,
       clusterDir,
       timeoutMs: 600_000,
-      onEvent: (e) => events.push(e),
+      sink: (e) => events.push(e),
     });
     kc = new KubeConfig();
     kc.loadFromFile(up.kubeconfig);
@@ -78,7 +78,7 @@ describe("tenkai local up and network isolation on real nodes", { skip: skip ?? 
     assert.equal(up.dns, true);
     const probe = localImages().probe;
     assert.deepEqual(up.replaced.map((r) => r.workload).sort(), ["alpha/web", "beta/api"]);
-    assert.ok(events.some((e) => e.type === "local.image" && e.message.includes(probe)));
+    assert.ok(events.some((e) => e.code === "local.image" && e.message.includes(probe)));
     const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: "beta" });
     const ready = pods.items.filter((p) =>
       p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),

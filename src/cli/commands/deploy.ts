@@ -5,6 +5,7 @@
  */
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
+import { TenkaiError } from "../../shared/errors.js";
 import { runAction, withOutput } from "../output.js";
 
 interface AwsCommandOptions {
@@ -55,7 +56,7 @@ export function register(program: Command): void {
           stacks: opts.stack,
           profile: opts.profile,
           bootstrap: opts.bootstrap,
-          onEvent: (e) => io.event(e),
+          sink: io.sink,
         });
         io.result(
           result,
@@ -76,14 +77,10 @@ export function register(program: Command): void {
         if (!opts.yes) {
           const { account, region } = platform.spec.aws;
           if (!process.stdin.isTTY) {
-            throw Object.assign(
-              new Error(
-                `destroy needs confirmation: it deletes ${stacks.join(", ")} in ${account}/${region}`,
-              ),
-              {
-                code: "CLI_CONFIRM_REQUIRED",
-                fix: "run it in a terminal to answer the prompt, or pass --yes",
-              },
+            throw new TenkaiError(
+              "CLI_CONFIRM_REQUIRED",
+              `destroy needs confirmation: it deletes ${stacks.join(", ")} in ${account}/${region}`,
+              "run it in a terminal to answer the prompt, or pass --yes",
             );
           }
           const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -100,7 +97,7 @@ export function register(program: Command): void {
           assemblyDir: synth.assemblyDir,
           stacks: opts.stack,
           profile: opts.profile,
-          onEvent: (e) => io.event(e),
+          sink: io.sink,
         });
         io.result(result, (r) => `destroyed ${r.stacks.length} stacks: ${r.stacks.join(", ")}`);
         return 0;

@@ -62,7 +62,7 @@ export function register(program: Command): void {
         timeoutMs,
         apply: opts.apply,
         ...(opts.dir ? { clusterDir: resolve(opts.dir) } : {}),
-        onEvent: (e) => io.event(e),
+        sink: io.sink,
       });
       io.result(r, (x) =>
         [
@@ -100,7 +100,7 @@ export function register(program: Command): void {
     runAction(opts, async (io) => {
       const { localDown } = await import("../../local/down.js");
       const clusterDir = await clusterDirFor(file, opts, io);
-      const r = await localDown({ clusterDir, purge: opts.purge ?? false, onEvent: (e) => io.event(e) });
+      const r = await localDown({ clusterDir, purge: opts.purge ?? false, sink: io.sink });
       io.result(r, (x) =>
         x.wasRunning || x.purged
           ? `stopped the local cluster in ${x.clusterDir}${x.purged ? " and removed the directory" : ""}`

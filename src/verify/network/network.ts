@@ -16,6 +16,7 @@ import {
 } from "@kubernetes/client-node";
 import { PROVIDER_LABEL } from "../../providers/node-placement.js";
 import { TenkaiError } from "../../shared/errors.js";
+import { type EventSink, emitter, type TenkaiEvent } from "../../shared/events.js";
 import { WORKLOAD_LABEL } from "../../shared/kube-names.js";
 import type { Platform } from "../../spec/schema.js";
 import { type PodExec, podExec } from "./exec.js";
@@ -43,15 +44,19 @@ export interface NetworkCheckOptions {
   readonly connectTimeout?: string;
   /** How long a created probe pod may take to be Ready. Default 120 000 ms. */
   readonly podReadyTimeoutMs?: number;
-  readonly onEvent?: (e: NetworkEvent) => void;
+  /** Where events go (shared/events.ts). Default: nowhere. */
+  readonly sink?: EventSink<NetworkEvent>;
   /** Default: exec through the API server. */
   readonly exec?: PodExec;
 }
 
+type Ev<C extends string, D> = TenkaiEvent<C, Readonly<D>>;
+
+/** On the one event channel: breaches are `error`, the rest `info`. */
 export type NetworkEvent =
-  | { type: "network.start"; message: string; sources: number; probes: number }
-  | { type: "network.source"; message: string; tenant: string; pod: string; created: boolean }
-  | { type: "network.breach"; message: string; breach: NetworkBreach };
+  | Ev<"verify.network.start", { sources: number; probes: number }>
+  | Ev<"verify.network.source", { tenant: string; pod: string; created: boolean }>
+  | Ev<"verify.network.breach", { breach: NetworkBreach }>;
 
 export interface ProbeResult {
   readonly from: string;
@@ -96,7 +101,7 @@ export interface NetworkReport {
  */
 export async function verifyNetworkIsolation(o: NetworkCheckOptions): Promise<NetworkReport> {
   const started = Date.now();
-  const emit = o.onEvent ?? (() => {});
+  const emit = emitter<NetworkEvent>(o.sink);
   const core = o.kubeConfig.makeApiClient(CoreV1Api);
   const net = o.kubeConfig.makeApiClient(NetworkingV1Api);
   const exec = o.exec ?? podExec(o.kubeConfig);
@@ -164,21 +169,20 @@ export async function verifyNetworkIsolation(o: NetworkCheckOptions): Promise<Ne
       }
     }
     for (const s of sources)
-      emit({
-        type: "network.source",
-        message: `network: probing from ${s.tenant}/${s.pod}${s.created ? " (a probe pod: the tenant has no workload pod with the probe image)" : ""}`,
-        tenant: s.tenant,
-        pod: s.pod,
-        created: s.created,
-      });
+      emit(
+        "info",
+        "verify.network.source",
+        `network: probing from ${s.tenant}/${s.pod}${s.created ? " (a probe pod: the tenant has no workload pod with the probe image)" : ""}`,
+        { tenant: s.tenant, pod: s.pod, created: s.created },
+      );
 
     const probes = planProbes(sources, inventory, nodes);
-    emit({
-      type: "network.start",
-      message: `network: ${probes.length} connection(s) from ${sources.length} pod(s) over ${nodes.length} real node(s)`,
-      sources: sources.length,
-      probes: probes.length,
-    });
+    emit(
+      "info",
+      "verify.network.start",
+      `network: ${probes.length} connection(s) from ${sources.length} pod(s) over ${nodes.length} real node(s)`,
+      { sources: sources.length, probes: probes.length },
+    );
     const results = await mapLimit(probes, o.concurrency ?? 8, (p) => runProbe(exec, p, timeout));
 
     const policies = (await net.listNetworkPolicyForAllNamespaces()).items;
@@ -189,7 +193,7 @@ export async function verifyNetworkIsolation(o: NetworkCheckOptions): Promise<Ne
       if (r.ok || r.expect !== "fail") return;
       const b = explain(p, r, policies, namespaceLabels, allPods, inventory);
       breaches.push(b);
-      emit({ type: "network.breach", message: b.message, breach: b });
+      emit("error", "verify.network.breach", b.message, { breach: b });
     });
     const controlFailures = results.filter((r) => r.expect === "connect" && !r.ok);
     return {

@@ -6,6 +6,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { localImages } from "../../providers/local/images.js";
 import { isTenkaiError, TenkaiError } from "../../shared/errors.js";
+import type { EventSink } from "../../shared/events.js";
 import type { Platform } from "../../spec/schema.js";
 import { type NetworkEvent, type NetworkReport, verifyNetworkIsolation } from "./network.js";
 
@@ -42,14 +43,14 @@ export async function networkChecks(o: {
   readonly kubeConfig: KubeConfig;
   /** The user asked for the network checks alone: no real nodes is then an error, not a skip. */
   readonly required: boolean;
-  readonly onEvent?: (e: NetworkEvent) => void;
+  readonly sink?: EventSink<NetworkEvent>;
 }): Promise<NetworkOutcome> {
   try {
     const report = await verifyNetworkIsolation({
       platform: o.platform,
       kubeConfig: o.kubeConfig,
       probeImage: localImages().probe,
-      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+      ...(o.sink ? { sink: o.sink } : {}),
     });
     return { ok: report.ok, report };
   } catch (err) {
