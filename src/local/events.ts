@@ -20,6 +20,7 @@ export type LocalEvent =
   | Ev<"local.dns", { installed: boolean }>
   | Ev<"local.image", { workload: string; from: string; to: string }>
   | Ev<"local.left-out", { ref: string; reason: string }>
+  | Ev<"local.workloads", { services: number }>
   | Ev<"local.down", { clusterDir: string; purged: boolean }>;
 
 export type LocalUpEvent = LocalEvent | ApplyEvent;

@@ -7,10 +7,11 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { type ApplySummary, applyObjects } from "../kube/api/apply.js";
 import { KubeClient } from "../kube/api/client.js";
 import { renderKubernetesPlane } from "../kube/render/render.js";
+import { replicaBounds } from "../kube/render/workloads.js";
 import { providerForGroup, taintKwokNodes } from "../providers/choose.js";
 import { KwokNodeProvider } from "../providers/kwok/index.js";
 import {
@@ -239,6 +240,14 @@ export async function localUp(options: LocalUpOptions): Promise<LocalUpResult> {
     } finally {
       client.close();
     }
+    // The HorizontalPodAutoscaler owns `replicas` (the Deployment is created at 1 and raised to
+    // minReplicas after the rollout apply waits for): wait for every service's full count.
+    await waitForReplicas(kubeConfig, platform, timeoutMs);
+    emit({
+      type: "local.workloads",
+      message: `every service runs its replicas (${platform.spec.tenants.flatMap((t) => t.services).length} service(s))`,
+      services: platform.spec.tenants.flatMap((t) => t.services).length,
+    });
   }
 
   const f = options.file;
@@ -296,6 +305,31 @@ export async function apiReady(kubeconfig: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Waits until every tenant service's Deployment has its HPA minimum of Ready replicas. */
+async function waitForReplicas(kubeConfig: KubeConfig, platform: Platform, timeoutMs: number): Promise<void> {
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const deadline = Date.now() + timeoutMs;
+  for (const tenant of platform.spec.tenants) {
+    for (const s of tenant.services) {
+      const want = replicaBounds(s).min;
+      for (;;) {
+        const d = await apps
+          .readNamespacedDeployment({ name: s.name, namespace: tenant.name })
+          .catch(() => undefined);
+        const ready = d?.status?.readyReplicas ?? 0;
+        if (ready >= want) break;
+        if (Date.now() > deadline)
+          throw new TenkaiError(
+            "LOCAL_NODES_NOT_READY",
+            `Deployment ${tenant.name}/${s.name} has ${ready} of ${want} replicas Ready after ${timeoutMs / 1000} s`,
+            `kubectl describe deployment -n ${tenant.name} ${s.name}, and the pods' events`,
+          );
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 }
 
