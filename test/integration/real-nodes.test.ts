@@ -447,7 +447,7 @@ describe("real nodes: tenant NetworkPolicies (the Kubernetes plane's) are enforc
         true,
         "shop",
         node,
-        ["connect", "--tcp", `${shopServer.status?.podIP}:8080`],
+        ["connect", "--retry-for", "30s", "--tcp", `${shopServer.status?.podIP}:8080`],
         labels,
       );
       assert.equal(res.out.connected, true, node);
