@@ -14,6 +14,7 @@ import { register as registerNodes } from "./commands/nodes.js";
 import { register as registerPlan } from "./commands/plan.js";
 import { register as registerSchema } from "./commands/schema.js";
 import { register as registerTenant } from "./commands/tenant.js";
+import { register as registerUpgrade } from "./commands/upgrade.js";
 import { register as registerValidate } from "./commands/validate.js";
 import { register as registerVerify } from "./commands/verify.js";
 import { applyConventions } from "./conventions.js";
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerTenant(program);
   registerNodes(program);
   registerLocal(program);
+  registerUpgrade(program);
   registerCompletion(program);
   applyConventions(program);
   return program;
