@@ -9,6 +9,7 @@ import { register as registerCompletion } from "./commands/completion.js";
 import { register as registerDeploy } from "./commands/deploy.js";
 import { register as registerDiff } from "./commands/diff.js";
 import { register as registerInit } from "./commands/init.js";
+import { register as registerLocal } from "./commands/local.js";
 import { register as registerNodes } from "./commands/nodes.js";
 import { register as registerPlan } from "./commands/plan.js";
 import { register as registerSchema } from "./commands/schema.js";
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerTenant(program);
   registerNodes(program);
+  registerLocal(program);
   registerUpgrade(program);
   registerCompletion(program);
   applyConventions(program);

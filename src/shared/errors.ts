@@ -20,7 +20,8 @@ export const ERROR_CODES = {
   CLI_BAD_LEVEL: "--level is not view, edit or admin",
   CLI_BAD_MODE: "--mode is not auto, exhaustive or targeted",
   CLI_BAD_CONCURRENCY: "--concurrency is not a positive integer",
-  CLI_BAD_PROVIDER: "--provider is not eks or kwok",
+  CLI_BAD_PROVIDER: "--provider is not eks, kwok or local",
+  CLI_BAD_CHECKS: "--checks is not access, network or both",
   CLI_BAD_SUBNET: "--subnet is not ZONE=SUBNET-ID",
   CLI_BAD_DURATION: "a duration flag is not like 90s, 30m or 1h",
   CLI_BAD_NUMBER: "a count flag is not a positive integer",
@@ -114,6 +115,15 @@ export const ERROR_CODES = {
   POD_UNREPLICATED: "a pod no controller re-creates would be evicted",
   POD_EMPTYDIR: "a pod with emptyDir data would be evicted",
   POD_MULTIPLE_BUDGETS: "a pod is covered by several PodDisruptionBudgets",
+  // The local cluster (tenkai local, the local node provider).
+  LOCAL_BUILD_FAILED: "cluster/ensure.sh could not build the local cluster binaries",
+  LOCAL_CLUSTER_FAILED: "cluster/up.sh could not start the local control plane",
+  LOCAL_ADDONS_FAILED: "cluster/addons.sh could not install cluster DNS",
+  LOCAL_NODES_NOT_READY: "a node group's nodes were not Ready in time",
+  LOCAL_NO_IMAGES: "cluster/images/images.env is missing or incomplete",
+  LOCAL_NO_CLUSTER_DIR: "no local cluster directory was given or found beside the kubeconfig",
+  LOCAL_DOWN_FAILED: "cluster/down.sh could not stop the local cluster",
+  LOCAL_PLANE_UNEXPECTED: "the rendered plane does not have the shape the local plane adapts (a bug)",
   // Upgrades.
   UPGRADE_BAD_VERSION: "a version is not a Kubernetes 1.x minor",
   UPGRADE_TARGET_BEHIND: "the target is older than the control plane",
@@ -123,6 +133,8 @@ export const ERROR_CODES = {
   UPGRADE_EKS_ADDONS_UNAVAILABLE: "EKS DescribeAddonVersions failed (no credentials, throttled)",
   // Verification.
   PROBE_FAILED: "an isolation probe could not be run",
+  VERIFY_NO_REAL_NODES: "network probes need real nodes and the cluster has none",
+  VERIFY_PROBE_POD_FAILED: "the network probe pod could not be started in a tenant namespace",
   // Anything not foreseen (a bug): the CLI prints the stack.
   INTERNAL: "an unexpected error; please report it with the stack",
 } as const satisfies Record<string, string>;

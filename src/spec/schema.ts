@@ -258,6 +258,19 @@ export const NodeGroupSchema = z.strictObject({
   diskSizeGiB: z.number().int().min(20).max(16384).default(50),
   labels: z.record(z.string(), z.string()).default({}),
   taints: z.array(taint).default([]),
+  local: z
+    .strictObject({
+      nodes: z
+        .enum(["real", "kwok"])
+        .default("kwok")
+        .describe(
+          "real: each node is a kubelet with containerd in its own network namespace, pods run and carry traffic (a few nodes); kwok: simulated nodes, pods only look Ready (scale).",
+        ),
+    })
+    .optional()
+    .describe(
+      "On the local target (`tenkai local up`, target: local): where this group's nodes come from. Default kwok. Ignored on aws.",
+    ),
 });
 
 export const FargateProfileSchema = z.strictObject({

@@ -18,7 +18,7 @@ export const FLOORS: readonly Floor[] = [
   { name: "spec", modules: ["spec"] },
   { name: "planes", modules: ["aws", "kube/render"] },
   { name: "cluster access and composition", modules: ["kube/api", "providers", "plan"] },
-  { name: "engines", modules: ["rotation", "verify"] },
+  { name: "engines", modules: ["rotation", "verify", "local"] },
   // The upgrade drives the other engines (its plan reuses the rotation's decisions; its run will
   // rotate node groups and verify), so it sits one floor above them rather than beside them.
   { name: "engines that drive engines", modules: ["upgrade"] },

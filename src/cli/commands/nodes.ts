@@ -27,6 +27,7 @@ interface RotateFlags {
   subnet?: string[];
   nodeRoleArn?: string;
   launchTemplate?: string;
+  clusterDir?: string;
 }
 
 function cliError(code: ErrorCode, message: string, fix: string): TenkaiError {
@@ -64,8 +65,8 @@ export function register(program: Command): void {
       .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
       .option("-e, --env <name>", "use this environment's overlay and context")
       .option(
-        "--provider <eks|kwok>",
-        "where nodes come from (default: kwok for target local, eks for target aws)",
+        "--provider <eks|kwok|local>",
+        "where nodes come from (default: eks for target aws; for target local the group's local.nodes: real -> local, else kwok)",
       )
       .option("--dry-run", "print the plan and every blocker; change nothing")
       .option(
@@ -101,7 +102,11 @@ export function register(program: Command): void {
         collect,
       )
       .option("--node-role-arn <arn>", "eks: IAM role of the nodes")
-      .option("--launch-template <name[:version]>", "eks: launch template of the nodes"),
+      .option("--launch-template <name[:version]>", "eks: launch template of the nodes")
+      .option(
+        "--cluster-dir <dir>",
+        "local: the local cluster's directory (default: the directory of the kubeconfig, as tenkai local up writes it)",
+      ),
   ).action((group: string, opts: RotateFlags) =>
     runAction(opts, async (io) => {
       // Flags first: a typo fails fast, before anything is loaded or contacted.
@@ -125,7 +130,8 @@ export function register(program: Command): void {
       }
       const context = opts.context ?? (opts.env ? platform.environments[opts.env]?.context : undefined);
       const kubeConfig = loadKubeConfig({ context, kubeconfig: opts.kubeconfig });
-      const providerName = opts.provider ?? (platform.spec.target === "local" ? "kwok" : "eks");
+      const { providerForGroup } = await import("../../providers/choose.js");
+      const providerName = opts.provider ?? providerForGroup(platform, ng);
       const provider = await makeProvider(providerName, platform, kubeConfig, opts);
       const options = {
         group,
@@ -225,19 +231,28 @@ function renderResult(
 
 async function makeProvider(
   name: string,
-  platform: { metadata: { name: string }; spec: { aws: { region: string } } },
+  platform: import("../../spec/schema.js").Platform,
   kubeConfig: import("@kubernetes/client-node").KubeConfig,
   opts: RotateFlags,
 ) {
   if (name === "kwok") {
     const { KwokNodeProvider } = await import("../../providers/kwok/index.js");
-    return new KwokNodeProvider({ kubeConfig });
+    const { taintKwokNodes } = await import("../../providers/choose.js");
+    return new KwokNodeProvider({ kubeConfig, taintFakeNodes: taintKwokNodes(platform) });
+  }
+  if (name === "local") {
+    const { LocalNodeProvider } = await import("../../providers/local/index.js");
+    const { localClusterDir } = await import("../../local/cluster-dir.js");
+    return new LocalNodeProvider({
+      kubeConfig,
+      clusterDir: localClusterDir({ clusterDir: opts.clusterDir, kubeconfig: opts.kubeconfig }),
+    });
   }
   if (name !== "eks")
     throw cliError(
       "CLI_BAD_PROVIDER",
-      `--provider must be eks or kwok, got "${name}"`,
-      "pass --provider eks or --provider kwok",
+      `--provider must be eks, kwok or local, got "${name}"`,
+      "pass --provider eks, --provider kwok or --provider local",
     );
   if (!opts.nodeRoleArn || !opts.subnet?.length) {
     throw cliError(

@@ -1,53 +1,43 @@
 /**
  * What a simulated node of a node group slot looks like: the Node object the kwok provider
- * creates. Pure functions, so the shape is unit-tested without a cluster.
- *
- * Labels follow what EKS managed node groups put on their nodes (eks.amazonaws.com/nodegroup,
- * eks.amazonaws.com/capacityType) and what the kubelet and the AWS cloud provider add
- * (topology.kubernetes.io/zone and region, node.kubernetes.io/instance-type, kubernetes.io/arch,
- * kubernetes.io/os, kubernetes.io/hostname), so selectors and spread constraints written for EKS
- * behave the same on kwok nodes.
+ * creates. Pure functions, so the shape is unit-tested without a cluster. Placement and labels
+ * (zone, instance type, the EKS labels) come from `../node-placement.ts`, shared with the `local`
+ * provider's real nodes; this file adds what only a simulated node needs (capacity from the
+ * instance-type table, addresses, kwok's annotation).
  */
 import { createHash } from "node:crypto";
 import type { V1Node, V1Taint } from "@kubernetes/client-node";
-import { readData } from "../../shared/data.js";
+import {
+  type InstanceType,
+  instanceTypeTable,
+  placeNode,
+  SLOT_SPEC_HASH_ANNOTATION,
+  slotSpecHash,
+} from "../node-placement.js";
 import type { NodeGroupSlotSpec } from "../node-provider.js";
+
+export {
+  CAPACITY_TYPE_LABEL,
+  NODEGROUP_LABEL,
+  nodeName,
+  PROVIDER_LABEL,
+  regionOfZone,
+  SLOT_SPEC_HASH_ANNOTATION,
+  slotSpecHash,
+} from "../node-placement.js";
 
 /** kwok manages only nodes with this annotation (`manageNodesWithAnnotationSelector` in cluster/up.sh). */
 export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 export const KWOK_NODE_ANNOTATION_VALUE = "fake";
 /** Optional taint that keeps workloads without a toleration off fake nodes in a mixed cluster. */
 export const KWOK_NODE_TAINT: V1Taint = { key: "kwok.x-k8s.io/node", value: "fake", effect: "NoSchedule" };
-export const NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup";
-export const CAPACITY_TYPE_LABEL = "eks.amazonaws.com/capacityType";
-/** sha256 of the slot spec, to tell "same spec again" (idempotent) from "another spec". */
-export const SLOT_SPEC_HASH_ANNOTATION = "tenkai.dev/slot-spec-hash";
-export const PROVIDER_LABEL = "tenkai.dev/node-provider";
 
-export interface KwokInstanceType {
-  readonly vcpu: number;
-  readonly memoryGiB: number;
-  readonly maxPods: number;
-  readonly arch: "amd64" | "arm64";
-}
-
-interface InstanceTypeTable {
-  readonly source: string;
-  readonly asOf: string;
-  readonly types: Readonly<Record<string, KwokInstanceType>>;
-}
+/** An instance type of `data/instance-types.json` (the name predates the `local` provider). */
+export type KwokInstanceType = InstanceType;
 
 /** The table in `data/instance-types.json`. */
 export function kwokInstanceTypes(): Readonly<Record<string, KwokInstanceType>> {
-  return readData<InstanceTypeTable>("instance-types.json").types;
-}
-
-/**
- * Region of an availability zone: `ap-northeast-1a` -> `ap-northeast-1`, and for Local Zones
- * `us-west-2-lax-1a` -> `us-west-2`. Returns undefined for anything that is not an AWS zone name.
- */
-export function regionOfZone(zone: string): string | undefined {
-  return /^([a-z]{2}(?:-gov)?-[a-z]+-\d+)(?:[a-z]|-[a-z0-9-]+)$/.exec(zone)?.[1];
+  return instanceTypeTable();
 }
 
 /**
@@ -91,16 +81,6 @@ export function nodeResources(t: KwokInstanceType): {
   };
 }
 
-/** Stable hash of everything in the spec that shapes the nodes. */
-export function slotSpecHash(spec: NodeGroupSlotSpec): string {
-  const canonical = JSON.stringify(spec, (_key, value: unknown) =>
-    value && typeof value === "object" && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)))
-      : value,
-  );
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
-}
-
 /**
  * A private IPv4 address for the i-th node, unique per node group and index (the second octet is
  * a hash of the node group name), so nodes and the pods kwok gives them host IPs are told apart.
@@ -110,11 +90,6 @@ export function nodeIP(nodegroupName: string, index: number): string {
   const h = createHash("sha256").update(nodegroupName).digest();
   const second = 16 + ((h[0] ?? 0) % 200); // 10.16.x.x - 10.215.x.x
   return `10.${second}.${Math.floor(index / 250) % 256}.${(index % 250) + 4}`;
-}
-
-/** Name of the i-th node of a slot, e.g. `general-blue-0`. Deterministic, so creating again is idempotent. */
-export function nodeName(nodegroupName: string, index: number): string {
-  return `${nodegroupName}-${index}`;
 }
 
 export interface NodeTemplateOptions {
@@ -132,19 +107,11 @@ export interface NodeTemplateOptions {
  * @throws Error when the instance type is not in the table (callers wrap it with the slot name).
  */
 export function buildNode(spec: NodeGroupSlotSpec, index: number, opts: NodeTemplateOptions): V1Node {
-  const name = nodeName(spec.nodegroupName, index);
-  const zone = spec.zones[index % spec.zones.length];
-  const instanceType = spec.instanceTypes[index % spec.instanceTypes.length];
-  if (zone === undefined || instanceType === undefined) {
-    throw new Error(`node group ${spec.nodegroupName} needs at least one zone and one instance type`);
-  }
-  const type = opts.instanceTypes[instanceType];
-  if (type === undefined) {
-    throw new Error(
-      `instance type ${instanceType} is not in data/instance-types.json; use one of ${Object.keys(opts.instanceTypes).join(", ")} or add it to the table`,
-    );
-  }
-  const region = opts.region ?? regionOfZone(zone) ?? zone;
+  const { name, type, labels } = placeNode(spec, index, {
+    provider: "kwok",
+    instanceTypes: opts.instanceTypes,
+    ...(opts.region ? { region: opts.region } : {}),
+  });
   const { capacity, allocatable } = nodeResources(type);
   const kubeletVersion = `v${spec.kubernetesVersion}${/^\d+\.\d+$/.test(spec.kubernetesVersion) ? ".0" : ""}`;
   const taints: V1Taint[] = spec.taints.map((t) => ({
@@ -159,18 +126,9 @@ export function buildNode(spec: NodeGroupSlotSpec, index: number, opts: NodeTemp
     metadata: {
       name,
       labels: {
-        ...spec.labels,
-        [NODEGROUP_LABEL]: spec.nodegroupName,
-        [CAPACITY_TYPE_LABEL]: spec.capacityType,
-        "node.kubernetes.io/instance-type": instanceType,
-        "topology.kubernetes.io/zone": zone,
-        "topology.kubernetes.io/region": region,
-        "kubernetes.io/arch": type.arch,
-        "kubernetes.io/os": "linux",
-        "kubernetes.io/hostname": name,
+        ...labels,
         // kwok's own convention for selecting fake nodes.
         type: "kwok",
-        [PROVIDER_LABEL]: "kwok",
       },
       annotations: {
         [KWOK_NODE_ANNOTATION]: KWOK_NODE_ANNOTATION_VALUE,
