@@ -131,6 +131,11 @@ export function tenantDatabaseSecretName(platform: Pick<Platform, "metadata">, t
   return `tenkai/${platform.metadata.name}/${tenant}/database`;
 }
 
+/** The Aurora DB cluster identifier (the data stack's cluster; the Data API addresses it by ARN). */
+export function databaseClusterIdentifier(platform: Pick<Platform, "metadata">): string {
+  return `${platform.metadata.name}-db`;
+}
+
 /** PostgreSQL database and login role of a tenant (identifiers: lower-case, `_` for `-`). */
 export function tenantDatabaseName(tenant: string): string {
   return `tenant_${tenant.replace(/-/g, "_")}`;

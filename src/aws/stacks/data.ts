@@ -15,7 +15,7 @@ import * as rds from "aws-cdk-lib/aws-rds";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
 import type { Platform } from "../../spec/schema.js";
-import { AURORA_INSTANCE_ROLES, ssmParameterNames } from "../names.js";
+import { AURORA_INSTANCE_ROLES, databaseClusterIdentifier, ssmParameterNames } from "../names.js";
 import { TenkaiStack } from "./shared.js";
 
 export const DATABASE_PORT = 5432;
@@ -62,7 +62,7 @@ export class DataStack extends TenkaiStack {
     });
     const major = db.version.split(".")[0];
     this.cluster = new rds.CfnDBCluster(this, "Cluster", {
-      dbClusterIdentifier: `${name}-db`,
+      dbClusterIdentifier: databaseClusterIdentifier(platform),
       engine: "aurora-postgresql",
       engineVersion: db.version,
       port: DATABASE_PORT,
