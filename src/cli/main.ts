@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { register as registerApply } from "./commands/apply.js";
+import { register as registerDb } from "./commands/db.js";
 import { register as registerDeploy } from "./commands/deploy.js";
 import { register as registerDiff } from "./commands/diff.js";
 import { register as registerInit } from "./commands/init.js";
@@ -31,5 +32,6 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerTenant(program);
   registerNodes(program);
+  registerDb(program);
   return program;
 }

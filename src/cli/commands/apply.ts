@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { type ImageGateFlags, imageGateStep, withImageGate } from "../aws-steps.js";
 import { runAction, withOutput } from "../output.js";
 
 export interface ClusterFlags {
@@ -44,33 +45,41 @@ export async function connect(file: string, opts: ClusterFlags) {
 }
 
 export function register(program: Command): void {
-  withCluster(
-    program
-      .command("apply")
-      .description(
-        "server-side apply the Kubernetes plane (ApplySet ownership, prune, ordered, waits for rollouts)",
-      )
-      .argument("<file>", "platform.yaml")
-      .option("--dry-run", "server-side dry run: show what would change, change nothing")
-      .option("--no-prune", "keep objects that left the spec")
-      .option("--no-wait", "do not wait for rollouts")
-      .option("--timeout <seconds>", "how long to wait for rollouts", "300")
-      .option("--force-conflicts", "take over fields other managers own on objects tenkai does not own yet"),
+  withImageGate(
+    withCluster(
+      program
+        .command("apply")
+        .description(
+          "server-side apply the Kubernetes plane (ApplySet ownership, prune, ordered, waits for rollouts)",
+        )
+        .argument("<file>", "platform.yaml")
+        .option("--dry-run", "server-side dry run: show what would change, change nothing")
+        .option("--no-prune", "keep objects that left the spec")
+        .option("--no-wait", "do not wait for rollouts")
+        .option("--timeout <seconds>", "how long to wait for rollouts", "300")
+        .option("--force-conflicts", "take over fields other managers own on objects tenkai does not own yet")
+        .option(
+          "--profile <name>",
+          "AWS profile for the image gate's ECR lookups (default: the SDK's chain)",
+        ),
+    ),
   ).action(
     (
       file: string,
-      opts: ClusterFlags & {
-        dryRun?: boolean;
-        prune: boolean;
-        wait: boolean;
-        timeout: string;
-        forceConflicts?: boolean;
-      },
+      opts: ClusterFlags &
+        ImageGateFlags & {
+          dryRun?: boolean;
+          prune: boolean;
+          wait: boolean;
+          timeout: string;
+          forceConflicts?: boolean;
+        },
     ) =>
       runAction(opts, async (io) => {
         const { applyPlatform } = await import("../../kube/apply.js");
         const { platform, client, concurrency } = await connect(file, opts);
         try {
+          await imageGateStep(platform, opts, io);
           const result = await applyPlatform(platform, {
             client,
             concurrency,
