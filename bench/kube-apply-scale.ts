@@ -20,10 +20,10 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
-import { applyObjects } from "../src/kube/apply.js";
-import { KubeClient } from "../src/kube/client.js";
-import { phaseOf } from "../src/kube/order.js";
-import { allObjects, renderKubernetesPlane } from "../src/kube/render.js";
+import { applyObjects } from "../src/kube/api/apply.js";
+import { KubeClient } from "../src/kube/api/client.js";
+import { phaseOf } from "../src/kube/api/order.js";
+import { allObjects, renderKubernetesPlane } from "../src/kube/render/render.js";
 import { definePlatform } from "../src/spec/define.js";
 import { startTestCluster, testClusterUnavailableReason } from "../test/support/cluster.js";
 

@@ -20,8 +20,10 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { KwokNodeProvider } from "../src/providers/kwok/index.js";
-import { PdbMonitor } from "../src/rotation/pdb-monitor.js";
 import { rotate } from "../src/rotation/rotate.js";
+import type { RotationEvent } from "../src/rotation/types.js";
+import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../test/support/cluster.js";
+import { PdbMonitor } from "../test/support/pdb-monitor.js";
 import {
   buildFixture,
   deploymentsNotReady,
@@ -31,9 +33,7 @@ import {
   mixedWorkloads,
   waitBudgetsSettled,
   waitDeploymentsReady,
-} from "../src/rotation/testing.js";
-import type { RotationEvent } from "../src/rotation/types.js";
-import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../test/support/cluster.js";
+} from "../test/support/rotation-fixture.js";
 
 const args = process.argv.slice(2);
 const flag = (name: string, def: string) => {

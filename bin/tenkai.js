@@ -8,8 +8,9 @@ try {
     process.stderr.write(
       "error CLI_NOT_BUILT: tenkai is not built\n  fix: run `npm run build` in the tenkai checkout\n",
     );
-    process.exit(2);
+    process.exitCode = 2;
+  } else {
+    throw err;
   }
-  throw err;
 }
-await main.buildProgram().parseAsync(process.argv);
+if (main) await main.buildProgram().parseAsync(process.argv);

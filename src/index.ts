@@ -1,12 +1,14 @@
 /**
  * tenkai as a library: the commands are thin wrappers over these. Heavy planes (AWS CDK, the
- * Kubernetes client) are imported from their own modules so importing this stays cheap.
+ * Kubernetes client) are subpath exports of their own, so importing this stays cheap:
+ * `tenkai/aws`, `tenkai/kube`, `tenkai/rotation`, `tenkai/verify`, `tenkai/providers/eks`,
+ * `tenkai/providers/kwok` (package.json `exports`; test/cli/exports.test.ts checks each one).
  */
-export { isTenkaiError, TenkaiError } from "./errors.js";
 export { type CostEstimate, estimateMonthlyCost } from "./plan/cost.js";
 export { type PlanOptions, type PlanSummary, planPlatform } from "./plan/plan.js";
-export type { AwsPlaneSynthesis, KubeObject, KubernetesPlane } from "./plan/planes.js";
 export * from "./providers/node-provider.js";
+export { isTenkaiError, TenkaiError } from "./shared/errors.js";
+export type { AwsPlaneSynthesis, KubeObject, KubernetesPlane } from "./shared/planes.js";
 export { definePlatform } from "./spec/define.js";
 export { platformJsonSchema } from "./spec/json-schema.js";
 export {

@@ -20,7 +20,7 @@ import {
   startTestPostgres,
   type TestPostgres,
 } from "../../test/support/postgres.js";
-import { isTenkaiError } from "../errors.js";
+import { isTenkaiError } from "../shared/errors.js";
 import { loadPlatform } from "../spec/load.js";
 import { databaseStatus, findDatabaseCluster, syncTenantDatabases } from "./database-sync.js";
 import { pgExecutor } from "./sql-executors.js";

@@ -13,9 +13,9 @@ import {
 } from "@aws-sdk/client-rds";
 import type { RDSDataClient } from "@aws-sdk/client-rds-data";
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { TenkaiError } from "../errors.js";
+import { databaseClusterIdentifier } from "../shared/aws-names.js";
+import { TenkaiError } from "../shared/errors.js";
 import type { Platform } from "../spec/schema.js";
-import { databaseClusterIdentifier } from "./names.js";
 import { dataApiExecutor } from "./sql-executors.js";
 import {
   type ApplyTenantDatabasesResult,

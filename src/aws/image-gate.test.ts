@@ -20,7 +20,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { parse } from "yaml";
 import { type Moto, startMoto } from "../../test/support/moto.js";
-import { isTenkaiError, type TenkaiError } from "../errors.js";
+import { isTenkaiError, type TenkaiError } from "../shared/errors.js";
 import { definePlatform } from "../spec/define.js";
 import type { Platform, PlatformInput } from "../spec/schema.js";
 import { type ImageVerdict, imageGateTable, specImages } from "./image-gate.js";

@@ -10,9 +10,10 @@
  * verdict, and the run says so. The platform's own images (Fluent Bit, the load balancer
  * controller) come from public registries pinned in the repo and are not gated.
  */
-import { TenkaiError } from "../errors.js";
+
+import { repositoryName } from "../shared/aws-names.js";
+import { TenkaiError } from "../shared/errors.js";
 import type { Platform } from "../spec/schema.js";
-import { repositoryName } from "./names.js";
 
 /** ECR severities, worst first (basic scanning uses the first five and UNDEFINED; Inspector adds UNTRIAGED). */
 export const SEVERITIES = [

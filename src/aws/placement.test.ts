@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { isTenkaiError } from "../errors.js";
+import { imageUri, tenantGroup, workloadRoleArn, workloadRoleName } from "../shared/aws-names.js";
+import { isTenkaiError } from "../shared/errors.js";
 import { definePlatform } from "../spec/define.js";
 import type { PlatformInput } from "../spec/schema.js";
-import { imageUri, tenantGroup, workloadRoleArn, workloadRoleName } from "./names.js";
 import { planTenantStacks, STACK_RESOURCE_GUARD, tenantResourceCount } from "./placement.js";
 
 const raw = (): PlatformInput =>

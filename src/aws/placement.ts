@@ -8,9 +8,11 @@
  * a stack near 200 of CloudFormation's 500-resource limit, with headroom for tenants that are
  * larger than that. A stack that would still exceed the guard is refused with a fix.
  */
-import { TenkaiError } from "../errors.js";
+
+import { tenantGroup } from "../shared/aws-names.js";
+import { TenkaiError } from "../shared/errors.js";
 import type { Platform, Tenant } from "../spec/schema.js";
-import { tenantGroup, tenantImages, tenantUsesDatabase, workloadsNeedingRole } from "./names.js";
+import { tenantImages, tenantUsesDatabase, workloadsNeedingRole } from "../spec/tenant-needs.js";
 import { TENANT_QUERIES, type TenantAccessEntry } from "./tenant-model.js";
 
 export const TENANTS_PER_STACK = 10;

@@ -2,7 +2,7 @@
  * AWS SDK errors of tenkai's own API calls (image gate, tenant databases, logs) as TenkaiErrors
  * with a stable code and a fix: no credentials, access denied, anything else kept as the cause.
  */
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 
 const NO_CREDENTIALS_FIX =
   "sign in to that account (aws sso login --profile <name>, then pass --profile <name> or set AWS_PROFILE; or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), then run the command again";

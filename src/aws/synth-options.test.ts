@@ -8,21 +8,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { isTenkaiError } from "../errors.js";
-import type { StackSummary } from "../plan/planes.js";
-import { definePlatform } from "../spec/define.js";
-import type { Platform, PlatformInput } from "../spec/schema.js";
-import { type NagResult, runAwsSolutionsChecks } from "./nag.js";
-import { stackNames, workloadRoleName } from "./names.js";
-import { planTenantStacks, TENANTS_PER_STACK } from "./placement.js";
-import { buildAwsPlane, summarizeTemplate } from "./synth.js";
 import {
   type CfnTemplate,
   policyDocument,
   readTemplates,
   resourcesOfType,
   runCfnLint,
-} from "./test-support.js";
+} from "../../test/support/aws-fixtures.js";
+import { stackNames, workloadRoleName } from "../shared/aws-names.js";
+import { isTenkaiError } from "../shared/errors.js";
+import type { StackSummary } from "../shared/planes.js";
+import { definePlatform } from "../spec/define.js";
+import type { Platform, PlatformInput } from "../spec/schema.js";
+import { type NagResult, runAwsSolutionsChecks } from "./nag.js";
+import { planTenantStacks, TENANTS_PER_STACK } from "./placement.js";
+import { buildAwsPlane, summarizeTemplate } from "./synth.js";
 
 function platformInput(): PlatformInput {
   const input: PlatformInput = parse(

@@ -7,22 +7,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { albControllerVersion } from "../kube/alb-controller.js";
-import { loadPlatform } from "../spec/load.js";
-import { subnetPlan } from "../spec/network.js";
-import type { Platform } from "../spec/schema.js";
-import { type NagResult, runAwsSolutionsChecks } from "./nag.js";
-import {
-  logGroupNames,
-  repositoryName,
-  tenantDatabaseSecretName,
-  tenantGroup,
-  workloadRoleArn,
-  workloadRoleName,
-  workloadsNeedingRole,
-} from "./names.js";
-import { loadBalancerControllerPolicy } from "./stacks/cluster.js";
-import { buildAwsPlane, summarizeTemplate } from "./synth.js";
 import {
   allResources,
   asArray,
@@ -31,7 +15,23 @@ import {
   readTemplates,
   resourcesOfType,
   runCfnLint,
-} from "./test-support.js";
+} from "../../test/support/aws-fixtures.js";
+import {
+  logGroupNames,
+  repositoryName,
+  tenantDatabaseSecretName,
+  tenantGroup,
+  workloadRoleArn,
+  workloadRoleName,
+} from "../shared/aws-names.js";
+import { albControllerVersion } from "../shared/data.js";
+import { loadPlatform } from "../spec/load.js";
+import { subnetPlan } from "../spec/network.js";
+import type { Platform } from "../spec/schema.js";
+import { workloadsNeedingRole } from "../spec/tenant-needs.js";
+import { type NagResult, runAwsSolutionsChecks } from "./nag.js";
+import { loadBalancerControllerPolicy } from "./stacks/cluster.js";
+import { buildAwsPlane, summarizeTemplate } from "./synth.js";
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the Fn::Sub placeholder in tenkai's trust strings
 const ISSUER = "${OidcIssuer}";

@@ -12,17 +12,18 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { App, type Stack, type StackProps } from "aws-cdk-lib";
-import { TenkaiError } from "../errors.js";
-import type { AwsPlaneOptions, AwsPlaneSynthesis, StackSummary } from "../plan/planes.js";
+import { stackNames } from "../shared/aws-names.js";
+import { TenkaiError } from "../shared/errors.js";
+import type { AwsPlaneOptions, AwsPlaneSynthesis, StackSummary } from "../shared/planes.js";
+import { crossTenantAllowProblems } from "../spec/aws-allow.js";
 import type { Platform } from "../spec/schema.js";
-import { stackNames, tenantUsesDatabase } from "./names.js";
+import { tenantUsesDatabase } from "../spec/tenant-needs.js";
 import { planTenantStacks, TENANTS_PER_STACK } from "./placement.js";
 import { ClusterStack } from "./stacks/cluster.js";
 import { DataStack } from "./stacks/data.js";
 import { NetworkStack } from "./stacks/network.js";
 import { NodeGroupStack } from "./stacks/nodes.js";
 import { TenantStack } from "./stacks/tenants.js";
-import { crossTenantAllowProblems } from "./tenant-isolation.js";
 
 export interface AwsSynthOptions extends AwsPlaneOptions {
   /** Node groups being rotated: both their blue and green slots exist. Default: none. */

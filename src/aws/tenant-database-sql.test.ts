@@ -15,9 +15,9 @@ import {
   startTestPostgres,
   type TestPostgres,
 } from "../../test/support/postgres.js";
-import { isTenkaiError } from "../errors.js";
+import { tenantDatabaseName, tenantDatabaseSecretName } from "../shared/aws-names.js";
+import { isTenkaiError } from "../shared/errors.js";
 import { loadPlatform } from "../spec/load.js";
-import { tenantDatabaseName, tenantDatabaseSecretName } from "./names.js";
 import { pgExecutor } from "./sql-executors.js";
 import { applyTenantDatabases, tenantDatabasesStatus } from "./tenant-database.js";
 import {

@@ -12,7 +12,7 @@
  * role owns its database (and, from PostgreSQL 15, its `public` schema through pg_database_owner).
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
-import { tenantDatabaseName } from "./names.js";
+import { tenantDatabaseName } from "../shared/aws-names.js";
 
 export interface TenantDatabaseInput {
   readonly tenant: string;

@@ -5,9 +5,10 @@
  * the RDS Data API at deploy, node-postgres against a server tenkai can reach (the tests' real
  * PostgreSQL). A tenant that left the spec keeps its database: it is reported, never dropped.
  */
-import { TenkaiError } from "../errors.js";
+import { tenantDatabaseName, tenantDatabaseSecretName } from "../shared/aws-names.js";
+import { TenkaiError } from "../shared/errors.js";
 import type { Platform } from "../spec/schema.js";
-import { tenantDatabaseName, tenantDatabaseSecretName, tenantUsesDatabase } from "./names.js";
+import { tenantUsesDatabase } from "../spec/tenant-needs.js";
 import {
   INSPECT_SQL,
   keptDatabases,

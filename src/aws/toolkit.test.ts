@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isTenkaiError } from "../errors.js";
+import { isTenkaiError } from "../shared/errors.js";
 import { loadPlatform } from "../spec/load.js";
 import { synthesizeAwsPlane } from "./synth.js";
 import {

@@ -19,7 +19,7 @@ import {
   Toolkit,
   ToolkitError,
 } from "@aws-cdk/toolkit-lib";
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 
 export type AwsPlaneAction = "deploy" | "diff" | "destroy";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isTenkaiError } from "../errors.js";
+import { isTenkaiError } from "../shared/errors.js";
 import { loadPlatform } from "../spec/load.js";
 import { estimateMonthlyCost } from "./cost.js";
 

@@ -4,9 +4,9 @@
  * Data transfer, LCUs beyond one per ALB, storage I/O and log ingestion are usage-based and
  * left out; the estimate says so.
  */
-import { AURORA_INSTANCE_ROLES } from "../aws/names.js";
-import { eksVersions, readData } from "../data.js";
-import { TenkaiError } from "../errors.js";
+import { AURORA_INSTANCE_ROLES } from "../shared/aws-names.js";
+import { eksVersions, readData } from "../shared/data.js";
+import { TenkaiError } from "../shared/errors.js";
 import { runsPerMonth } from "../spec/cron.js";
 import { parseQuantity } from "../spec/quantity.js";
 import type { Platform } from "../spec/schema.js";

@@ -10,16 +10,17 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
+import { nodegroupName } from "../shared/aws-names.js";
+import type { AwsPlaneOptions, AwsPlaneSynthesis, KubeObject, KubernetesPlane } from "../shared/planes.js";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform } from "../spec/schema.js";
 import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
-import type {
-  AwsPlaneSynthesis,
-  KubeObject,
-  KubernetesPlane,
-  RenderKubernetesPlane,
-  SynthesizeAwsPlane,
-} from "./planes.js";
+
+/** The AWS plane as plan composes it (src/aws/synth.ts: `synthesizeAwsPlane(platform, options)`). */
+export type SynthesizeAwsPlane = (platform: Platform, options: AwsPlaneOptions) => Promise<AwsPlaneSynthesis>;
+
+/** The Kubernetes plane as plan composes it (src/kube/render/render.ts). Pure: no cluster access. */
+export type RenderKubernetesPlane = (platform: Platform) => KubernetesPlane;
 
 export type PlanEvent =
   | {
@@ -40,7 +41,7 @@ export interface PlanOptions {
   readonly now?: Date;
   /** The AWS plane; default: src/aws/synth.ts, loaded lazily (it pulls in aws-cdk-lib). */
   readonly synthesizeAwsPlane?: SynthesizeAwsPlane;
-  /** The Kubernetes plane; default: src/kube/render.ts. */
+  /** The Kubernetes plane; default: src/kube/render/render.ts. */
   readonly renderKubernetesPlane?: RenderKubernetesPlane;
 }
 
@@ -110,7 +111,8 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
   await mkdir(join(outDir, "manifests", "tenants"), { recursive: true });
 
   emit({ type: "plan.stage", stage: "kubernetes", message: "rendering Kubernetes objects" });
-  const render = options.renderKubernetesPlane ?? (await import("../kube/render.js")).renderKubernetesPlane;
+  const render =
+    options.renderKubernetesPlane ?? (await import("../kube/render/render.js")).renderKubernetesPlane;
   const kube: KubernetesPlane = render(platform);
 
   emit({ type: "plan.stage", stage: "aws", message: "synthesizing CloudFormation (AWS CDK)" });
@@ -179,7 +181,7 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
     nodeGroups: spec.nodeGroups.map((g) => ({
       name: g.name,
       activeSlot: g.activeSlot,
-      nodegroupName: `${g.name}-${g.activeSlot}`,
+      nodegroupName: nodegroupName(g.name, g.activeSlot),
       instanceTypes: g.instanceTypes,
       min: g.min,
       max: g.max,

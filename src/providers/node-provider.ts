@@ -2,7 +2,7 @@
  * The contract every node provider keeps. A provider hides where worker nodes come from:
  * `eks` creates and deletes managed node groups through the EKS API; `kwok` creates simulated
  * Node objects in a local cluster. The rotation and upgrade engines only ever see this interface,
- * and both implementations pass the shared conformance suite in `conformance.ts`.
+ * and both implementations pass the shared conformance suite in `test/support/provider-conformance.ts`.
  *
  * Modelled on Karpenter's `pkg/cloudprovider/types.go`: each method says what it returns and
  * which typed error it throws, so callers branch on `code`, never on message text.

@@ -6,7 +6,7 @@
  * precondition, so a pod re-created under the same name (StatefulSet) is never evicted by mistake.
  */
 import type { V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 import { apiMessage, type ClusterClients, type ClusterView, statusOf } from "./cluster.js";
 import { decidePod, fixFor, isTerminating, podKey } from "./filters.js";
 import { deploymentOf, keyed } from "./plan.js";

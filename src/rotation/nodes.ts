@@ -3,12 +3,12 @@
  * be Ready in every zone, and work out what green can hold. Each step is idempotent.
  */
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
-import { TenkaiError } from "../errors.js";
 import {
   isNodeProviderError,
   type NodeGroupSlotSpec,
   type NodeProvider,
 } from "../providers/node-provider.js";
+import { TenkaiError } from "../shared/errors.js";
 import { parseQuantity } from "../spec/quantity.js";
 import {
   apiMessage,

@@ -11,6 +11,7 @@ import type {
   V1ReplicaSet,
 } from "@kubernetes/client-node";
 import type { NodeGroupSlotSpec, Slot } from "../providers/node-provider.js";
+import { nodegroupName } from "../shared/aws-names.js";
 import { parseQuantity } from "../spec/quantity.js";
 import { budgetMatchesPod, pdbKey } from "./budgets.js";
 import { controllerOf, decidePod, fixFor, podKey } from "./filters.js";
@@ -206,7 +207,7 @@ export function decide(input: PlanInput): RotationPlan {
     group: input.group,
     from: input.from,
     to: input.to,
-    fromNodegroup: `${input.group}-${input.from}`,
+    fromNodegroup: nodegroupName(input.group, input.from),
     toNodegroup: input.greenSpec.nodegroupName,
     blueNodes: input.blueNodes
       .map((n) => n.metadata?.name ?? "")

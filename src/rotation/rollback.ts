@@ -4,7 +4,7 @@
  * budget-bounded drain (so rolling back is as safe as rolling forward), then green is deleted.
  * Resumable like the rotation itself: the phase `rolling-back` is recorded before anything moves.
  */
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 import { ClusterView, clientsFor } from "./cluster.js";
 import { fmtMs } from "./drain.js";
 import { cordon, slotNodes } from "./nodes.js";

@@ -6,9 +6,10 @@
  *   creating-green -> waiting-green -> cordoning -> draining -> deleting-blue -> done
  */
 import type { V1Node } from "@kubernetes/client-node";
-import { TenkaiError } from "../errors.js";
 import { kwokInstanceTypes, nodeResources } from "../providers/kwok/node-template.js";
 import type { NodeGroupSlotSpec, Slot } from "../providers/node-provider.js";
+import { nodegroupName } from "../shared/aws-names.js";
+import { TenkaiError } from "../shared/errors.js";
 import { apiMessage, type ClusterClients, ClusterView, clientsFor, zoneOf } from "./cluster.js";
 import { Drainer, fmtMs } from "./drain.js";
 import { decidePod } from "./filters.js";
@@ -400,13 +401,13 @@ export async function makePlan(
   fixedGreen: NodeGroupSlotSpec | undefined,
 ): Promise<RotationPlan> {
   const to = other(from);
-  const blueNodes = await slotNodes(clients, `${o.group}-${from}`);
+  const blueNodes = await slotNodes(clients, nodegroupName(o.group, from));
   const blueZones = [...new Set(blueNodes.map(zoneOf).filter((z): z is string => !!z))].sort();
   const greenSpec: NodeGroupSlotSpec = fixedGreen ?? {
     ...o.slotTemplate,
     group: o.group,
     slot: to,
-    nodegroupName: `${o.group}-${to}`,
+    nodegroupName: nodegroupName(o.group, to),
     zones: o.slotTemplate.zones.length > 0 ? o.slotTemplate.zones : blueZones,
     desired: Math.min(o.slotTemplate.max, Math.max(o.slotTemplate.desired, blueNodes.length)),
   };

@@ -4,7 +4,7 @@
  * record of a finished rotation also says which slot is active now.
  */
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 import { apiMessage, mergePatch, statusOf } from "./cluster.js";
 import type { RotationState } from "./types.js";
 

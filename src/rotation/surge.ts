@@ -5,7 +5,7 @@
  * it and restores it (and never surges twice).
  */
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 import { selectorMatches } from "./budgets.js";
 import { apiMessage, type ClusterClients, type ClusterView, mergePatch, statusOf } from "./cluster.js";
 import { isReady, podKey } from "./filters.js";

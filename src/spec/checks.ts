@@ -2,8 +2,9 @@
  * Cross-field checks over a schema-valid platform. Each returns problems as data (STYLE.md 5):
  * every clash names all the places involved, and nothing stops at the first one.
  */
-import { crossTenantAllowProblems } from "../aws/tenant-isolation.js";
-import { eksVersions, instanceTypes } from "../data.js";
+
+import { eksVersions, instanceTypes } from "../shared/data.js";
+import { crossTenantAllowProblems } from "./aws-allow.js";
 import { cidrSize, parseCidr } from "./cidr.js";
 import { subnetPlan } from "./network.js";
 import { formatPath, type SpecProblem } from "./problems.js";

@@ -1,4 +1,4 @@
-import { TenkaiError } from "../errors.js";
+import { TenkaiError } from "../shared/errors.js";
 
 /** One thing wrong (or doubtful) with a spec, with where it is and how to fix it. */
 export interface SpecProblem {

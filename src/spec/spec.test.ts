@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { isTenkaiError } from "../errors.js";
+import { isTenkaiError } from "../shared/errors.js";
 import { isValidCronSchedule, runsPerMonth } from "./cron.js";
 import { definePlatform } from "./define.js";
 import { platformJsonSchema } from "./json-schema.js";

@@ -1,7 +1,7 @@
 /** The starter spec that `tenkai init` writes: commented, and valid as written. */
 import { writeFile } from "node:fs/promises";
-import { eksVersions, readDataText } from "../data.js";
-import { TenkaiError } from "../errors.js";
+import { eksVersions, readDataText } from "../shared/data.js";
+import { TenkaiError } from "../shared/errors.js";
 
 export interface StarterOptions {
   readonly name: string;

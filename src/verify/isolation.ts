@@ -10,10 +10,10 @@
  *   tenant namespace.
  * - Impersonated server-side dry-run creates (probes.ts) that the guards must reject.
  */
-import { isKubeApiError, type KubeClient } from "../kube/client.js";
-import { mapLimit } from "../kube/concurrency.js";
-import { Discovery, resourcePath } from "../kube/discovery.js";
-import { ACCESS_LEVELS, type AccessLevelName, tenantGroup } from "../kube/names.js";
+import { isKubeApiError, type KubeClient } from "../kube/api/client.js";
+import { mapLimit } from "../kube/api/concurrency.js";
+import { Discovery, resourcePath } from "../kube/api/discovery.js";
+import { ACCESS_LEVELS, type AccessLevelName, tenantGroup } from "../shared/kube-names.js";
 import type { Platform } from "../spec/schema.js";
 import { type CheckKind, decideAccess, decideProbe, type IsolationCheck, type SarStatus } from "./checks.js";
 import { probesFor } from "./probes.js";

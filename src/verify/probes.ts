@@ -3,10 +3,10 @@
  * breaks exactly one rule and is otherwise valid, so a rejection proves that rule's guard. Pure.
  */
 
-import { POLICY_NAMES } from "../kube/admission-policies.js";
-import { imagePrefix, ingressClassName } from "../kube/names.js";
-import { containerSecurityContext, RUN_AS_ID } from "../kube/pod-spec.js";
-import type { KubeObject } from "../plan/planes.js";
+import { POLICY_NAMES } from "../kube/render/admission-policies.js";
+import { containerSecurityContext, RUN_AS_ID } from "../kube/render/pod-spec.js";
+import { imagePrefix, ingressClassName } from "../shared/kube-names.js";
+import type { KubeObject } from "../shared/planes.js";
 import { normalizePath } from "../spec/checks.js";
 import { parseQuantity } from "../spec/quantity.js";
 import type { Platform, Tenant } from "../spec/schema.js";

@@ -10,9 +10,9 @@
  *   grants from other authorizers (webhooks such as EKS access policies) that bindings do not show.
  * - auto (default): exhaustive while it stays under `EXHAUSTIVE_BUDGET` reviews, else targeted.
  */
-import type { ApiResource } from "../kube/discovery.js";
-import { type AccessLevelName, tenantGroup } from "../kube/names.js";
-import { GUARD_RESOURCES, WRITE_VERBS } from "../kube/rbac.js";
+import type { ApiResource } from "../kube/api/discovery.js";
+import { GUARD_RESOURCES, WRITE_VERBS } from "../kube/render/rbac.js";
+import { type AccessLevelName, tenantGroup } from "../shared/kube-names.js";
 import type { CheckKind } from "./checks.js";
 
 export type ReviewMode = "auto" | "exhaustive" | "targeted";

@@ -11,17 +11,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
+import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../support/cluster.js";
 import {
   buildFixture,
   deploymentsNotReady,
   type FixtureSpec,
   mixedWorkloads,
-} from "../../src/rotation/testing.js";
-import {
-  startTestCluster,
-  type TestCluster,
-  testClusterUnavailableReason,
-} from "../../test/support/cluster.js";
+} from "../support/rotation-fixture.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 

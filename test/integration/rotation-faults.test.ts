@@ -12,10 +12,11 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
-import { PdbMonitor } from "../../src/rotation/pdb-monitor.js";
 import { rotate } from "../../src/rotation/rotate.js";
 import { StateStore } from "../../src/rotation/state.js";
 import { SURGE_ANNOTATION } from "../../src/rotation/surge.js";
+import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../support/cluster.js";
+import { PdbMonitor } from "../support/pdb-monitor.js";
 import {
   buildFixture,
   deploymentsNotReady,
@@ -24,12 +25,7 @@ import {
   fixtureOptions,
   mixedWorkloads,
   waitBudgetsSettled,
-} from "../../src/rotation/testing.js";
-import {
-  startTestCluster,
-  type TestCluster,
-  testClusterUnavailableReason,
-} from "../../test/support/cluster.js";
+} from "../support/rotation-fixture.js";
 
 let cluster: TestCluster | undefined;
 let monitor: PdbMonitor | undefined;
@@ -159,7 +155,7 @@ describe("rotation survives being killed", () => {
     await waitBudgetsSettled(cluster.kubeConfig, spec.workloads, 60_000);
     const before = monitor?.violations().length ?? 0;
     const root = fileURLToPath(new URL("../../", import.meta.url));
-    const script = join(root, "src/rotation/testing-child.ts");
+    const script = join(root, "test/support/rotation-child.ts");
     const child = spawn(
       process.execPath,
       ["--import", "tsx", script, cluster.kubeconfigPath, JSON.stringify(spec)],

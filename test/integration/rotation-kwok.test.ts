@@ -6,13 +6,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
-import { isTenkaiError } from "../../src/errors.js";
 import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
-import { PdbMonitor } from "../../src/rotation/pdb-monitor.js";
 import { rollback } from "../../src/rotation/rollback.js";
 import { rotate } from "../../src/rotation/rotate.js";
 import { StateStore } from "../../src/rotation/state.js";
 import { rotationStatus } from "../../src/rotation/status.js";
+import type { RotationEvent } from "../../src/rotation/types.js";
+import { isTenkaiError } from "../../src/shared/errors.js";
+import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../support/cluster.js";
+import { PdbMonitor } from "../support/pdb-monitor.js";
 import {
   buildFixture,
   deploymentsNotReady,
@@ -20,13 +22,7 @@ import {
   fixtureOptions,
   mixedWorkloads,
   waitBudgetsSettled,
-} from "../../src/rotation/testing.js";
-import type { RotationEvent } from "../../src/rotation/types.js";
-import {
-  startTestCluster,
-  type TestCluster,
-  testClusterUnavailableReason,
-} from "../../test/support/cluster.js";
+} from "../support/rotation-fixture.js";
 
 let cluster: TestCluster | undefined;
 let monitor: PdbMonitor | undefined;

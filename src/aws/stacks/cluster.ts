@@ -14,11 +14,6 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
-import { readData } from "../../data.js";
-import { TenkaiError } from "../../errors.js";
-import { albControllerVersion } from "../../kube/alb-controller.js";
-import type { Platform } from "../../spec/schema.js";
-import { ackManagedPolicies, ackWildcardResources } from "../nag.js";
 import {
   clusterName,
   logGroupNames,
@@ -26,7 +21,11 @@ import {
   platformRoleNames,
   platformServiceAccounts,
   ssmParameterNames,
-} from "../names.js";
+} from "../../shared/aws-names.js";
+import { albControllerVersion, readData } from "../../shared/data.js";
+import { TenkaiError } from "../../shared/errors.js";
+import type { Platform } from "../../spec/schema.js";
+import { ackManagedPolicies, ackWildcardResources } from "../nag.js";
 import { irsaTrust, issuerHostPath } from "../trust.js";
 import { logsKeyPolicy, retention, TenkaiStack } from "./shared.js";
 

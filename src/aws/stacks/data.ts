@@ -14,8 +14,12 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as rds from "aws-cdk-lib/aws-rds";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
+import {
+  AURORA_INSTANCE_ROLES,
+  databaseClusterIdentifier,
+  ssmParameterNames,
+} from "../../shared/aws-names.js";
 import type { Platform } from "../../spec/schema.js";
-import { AURORA_INSTANCE_ROLES, databaseClusterIdentifier, ssmParameterNames } from "../names.js";
 import { TenkaiStack } from "./shared.js";
 
 export const DATABASE_PORT = 5432;

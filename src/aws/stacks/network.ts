@@ -9,9 +9,9 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { logGroupNames } from "../../shared/aws-names.js";
 import { subnetPlan } from "../../spec/network.js";
 import type { Platform } from "../../spec/schema.js";
-import { logGroupNames } from "../names.js";
 import { logsKeyPolicy, retention, TenkaiStack } from "./shared.js";
 
 export class NetworkStack extends TenkaiStack {

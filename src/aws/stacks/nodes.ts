@@ -10,8 +10,8 @@ import type { StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as eks from "aws-cdk-lib/aws-eks-v2";
 import type { Construct } from "constructs";
+import { clusterName, nodegroupName, platformRoleNames } from "../../shared/aws-names.js";
 import type { NodeGroup, Platform } from "../../spec/schema.js";
-import { clusterName, nodegroupName, platformRoleNames } from "../names.js";
 import { TenkaiStack } from "./shared.js";
 
 export type Slot = "blue" | "green";

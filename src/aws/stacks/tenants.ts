@@ -17,8 +17,6 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
-import type { Platform, Tenant } from "../../spec/schema.js";
-import { ack, ackWildcardResources } from "../nag.js";
 import {
   clusterName,
   logGroupNames,
@@ -26,12 +24,12 @@ import {
   ssmParameterNames,
   tenantDatabaseName,
   tenantDatabaseSecretName,
-  tenantImages,
-  tenantUsesDatabase,
   workloadRoleName,
   workloadServiceAccount,
-  workloadsNeedingRole,
-} from "../names.js";
+} from "../../shared/aws-names.js";
+import type { Platform, Tenant } from "../../spec/schema.js";
+import { tenantImages, tenantUsesDatabase, workloadsNeedingRole } from "../../spec/tenant-needs.js";
+import { ack, ackWildcardResources } from "../nag.js";
 import { TENANT_QUERIES, type TenantAccessEntry } from "../tenant-model.js";
 import { irsaTrust, podIdentityTrustDocument } from "../trust.js";
 import { TenkaiStack } from "./shared.js";

@@ -27,8 +27,8 @@ export function withCluster(cmd: Command): Command {
 /** Loads the spec (with its environment overlay) and a client for the chosen context. */
 export async function connect(file: string, opts: ClusterFlags) {
   const { loadPlatform } = await import("../../spec/load.js");
-  const { loadKubeConfig } = await import("../../kube/kubeconfig.js");
-  const { KubeClient } = await import("../../kube/client.js");
+  const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
+  const { KubeClient } = await import("../../kube/api/client.js");
   const platform = await loadPlatform(file, opts.env ? { environment: opts.env } : {});
   const context = opts.context ?? (opts.env ? platform.environments[opts.env]?.context : undefined);
   const concurrency = Number(opts.concurrency ?? 32);
@@ -76,7 +76,7 @@ export function register(program: Command): void {
         },
     ) =>
       runAction(opts, async (io) => {
-        const { applyPlatform } = await import("../../kube/apply.js");
+        const { applyPlatform } = await import("../../kube/api/apply.js");
         const { platform, client, concurrency } = await connect(file, opts);
         try {
           await imageGateStep(platform, opts, io);

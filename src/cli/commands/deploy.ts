@@ -49,7 +49,7 @@ async function afterStacks(
   }
   const only = opts.stack ?? [];
   const touchesData = only.length === 0 || only.some((s) => s.endsWith("-data") || s.includes("-tenants-"));
-  const { tenantUsesDatabase } = await import("../../aws/names.js");
+  const { tenantUsesDatabase } = await import("../../spec/tenant-needs.js");
   if (!platform.spec.database || !platform.spec.tenants.some(tenantUsesDatabase) || !touchesData)
     return { registry };
   if (opts.databases === false) {

@@ -60,7 +60,7 @@ export function register(program: Command): void {
           | { stacks: readonly { stackName: string; changes: number; securityChanges: boolean }[] }
           | { error: PlaneFailure };
         kubernetes?:
-          | Awaited<ReturnType<typeof import("../../kube/diff.js").diffKubernetesPlane>>
+          | Awaited<ReturnType<typeof import("../../kube/api/diff.js").diffKubernetesPlane>>
           | { error: PlaneFailure };
       } = {};
 
@@ -85,7 +85,7 @@ export function register(program: Command): void {
 
       if (selected.includes("kubernetes")) {
         try {
-          const { diffKubernetesPlane } = await import("../../kube/diff.js");
+          const { diffKubernetesPlane } = await import("../../kube/api/diff.js");
           const { platform, client, concurrency } = await connect(file, opts);
           try {
             result.kubernetes = await diffKubernetesPlane(platform, { client, concurrency });
@@ -98,7 +98,7 @@ export function register(program: Command): void {
         }
       }
 
-      const { formatChanges } = await import("../../kube/object-diff.js");
+      const { formatChanges } = await import("../../kube/api/object-diff.js");
       io.result(result, (r) => {
         const out: string[] = [];
         if (r.aws) {

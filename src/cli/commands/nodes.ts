@@ -113,7 +113,7 @@ export function register(program: Command): void {
       const timeoutMs = parseDuration("--timeout", opts.timeout);
       const stallAfterMs = parseDuration("--stall-after", opts.stallAfter);
       const { loadPlatform } = await import("../../spec/load.js");
-      const { loadKubeConfig } = await import("../../kube/kubeconfig.js");
+      const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
       const platform = await loadPlatform(opts.file, opts.env ? { environment: opts.env } : {});
       const ng = platform.spec.nodeGroups.find((g) => g.name === group);
       if (!ng) {
@@ -177,7 +177,7 @@ export function register(program: Command): void {
       .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"),
   ).action((group: string | undefined, opts: { output?: string; context?: string; kubeconfig?: string }) =>
     runAction(opts, async (io) => {
-      const { loadKubeConfig } = await import("../../kube/kubeconfig.js");
+      const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
       const { rotationStatus } = await import("../../rotation/status.js");
       const list = await rotationStatus(
         loadKubeConfig({ context: opts.context, kubeconfig: opts.kubeconfig }),
@@ -256,7 +256,7 @@ async function makeProvider(
   }
   const { EKSClient } = await import("@aws-sdk/client-eks");
   const { EksNodeProvider } = await import("../../providers/eks/index.js");
-  const { clusterName } = await import("../../aws/names.js");
+  const { clusterName } = await import("../../shared/aws-names.js");
   const [ltName, ltVersion] = (opts.launchTemplate ?? "").split(":");
   return new EksNodeProvider({
     client: new EKSClient({ region: platform.spec.aws.region }),

@@ -33,7 +33,7 @@ export function register(program: Command): void {
           fix: "pass --level view|edit|admin",
         });
       }
-      const { addTenant } = await import("../../kube/tenant-edit.js");
+      const { addTenant } = await import("../../spec/tenant-edit.js");
       return edit(
         io,
         opts,
@@ -58,7 +58,7 @@ export function register(program: Command): void {
     ),
   ).action((name: string, opts: TenantFlags) =>
     runAction(opts, async (io) => {
-      const { removeTenant } = await import("../../kube/tenant-edit.js");
+      const { removeTenant } = await import("../../spec/tenant-edit.js");
       return edit(io, opts, (text) => removeTenant(text, opts.file, name), `removed tenant ${name}`);
     }),
   );
@@ -83,7 +83,7 @@ async function edit(
     return 0;
   }
   const { connect } = await import("./apply.js");
-  const { applyPlatform } = await import("../../kube/apply.js");
+  const { applyPlatform } = await import("../../kube/api/apply.js");
   const { platform, client, concurrency } = await connect(opts.file, opts);
   try {
     await imageGateStep(platform, opts, io);

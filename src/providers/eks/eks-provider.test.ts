@@ -24,7 +24,7 @@ import {
   type TestCluster,
   testClusterUnavailableReason,
 } from "../../../test/support/cluster.js";
-import { nodeProviderConformance } from "../conformance.js";
+import { nodeProviderConformance } from "../../../test/support/provider-conformance.js";
 import { KwokNodeProvider, kwokInstanceTypes } from "../kwok/index.js";
 import { isNodeProviderError, type NodeGroupSlotSpec, type NodeProvider } from "../node-provider.js";
 import { EksNodeProvider, SPEC_HASH_TAG } from "./eks-provider.js";

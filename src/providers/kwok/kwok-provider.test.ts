@@ -8,7 +8,7 @@ import {
   type TestCluster,
   testClusterUnavailableReason,
 } from "../../../test/support/cluster.js";
-import { nodeProviderConformance } from "../conformance.js";
+import { nodeProviderConformance } from "../../../test/support/provider-conformance.js";
 import { KwokNodeProvider } from "./kwok-provider.js";
 
 let cluster: TestCluster | undefined;

@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import type { V1Node, V1Taint } from "@kubernetes/client-node";
-import { readData } from "../../data.js";
+import { readData } from "../../shared/data.js";
 import type { NodeGroupSlotSpec } from "../node-provider.js";
 
 /** kwok manages only nodes with this annotation (`manageNodesWithAnnotationSelector` in cluster/up.sh). */

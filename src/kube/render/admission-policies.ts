@@ -1,0 +1,240 @@
+/**
+ * ValidatingAdmissionPolicies (admissionregistration.k8s.io/v1, built into kube-apiserver since
+ * 1.30; no webhook to run) that keep tenants inside their lanes on the shared ALB and registry:
+ *
+ * - `tenkai-ingress`: no `alb.ingress.kubernetes.io/group.*` (or other ALB-wide) annotations, only
+ *   the tenant's own IngressClass, no default backend (it would catch every host on the ALB);
+ * - `tenkai-ingress-routes`: every host+path must be one the tenant owns in the spec; the owned
+ *   list is a ConfigMap param in tenkai-system, one binding per tenant;
+ * - `tenkai-images`: every container image comes from the tenant's own ECR prefix.
+ *
+ * Every policy selects namespaces labelled `tenkai.dev/tenant`, which only tenkai can write.
+ */
+
+import {
+  baseLabels,
+  ingressClassName,
+  registryHost,
+  SYSTEM_NAMESPACE,
+  TENANT_LABEL,
+} from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
+import type { Platform, Tenant } from "../../spec/schema.js";
+import { ownedRoutes } from "./ingress.js";
+
+const API = "admissionregistration.k8s.io/v1";
+const ALB_PREFIX = "alb.ingress.kubernetes.io/";
+/** ALB annotations that only shape a tenant's own target group and health check. */
+export const TENANT_ALB_ANNOTATIONS = [
+  "target-type",
+  "backend-protocol",
+  "healthcheck-path",
+  "healthcheck-port",
+  "healthcheck-protocol",
+  "healthcheck-interval-seconds",
+  "healthcheck-timeout-seconds",
+  "healthy-threshold-count",
+  "unhealthy-threshold-count",
+  "success-codes",
+  "target-group-attributes",
+] as const;
+
+const tenantNamespaces = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
+const cel = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+
+export const POLICY_NAMES = {
+  ingress: "tenkai-ingress",
+  routes: "tenkai-ingress-routes",
+  images: "tenkai-images",
+} as const;
+
+export function routesParamName(tenant: string): string {
+  return `tenkai-routes-${tenant}`;
+}
+
+export function platformAdmissionPolicies(platform: Platform): KubeObject[] {
+  const labels = baseLabels(platform);
+  const annotations = "(has(object.metadata.annotations) ? object.metadata.annotations : {})";
+  const allowed = `[${TENANT_ALB_ANNOTATIONS.map(cel).join(", ")}]`;
+  // Both Ingress policies watch the same writes: creates and updates of Ingresses in tenant namespaces.
+  const ingressesInTenants = {
+    namespaceSelector: tenantNamespaces,
+    resourceRules: [
+      {
+        apiGroups: ["networking.k8s.io"],
+        apiVersions: ["v1"],
+        operations: ["CREATE", "UPDATE"],
+        resources: ["ingresses"],
+      },
+    ],
+  };
+  const ingress: KubeObject = {
+    apiVersion: API,
+    kind: "ValidatingAdmissionPolicy",
+    metadata: { name: POLICY_NAMES.ingress, labels },
+    spec: {
+      failurePolicy: "Fail",
+      matchConstraints: ingressesInTenants,
+      variables: [{ name: "annotations", expression: annotations }],
+      validations: [
+        {
+          expression: `variables.annotations.all(k, !k.startsWith(${cel(`${ALB_PREFIX}group.`)}))`,
+          message: `tenants may not set ${ALB_PREFIX}group.* annotations: the IngressGroup is pinned by the tenant's IngressClassParams`,
+          reason: "Forbidden",
+        },
+        {
+          expression: `variables.annotations.all(k, !k.startsWith(${cel(ALB_PREFIX)}) || k.substring(${ALB_PREFIX.length}) in ${allowed})`,
+          messageExpression: `'annotation ' + variables.annotations.filter(k, k.startsWith(${cel(ALB_PREFIX)}) && !(k.substring(${ALB_PREFIX.length}) in ${allowed}))[0] + ' changes the shared ALB; tenants may set only ${TENANT_ALB_ANNOTATIONS.join(", ")}'`,
+          reason: "Forbidden",
+        },
+        {
+          expression: `!(${cel(`${ALB_PREFIX}target-type`)} in variables.annotations) || variables.annotations[${cel(`${ALB_PREFIX}target-type`)}] == 'ip'`,
+          message: "the shared ALB routes to pod IPs: target-type must be ip",
+          reason: "Invalid",
+        },
+        {
+          expression: `!(${cel("kubernetes.io/ingress.class")} in variables.annotations)`,
+          message: "use spec.ingressClassName, not the kubernetes.io/ingress.class annotation",
+          reason: "Invalid",
+        },
+        {
+          expression: `has(object.spec.ingressClassName) && object.spec.ingressClassName == ${cel(ingressClassName(""))} + namespaceObject.metadata.name`,
+          messageExpression: `'Ingresses in ' + namespaceObject.metadata.name + ' must use IngressClass ${ingressClassName("")}' + namespaceObject.metadata.name + (has(object.spec.ingressClassName) ? ', not ' + object.spec.ingressClassName : '')`,
+          reason: "Forbidden",
+        },
+        {
+          expression: "!has(object.spec.defaultBackend)",
+          message:
+            "a default backend would catch every host on the shared ALB; route a host and path instead",
+          reason: "Forbidden",
+        },
+      ],
+    },
+  };
+  const routes: KubeObject = {
+    apiVersion: API,
+    kind: "ValidatingAdmissionPolicy",
+    metadata: { name: POLICY_NAMES.routes, labels },
+    spec: {
+      failurePolicy: "Fail",
+      paramKind: { apiVersion: "v1", kind: "ConfigMap" },
+      matchConstraints: ingressesInTenants,
+      variables: [
+        {
+          name: "owned",
+          expression:
+            "has(params.data) && has(params.data.routes) && params.data.routes != '' ? params.data.routes.split(' ') : []",
+        },
+        {
+          name: "claimed",
+          expression:
+            "has(object.spec.rules) ? object.spec.rules.map(r, has(r.http) ? r.http.paths.map(p, (has(r.host) ? r.host : '*') + (has(p.path) ? p.path : '/')) : [(has(r.host) ? r.host : '*') + '/']) : []",
+        },
+      ],
+      validations: [
+        {
+          expression: "variables.claimed.all(paths, paths.all(route, route in variables.owned))",
+          messageExpression:
+            "'route ' + variables.claimed.map(paths, paths.filter(route, !(route in variables.owned))).filter(l, size(l) > 0)[0][0] + ' is not owned by tenant ' + namespaceObject.metadata.name + ' (it owns: ' + (size(variables.owned) == 0 ? 'no routes' : variables.owned.join(', ')) + '); add the route to the service in platform.yaml'",
+          reason: "Forbidden",
+        },
+      ],
+    },
+  };
+  const prefix = `${registryHost(platform)}/${platform.metadata.name}/`;
+  const podSpec =
+    "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)";
+  const outside = (list: string) => `variables.spec.${list}.all(c, c.image.startsWith(variables.prefix))`;
+  const images: KubeObject = {
+    apiVersion: API,
+    kind: "ValidatingAdmissionPolicy",
+    metadata: { name: POLICY_NAMES.images, labels },
+    spec: {
+      failurePolicy: "Fail",
+      matchConstraints: {
+        namespaceSelector: tenantNamespaces,
+        resourceRules: [
+          {
+            apiGroups: [""],
+            apiVersions: ["v1"],
+            operations: ["CREATE", "UPDATE"],
+            resources: ["pods", "pods/ephemeralcontainers", "replicationcontrollers"],
+          },
+          {
+            apiGroups: ["apps"],
+            apiVersions: ["v1"],
+            operations: ["CREATE", "UPDATE"],
+            resources: ["deployments", "replicasets", "statefulsets", "daemonsets"],
+          },
+          {
+            apiGroups: ["batch"],
+            apiVersions: ["v1"],
+            operations: ["CREATE", "UPDATE"],
+            resources: ["jobs", "cronjobs"],
+          },
+        ],
+      },
+      variables: [
+        { name: "spec", expression: podSpec },
+        { name: "prefix", expression: `${cel(prefix)} + namespaceObject.metadata.name + '/'` },
+        {
+          name: "foreign",
+          expression:
+            "variables.spec.containers.filter(c, !c.image.startsWith(variables.prefix)).map(c, c.image) + (has(variables.spec.initContainers) ? variables.spec.initContainers.filter(c, !c.image.startsWith(variables.prefix)).map(c, c.image) : []) + (has(variables.spec.ephemeralContainers) ? variables.spec.ephemeralContainers.filter(c, !c.image.startsWith(variables.prefix)).map(c, c.image) : [])",
+        },
+      ],
+      validations: [
+        {
+          expression: `${outside("containers")} && (!has(variables.spec.initContainers) || ${outside("initContainers")}) && (!has(variables.spec.ephemeralContainers) || ${outside("ephemeralContainers")})`,
+          messageExpression:
+            "'image ' + variables.foreign[0] + ' is outside this tenant\\'s registry prefix ' + variables.prefix + '; push it to the tenant\\'s own ECR repositories'",
+          reason: "Forbidden",
+        },
+      ],
+    },
+  };
+  const binding = (name: string, policy: string): KubeObject => ({
+    apiVersion: API,
+    kind: "ValidatingAdmissionPolicyBinding",
+    metadata: { name, labels },
+    spec: {
+      policyName: policy,
+      validationActions: ["Deny"],
+      matchResources: { namespaceSelector: tenantNamespaces },
+    },
+  });
+  return [
+    ingress,
+    routes,
+    images,
+    binding(POLICY_NAMES.ingress, POLICY_NAMES.ingress),
+    binding(POLICY_NAMES.images, POLICY_NAMES.images),
+  ];
+}
+
+/** The tenant's owned routes (params) and the binding that checks its Ingresses against them. */
+export function tenantRoutePolicy(platform: Platform, tenant: Tenant): KubeObject[] {
+  const labels = baseLabels(platform, tenant.name);
+  const name = routesParamName(tenant.name);
+  return [
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
+      data: { routes: ownedRoutes(tenant).join(" ") },
+    },
+    {
+      apiVersion: API,
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name, labels },
+      spec: {
+        policyName: POLICY_NAMES.routes,
+        validationActions: ["Deny"],
+        paramRef: { name, namespace: SYSTEM_NAMESPACE, parameterNotFoundAction: "Deny" },
+        matchResources: {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": tenant.name } },
+        },
+      },
+    },
+  ];
+}

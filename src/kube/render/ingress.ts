@@ -1,0 +1,83 @@
+/**
+ * Ingress through one shared ALB per IngressGroup (AWS Load Balancer Controller). Each tenant has
+ * its own IngressClass whose IngressClassParams pin the group name and the tenant's namespace:
+ * the controller ignores group annotations when the params set a group, and refuses Ingresses of
+ * the class from other namespaces. Admission policies (admission-policies.ts) enforce the rest.
+ */
+
+import { baseLabels, ingressClassName, WORKLOAD_LABEL } from "../../shared/kube-names.js";
+import type { KubeObject } from "../../shared/planes.js";
+import { normalizePath } from "../../spec/checks.js";
+import type { Platform, Service, Tenant } from "../../spec/schema.js";
+
+export const ALB_CONTROLLER = "ingress.k8s.aws/alb";
+const ALB = "alb.ingress.kubernetes.io";
+
+export function tenantIngressClass(platform: Platform, tenant: Tenant, groupName: string): KubeObject[] {
+  const name = ingressClassName(tenant.name);
+  const labels = baseLabels(platform, tenant.name);
+  const ingress = platform.spec.ingress;
+  return [
+    {
+      apiVersion: "elbv2.k8s.aws/v1beta1",
+      kind: "IngressClassParams",
+      metadata: { name, labels },
+      spec: {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": tenant.name } },
+        group: { name: groupName },
+        scheme: ingress.scheme,
+        ...(ingress.certificateArn ? { certificateArn: [ingress.certificateArn] } : {}),
+      },
+    },
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "IngressClass",
+      metadata: { name, labels },
+      spec: {
+        controller: ALB_CONTROLLER,
+        parameters: { apiGroup: "elbv2.k8s.aws", kind: "IngressClassParams", name },
+      },
+    },
+  ];
+}
+
+export function serviceIngress(platform: Platform, tenant: Tenant, s: Service): KubeObject | undefined {
+  if (!s.route) return undefined;
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: {
+      name: s.name,
+      namespace: tenant.name,
+      labels: { ...baseLabels(platform, tenant.name), [WORKLOAD_LABEL]: s.name },
+      annotations: {
+        [`${ALB}/target-type`]: "ip",
+        [`${ALB}/healthcheck-path`]: s.healthPath,
+      },
+    },
+    spec: {
+      ingressClassName: ingressClassName(tenant.name),
+      rules: [
+        {
+          host: s.route.host,
+          http: {
+            paths: [
+              {
+                path: normalizePath(s.route.path),
+                pathType: "Prefix",
+                backend: { service: { name: s.name, port: { name: "http" } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** The host+path pairs a tenant owns, as `host/path` strings (the admission params' format). */
+export function ownedRoutes(tenant: Tenant): string[] {
+  return tenant.services
+    .flatMap((s) => (s.route ? [`${s.route.host}${normalizePath(s.route.path)}`] : []))
+    .sort();
+}

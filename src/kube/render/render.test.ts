@@ -1,0 +1,226 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { KubeObject } from "../../shared/planes.js";
+import { definePlatform } from "../../spec/define.js";
+import { loadPlatform } from "../../spec/load.js";
+import { planAlbGroups } from "./alb-groups.js";
+import { allObjects, renderKubernetesPlane } from "./render.js";
+
+const example = await loadPlatform(new URL("../../../examples/platform.yaml", import.meta.url).pathname, {
+  now: new Date("2026-01-01"),
+});
+const plane = renderKubernetesPlane(example);
+const find = (objects: readonly KubeObject[], kind: string, name: string, namespace?: string) => {
+  const o = objects.find(
+    (x) =>
+      x.kind === kind &&
+      x.metadata.name === name &&
+      (namespace === undefined || x.metadata.namespace === namespace),
+  );
+  assert.ok(o, `${kind} ${namespace ? `${namespace}/` : ""}${name} rendered`);
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads deep fields of rendered objects
+  return o as KubeObject & Record<string, any>;
+};
+const tenant = (name: string) => plane.tenants.find((t) => t.tenant === name)!.objects;
+
+describe("renderKubernetesPlane", () => {
+  it("is deterministic", () => {
+    assert.deepEqual(renderKubernetesPlane(example), plane);
+  });
+
+  it("pins Pod Security restricted for enforce, audit and warn on each tenant namespace", () => {
+    const ns = find(tenant("shop"), "Namespace", "shop");
+    for (const mode of ["enforce", "audit", "warn"]) {
+      assert.equal(ns.metadata.labels?.[`pod-security.kubernetes.io/${mode}`], "restricted");
+      assert.equal(ns.metadata.labels?.[`pod-security.kubernetes.io/${mode}-version`], "latest");
+    }
+  });
+
+  it("renders quota, default-deny and the allow policies the tenant needs", () => {
+    const shop = tenant("shop");
+    assert.equal(find(shop, "ResourceQuota", "tenkai-quota").spec.hard["requests.cpu"], "12");
+    assert.deepEqual(find(shop, "NetworkPolicy", "default-deny").spec.policyTypes, ["Ingress", "Egress"]);
+    const alb = find(shop, "NetworkPolicy", "allow-from-alb").spec;
+    assert.deepEqual(
+      alb.ingress[0].from.map((f: { ipBlock: { cidr: string } }) => f.ipBlock.cidr),
+      ["10.0.192.0/21", "10.0.200.0/21", "10.0.208.0/21"],
+    );
+    assert.deepEqual(alb.ingress[0].ports, [
+      { protocol: "TCP", port: 3000 },
+      { protocol: "TCP", port: 8080 },
+    ]);
+    const db = find(shop, "NetworkPolicy", "allow-database").spec;
+    assert.equal(db.egress[0].ports[0].port, 5432);
+    assert.deepEqual(db.podSelector.matchExpressions[0].values, [
+      "catalog-api",
+      "cart-api",
+      "nightly-report",
+    ]);
+    assert.equal(find(shop, "ServiceAccount", "default").automountServiceAccountToken, false);
+  });
+
+  it("never lets a tenant role write guard objects", () => {
+    const guards = new Set([
+      "namespaces",
+      "resourcequotas",
+      "limitranges",
+      "networkpolicies",
+      "roles",
+      "rolebindings",
+    ]);
+    for (const role of tenant("users").filter((o) => o.kind === "Role")) {
+      for (const rule of (role as unknown as { rules: { verbs: string[]; resources: string[] }[] }).rules) {
+        const writes = rule.verbs.some((v: string) => !["get", "list", "watch"].includes(v));
+        if (writes)
+          for (const r of rule.resources) assert.ok(!guards.has(r), `${role.metadata.name} writes ${r}`);
+      }
+    }
+    const binding = find(tenant("users"), "RoleBinding", "tenkai:admin");
+    assert.equal(binding.subjects[0].name, "tenkai:users:admin");
+  });
+
+  it("renders a restricted-compliant Deployment from the tenant's registry, spread over zones", () => {
+    const d = find(tenant("shop"), "Deployment", "catalog-api", "shop");
+    const pod = d.spec.template.spec;
+    const c = pod.containers[0];
+    assert.equal(c.image, "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/web/shop/catalog-api:3.2.0");
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(c.securityContext.capabilities.drop, ["ALL"]);
+    assert.equal(pod.securityContext.seccompProfile.type, "RuntimeDefault");
+    assert.equal(c.readinessProbe.httpGet.path, "/healthz");
+    assert.equal(pod.topologySpreadConstraints[0].nodeTaintsPolicy, "Honor");
+    assert.equal(d.spec.replicas, undefined, "the HPA owns replicas");
+    assert.equal(find(tenant("shop"), "HorizontalPodAutoscaler", "catalog-api").spec.minReplicas, 3);
+    const sa = find(tenant("shop"), "ServiceAccount", "catalog-api");
+    assert.equal(
+      sa.metadata.annotations?.["eks.amazonaws.com/role-arn"],
+      "arn:aws:iam::123456789012:role/web-shop-catalog-api",
+    );
+    // The database alone earns a role too (to read the tenant's secret); no AWS use, no role.
+    assert.equal(
+      find(tenant("shop"), "ServiceAccount", "cart-api").metadata.annotations?.["eks.amazonaws.com/role-arn"],
+      "arn:aws:iam::123456789012:role/web-shop-cart-api",
+    );
+    assert.equal(find(tenant("shop"), "ServiceAccount", "storefront").metadata.annotations, undefined);
+    assert.ok(
+      c.env.some(
+        (e: { name: string; value: string }) =>
+          e.name === "DATABASE_SECRET_NAME" && e.value === "tenkai/web/shop/database",
+      ),
+    );
+  });
+
+  it("labels Fargate-bound cron job pods for their profile and configures the Fargate log router", () => {
+    const cj = find(tenant("orders"), "CronJob", "invoice-batch");
+    assert.equal(cj.spec.jobTemplate.spec.template.metadata.labels["tenkai.dev/compute"], "fargate");
+    assert.equal(cj.spec.concurrencyPolicy, "Forbid");
+    const cm = find(plane.platform, "ConfigMap", "aws-logging", "aws-observability");
+    assert.match(
+      cm.data["output.conf"],
+      /log_group_template\s+\/tenkai\/web\/\$kubernetes\['namespace_name'\]/,
+    );
+    const fb = find(plane.platform, "ConfigMap", "fluent-bit", "tenkai-system");
+    assert.match(
+      fb.data["fluent-bit.conf"],
+      /Match\s+kube\.var\.log\.containers\.\*_orders_\*\n.*\n\s+log_group_name\s+\/tenkai\/web\/orders/,
+    );
+  });
+
+  it("pins each tenant's IngressClass to the group and its namespace, and routes host+path", () => {
+    const params = find(tenant("users"), "IngressClassParams", "tenkai-users");
+    assert.deepEqual(params.spec.group, { name: "tenkai" });
+    assert.deepEqual(params.spec.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "users" });
+    assert.equal(
+      find(tenant("users"), "IngressClass", "tenkai-users").spec.controller,
+      "ingress.k8s.aws/alb",
+    );
+    const ing = find(tenant("users"), "Ingress", "users-api");
+    assert.deepEqual(ing.spec.rules[0].http.paths[0].path, "/users");
+    assert.equal(ing.metadata.annotations?.["alb.ingress.kubernetes.io/target-type"], "ip");
+    assert.equal(
+      find(tenant("users"), "ConfigMap", "tenkai-routes-users", "tenkai-system").data.routes,
+      "api.example.com/auth api.example.com/users",
+    );
+  });
+
+  it("includes the pinned ALB controller manifest set with its CRDs", () => {
+    find(plane.platform, "CustomResourceDefinition", "ingressclassparams.elbv2.k8s.aws");
+    const d = find(plane.platform, "Deployment", "aws-load-balancer-controller", "kube-system");
+    assert.ok(d.spec.template.spec.containers[0].args.includes("--cluster-name=web"));
+  });
+
+  it("gives every object a unique identity", () => {
+    const ids = allObjects(plane).map(
+      (o) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`,
+    );
+    assert.equal(new Set(ids).size, ids.length);
+  });
+});
+
+describe("planAlbGroups", () => {
+  const platformWith = (tenants: { name: string; hosts: string[] }[], maxRulesPerAlb: number) =>
+    definePlatform(
+      {
+        apiVersion: "tenkai.dev/v1alpha1",
+        kind: "Platform",
+        metadata: { name: "p" },
+        spec: {
+          aws: { account: "123456789012", region: "us-east-1" },
+          cluster: { version: "1.35" },
+          nodeGroups: [{ name: "g", instanceTypes: ["m6i.large"], min: 1, max: 3 }],
+          ingress: { maxRulesPerAlb },
+          tenants: tenants.map((t) => ({
+            name: t.name,
+            quota: { cpu: "100", memory: "100Gi", pods: 1000 },
+            services: t.hosts.map((h, i) => ({
+              name: `s${i}`,
+              image: "x",
+              tag: "1",
+              port: 80,
+              route: { host: h, path: `/${t.name}${i}` },
+            })),
+          })),
+        },
+      },
+      { now: new Date("2026-01-01") },
+    );
+
+  it("splits tenants over ALBs before the rule limit, keeping a shared host on one ALB", () => {
+    const p = platformWith(
+      [
+        { name: "a", hosts: ["x.example.com", "x.example.com"] },
+        { name: "b", hosts: ["y.example.com", "y.example.com"] },
+        { name: "c", hosts: ["x.example.com"] },
+        { name: "d", hosts: ["z.example.com"] },
+      ],
+      3,
+    );
+    const plan = planAlbGroups(p);
+    assert.deepEqual(
+      plan.groups.map((g) => [g.name, g.tenants, g.rules]),
+      [
+        ["tenkai", ["a", "c"], 3],
+        ["tenkai-2", ["b", "d"], 3],
+      ],
+    );
+    assert.equal(plan.problems.length, 0);
+  });
+
+  it("reports a host whose rules alone exceed one ALB", () => {
+    const plan = planAlbGroups(
+      platformWith([{ name: "a", hosts: ["x.example.com", "x.example.com", "x.example.com"] }], 2),
+    );
+    assert.equal(plan.problems[0]?.code, "KUBE_ALB_HOST_OVER_LIMIT");
+  });
+});
+
+describe("AWS Load Balancer Controller", () => {
+  it("finds its VPC by the platform tag (IMDS is out of reach at hop limit 1)", () => {
+    const deploy = renderKubernetesPlane(example).platform.find(
+      (o) => o.kind === "Deployment" && o.metadata.name === "aws-load-balancer-controller",
+    ) as { spec: { template: { spec: { containers: { args: string[] }[] } } } } | undefined;
+    const args = deploy?.spec.template.spec.containers[0]?.args ?? [];
+    assert.ok(args.includes("--aws-vpc-tags=tenkai.dev/platform=web"), args.join(" "));
+    assert.ok(args.includes("--cluster-name=web"), args.join(" "));
+  });
+});

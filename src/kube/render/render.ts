@@ -1,0 +1,75 @@
+/**
+ * The Kubernetes plane: the platform model as Kubernetes objects. Pure and deterministic: the same
+ * platform always gives the same objects in the same order, with no cluster access
+ * (the `KubernetesPlane` contract of src/shared/planes.ts).
+ */
+import { TenkaiError } from "../../shared/errors.js";
+import { baseLabels, SYSTEM_NAMESPACE } from "../../shared/kube-names.js";
+import type { KubeObject, KubernetesPlane } from "../../shared/planes.js";
+import type { Platform, Tenant } from "../../spec/schema.js";
+import { platformAdmissionPolicies, tenantRoutePolicy } from "./admission-policies.js";
+import { albController } from "./alb-controller.js";
+import { type AlbGroupPlan, planAlbGroups } from "./alb-groups.js";
+import { serviceIngress, tenantIngressClass } from "./ingress.js";
+import { fargateLogging, fluentBit } from "./logging.js";
+import { networkPolicies } from "./network-policies.js";
+import { tenantRbac } from "./rbac.js";
+import { defaultServiceAccount, limitRange, resourceQuota, tenantNamespace } from "./tenant-namespace.js";
+import { cronJobObjects, serviceObjects } from "./workloads.js";
+
+export function renderKubernetesPlane(platform: Platform): KubernetesPlane {
+  const groups = albGroupsOrThrow(platform);
+  const platformObjects: KubeObject[] = [
+    {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: SYSTEM_NAMESPACE, labels: baseLabels(platform) },
+    },
+    ...albController(platform),
+    ...platformAdmissionPolicies(platform),
+    ...fluentBit(platform),
+    ...fargateLogging(platform),
+  ];
+  return {
+    platform: platformObjects,
+    tenants: platform.spec.tenants.map((t) => ({
+      tenant: t.name,
+      objects: renderTenant(platform, t, groups),
+    })),
+  };
+}
+
+export function renderTenant(
+  platform: Platform,
+  tenant: Tenant,
+  groups: AlbGroupPlan = albGroupsOrThrow(platform),
+): KubeObject[] {
+  const group = groups.groupOf[tenant.name] ?? platform.spec.ingress.groupName;
+  return [
+    tenantNamespace(platform, tenant),
+    resourceQuota(platform, tenant),
+    limitRange(platform, tenant),
+    defaultServiceAccount(platform, tenant),
+    ...networkPolicies(platform, tenant),
+    ...tenantRbac(platform, tenant),
+    ...tenantIngressClass(platform, tenant, group),
+    ...tenantRoutePolicy(platform, tenant),
+    ...tenant.services.flatMap((s) => {
+      const ingress = serviceIngress(platform, tenant, s);
+      return [...serviceObjects(platform, tenant, s), ...(ingress ? [ingress] : [])];
+    }),
+    ...tenant.cronJobs.flatMap((c) => cronJobObjects(platform, tenant, c)),
+  ];
+}
+
+function albGroupsOrThrow(platform: Platform): AlbGroupPlan {
+  const plan = planAlbGroups(platform);
+  const first = plan.problems[0];
+  if (first) throw new TenkaiError(first.code, first.message, first.fix);
+  return plan;
+}
+
+/** Every object of a rendered plane, platform objects first. */
+export function allObjects(plane: KubernetesPlane): KubeObject[] {
+  return [...plane.platform, ...plane.tenants.flatMap((t) => t.objects)];
+}

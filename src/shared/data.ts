@@ -1,0 +1,79 @@
+/**
+ * The dated data tables that ship in `data/` (EKS versions, prices, instance types). They are
+ * read from the package at run time so `tenkai plan` needs no AWS call, and so a refresh is a
+ * data change, not a code change.
+ */
+import { readFileSync } from "node:fs";
+
+const cache = new Map<string, unknown>();
+
+/** Reads `data/<name>` from the package root (works from `src/` under tsx and from `dist/`). */
+export function readData<T>(name: string): T {
+  let value = cache.get(name);
+  if (value === undefined) {
+    value = JSON.parse(readFileSync(new URL(`../../data/${name}`, import.meta.url), "utf8"));
+    cache.set(name, value);
+  }
+  return value as T;
+}
+
+const textCache = new Map<string, string>();
+
+/** Reads a text file from `data/` (templates, pinned manifests). */
+export function readDataText(name: string): string {
+  let text = textCache.get(name);
+  if (text === undefined) {
+    text = readFileSync(new URL(`../../data/${name}`, import.meta.url), "utf8");
+    textCache.set(name, text);
+  }
+  return text;
+}
+
+/** The AWS Load Balancer Controller's pinned manifest set (version and source in its header). */
+export const ALB_CONTROLLER_MANIFESTS = "kube/aws-load-balancer-controller.yaml";
+
+/**
+ * The controller's pinned version, read from the manifest set's Deployment image tag. The AWS
+ * plane sizes the controller's IAM policy by it and the Kubernetes plane deploys it.
+ */
+export function albControllerVersion(): string {
+  return (
+    /aws-load-balancer-controller:(v[\d.]+)/.exec(readDataText(ALB_CONTROLLER_MANIFESTS))?.[1] ?? "unknown"
+  );
+}
+
+export interface EksVersion {
+  readonly version: string;
+  readonly released: string;
+  readonly endOfStandardSupport: string;
+  readonly endOfExtendedSupport: string;
+  readonly estimated?: boolean;
+}
+
+export interface EksVersionTable {
+  readonly asOf: string;
+  readonly source: string;
+  readonly versions: readonly EksVersion[];
+}
+
+export function eksVersions(): EksVersionTable {
+  return readData<EksVersionTable>("eks-versions.json");
+}
+
+export interface InstanceType {
+  readonly vcpu: number;
+  readonly memoryGiB: number;
+  readonly maxPods: number;
+}
+
+/** The instance-type table, or an empty one when it is absent. */
+export function instanceTypes(): Readonly<Record<string, InstanceType>> {
+  try {
+    const table = readData<{ types?: Record<string, InstanceType> } & Record<string, unknown>>(
+      "instance-types.json",
+    );
+    return (table.types ?? {}) as Record<string, InstanceType>;
+  } catch {
+    return {};
+  }
+}
