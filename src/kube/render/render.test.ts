@@ -122,7 +122,7 @@ describe("renderKubernetesPlane", () => {
     const fb = find(plane.platform, "ConfigMap", "fluent-bit", "tenkai-system");
     assert.match(
       fb.data["fluent-bit.conf"],
-      /Match\s+kube\.var\.log\.containers\.\*_orders_\*\n.*\n\s+log_group_name\s+\/tenkai\/web\/orders/,
+      /log_group_name\s+\/tenkai\/web\/_platform\n\s+log_group_template\s+\/tenkai\/web\/\$kubernetes_namespace\['labels'\]\['tenkai\.dev\/tenant'\]/,
     );
   });
 
