@@ -9,6 +9,7 @@ import { register as registerDb } from "./commands/db.js";
 import { register as registerDeploy } from "./commands/deploy.js";
 import { register as registerDiff } from "./commands/diff.js";
 import { register as registerInit } from "./commands/init.js";
+import { register as registerLogs } from "./commands/logs.js";
 import { register as registerNodes } from "./commands/nodes.js";
 import { register as registerPlan } from "./commands/plan.js";
 import { register as registerSchema } from "./commands/schema.js";
@@ -33,5 +34,6 @@ export function buildProgram(): Command {
   registerTenant(program);
   registerNodes(program);
   registerDb(program);
+  registerLogs(program);
   return program;
 }
