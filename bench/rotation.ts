@@ -15,11 +15,13 @@
  * `kubectl drain --ignore-daemonsets --delete-emptydir-data` one node after the other.
  * A PDB monitor watches every budget through both runs.
  */
+
 import { spawn } from "node:child_process";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { KwokNodeProvider } from "../src/providers/kwok/index.js";
+import { rotationCluster } from "../src/rotation/cluster.js";
 import { rotate } from "../src/rotation/rotate.js";
 import type { RotationEvent } from "../src/rotation/types.js";
 import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../test/support/cluster.js";
@@ -123,13 +125,13 @@ async function runTenkai(): Promise<Outcome> {
   const { cluster, monitor, provider } = await setUp();
   const counts: Record<string, number> = {};
   const sink = (e: RotationEvent) => {
-    counts[e.type] = (counts[e.type] ?? 0) + 1;
-    if (e.type === "node-drained" || e.type === "phase" || e.type === "stalled")
+    counts[e.code] = (counts[e.code] ?? 0) + 1;
+    if (e.code === "rotation.node.drained" || e.code === "rotation.phase" || e.code === "rotation.stalled")
       process.stderr.write(`  tenkai: ${e.message}\n`);
   };
   const t0 = Date.now();
   await rotate(fixtureOptions(spec, { maxDraining, stallAfterMs: 15_000 }), {
-    kubeConfig: cluster.kubeConfig,
+    cluster: rotationCluster(cluster.kubeConfig),
     provider,
     sink,
   });
@@ -138,7 +140,7 @@ async function runTenkai(): Promise<Outcome> {
     t0,
     cluster,
     monitor,
-    `max-draining ${maxDraining}; ${counts["pod-evicted"] ?? 0} evictions, ${counts["pod-retry"] ?? 0} retries (429), ${counts["surge-started"] ?? 0} surges, ${counts.stalled ?? 0} stall reports`,
+    `max-draining ${maxDraining}; ${counts["rotation.pod.evicted"] ?? 0} evictions, ${counts["rotation.pod.retry"] ?? 0} retries (429), ${counts["rotation.surge.started"] ?? 0} surges, ${counts["rotation.stalled"] ?? 0} stall reports`,
   );
 }
 

@@ -15,6 +15,7 @@ import type { RDSDataClient } from "@aws-sdk/client-rds-data";
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { databaseClusterIdentifier } from "../shared/aws-names.js";
 import { TenkaiError } from "../shared/errors.js";
+import type { EventSink } from "../shared/events.js";
 import type { Platform } from "../spec/schema.js";
 import { dataApiExecutor } from "./sql-executors.js";
 import {
@@ -105,12 +106,12 @@ async function dataApi(
 export async function syncTenantDatabases(
   platform: Platform,
   clients: DatabaseClients,
-  onEvent?: (e: TenantDatabaseEvent) => void,
+  sink?: EventSink<TenantDatabaseEvent>,
 ): Promise<ApplyTenantDatabasesResult> {
   return applyTenantDatabases(platform, {
     sql: await dataApi(platform, clients),
     secrets: secretsManagerReader(clients.secrets),
-    onEvent,
+    ...(sink ? { sink } : {}),
   });
 }
 

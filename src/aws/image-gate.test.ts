@@ -20,7 +20,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { parse } from "yaml";
 import { type Moto, startMoto } from "../../test/support/moto.js";
-import { isTenkaiError, type TenkaiError } from "../shared/errors.js";
+import { isTenkaiError } from "../shared/errors.js";
 import { definePlatform } from "../spec/define.js";
 import type { Platform, PlatformInput } from "../spec/schema.js";
 import { type ImageVerdict, imageGateTable, specImages } from "./image-gate.js";
@@ -46,9 +46,9 @@ function platformWith(block: string, enhancedScanning = false): Platform {
   return definePlatform(input);
 }
 
-function gateError(e: unknown): TenkaiError & { images: ImageVerdict[] } {
+function gateError(e: unknown): { code: string; message: string; images: ImageVerdict[] } {
   assert.ok(isTenkaiError(e), String(e));
-  return e as TenkaiError & { images: ImageVerdict[] };
+  return { code: e.code, message: e.message, images: (e.details?.images ?? []) as ImageVerdict[] };
 }
 
 let moto: Moto | undefined;
@@ -142,7 +142,7 @@ describe("the image gate against moto's ECR", () => {
   }, async () => {
     const events: ImageGateEvent[] = [];
     await assert.rejects(
-      runImageGate(platformWith("CRITICAL"), { ecr, onEvent: (e) => events.push(e) }),
+      runImageGate(platformWith("CRITICAL"), { ecr, sink: (e) => events.push(e) }),
       (e: unknown) => {
         const err = gateError(e);
         assert.equal(err.code, "IMAGE_NOT_FOUND");
@@ -169,7 +169,7 @@ describe("the image gate against moto's ECR", () => {
         return true;
       },
     );
-    assert.equal(events.filter((e) => e.type === "image.checked").length, 5);
+    assert.equal(events.filter((e) => e.code === "image.checked").length, 5);
   });
 
   it("lets images through with --allow-image, says so, and then fails only on what is left", {
@@ -180,7 +180,7 @@ describe("the image gate against moto's ECR", () => {
       runImageGate(platformWith("HIGH"), {
         ecr,
         allow: ["absent:9.9.9", "web/users/unscanned:1.0.0", "users/scanning:1.0.0"],
-        onEvent: (e) => events.push(e),
+        sink: (e) => events.push(e),
       }),
       (e: unknown) => {
         const err = gateError(e);
@@ -192,7 +192,7 @@ describe("the image gate against moto's ECR", () => {
       },
     );
     assert.deepEqual(
-      events.filter((e) => e.type === "image.allowed").map((e) => e.type === "image.allowed" && e.image),
+      events.filter((e) => e.code === "image.allowed").map((e) => e.code === "image.allowed" && e.data.image),
       ["web/users/unscanned:1.0.0", "web/users/scanning:1.0.0", "web/users/absent:9.9.9"],
     );
     const passed = await runImageGate(platformWith("CRITICAL"), {

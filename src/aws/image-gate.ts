@@ -163,7 +163,9 @@ export interface ImageGateResult {
 }
 
 /** The code the whole run fails with: a missing image first, then an unfinished scan, then findings. */
-export function gateErrorCode(verdicts: readonly ImageVerdict[]): ImageVerdictCode | undefined {
+export function gateErrorCode(
+  verdicts: readonly ImageVerdict[],
+): Exclude<ImageVerdictCode, "OK"> | undefined {
   const refused = verdicts.filter((v) => v.code !== "OK" && !v.allowed);
   for (const code of ["IMAGE_NOT_FOUND", "IMAGE_SCAN_INCOMPLETE", "IMAGE_VULNERABLE"] as const)
     if (refused.some((v) => v.code === code)) return code;
@@ -205,13 +207,11 @@ export function enforceImageGate(result: ImageGateResult): void {
   const code = gateErrorCode(result.images);
   if (!code) return;
   const refused = result.images.filter((v) => v.code !== "OK" && !v.allowed);
-  throw Object.assign(
-    new TenkaiError(
-      code,
-      `the image gate refused ${refused.length} of ${result.images.length} images; nothing was changed\n${imageGateTable(result.images)}`,
-      FIXES[code as Exclude<ImageVerdictCode, "OK">],
-    ),
-    { images: result.images },
+  throw new TenkaiError(
+    code,
+    `the image gate refused ${refused.length} of ${result.images.length} images; nothing was changed\n${imageGateTable(result.images)}`,
+    FIXES[code],
+    { details: { images: result.images } },
   );
 }
 

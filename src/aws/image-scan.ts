@@ -13,6 +13,7 @@ import {
   RepositoryNotFoundException,
   ScanNotFoundException,
 } from "@aws-sdk/client-ecr";
+import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import type { Platform } from "../spec/schema.js";
 import {
   asSeverity,
@@ -125,19 +126,14 @@ export async function scanImage(ecr: ECRClient, image: SpecImage): Promise<Image
 }
 
 export type ImageGateEvent =
-  | { readonly type: "image.checked"; readonly verdict: ImageVerdict; readonly message: string }
-  | {
-      readonly type: "image.allowed";
-      readonly image: string;
-      readonly code: string;
-      readonly message: string;
-    };
+  | TenkaiEvent<"image.checked", { readonly verdict: ImageVerdict }>
+  | TenkaiEvent<"image.allowed", { readonly image: string; readonly verdictCode: string }>;
 
 export interface ImageGateOptions {
   readonly ecr: ECRClient;
   /** `--allow-image` values (REPOSITORY:TAG). */
   readonly allow?: readonly string[];
-  readonly onEvent?: (e: ImageGateEvent) => void;
+  readonly sink?: EventSink<ImageGateEvent>;
   /** Lookups in flight at once. Default 8 (ECR's DescribeImages allows 10 requests per second by default). */
   readonly concurrency?: number;
 }
@@ -159,15 +155,21 @@ export async function runImageGate(platform: Platform, options: ImageGateOptions
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, images.length) }, worker));
+  const emit = emitter(options.sink);
   for (const v of verdicts) {
-    options.onEvent?.({ type: "image.checked", verdict: v, message: `image ${v.code}: ${v.message}` });
+    emit(v.code === "OK" ? "debug" : "info", "image.checked", `image ${v.code}: ${v.message}`, {
+      verdict: v,
+    });
     if (v.allowed)
-      options.onEvent?.({
-        type: "image.allowed",
-        image: imageRef(v),
-        code: v.code,
-        message: `image ${imageRef(v)} let through by --allow-image although ${v.code}: ${v.message}`,
-      });
+      emit(
+        "warn",
+        "image.allowed",
+        `image ${imageRef(v)} let through by --allow-image although ${v.code}: ${v.message}`,
+        {
+          image: imageRef(v),
+          verdictCode: v.code,
+        },
+      );
   }
   const result = { blockSeverity: block, images: verdicts };
   enforceImageGate(result);

@@ -21,6 +21,7 @@ import {
   PutRegistryScanningConfigurationCommand,
   type RegistryScanningRule,
 } from "@aws-sdk/client-ecr";
+import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import type { Platform } from "../spec/schema.js";
 
 export interface RegistryScanning {
@@ -65,18 +66,16 @@ export function mergeRegistryScanning(current: RegistryScanning, filter: string)
   };
 }
 
-export type RegistryScanningEvent = {
-  readonly type: "aws.registry.scanning";
-  readonly changed: boolean;
-  readonly switchedRules: readonly string[];
-  readonly message: string;
-};
+export type RegistryScanningEvent = TenkaiEvent<
+  "aws.registry.scanning",
+  { readonly changed: boolean; readonly switchedRules: readonly string[] }
+>;
 
 /** Read-merge-write of the registry scanning configuration (only when enhancedScanning is on). */
 export async function ensureEnhancedScanning(
   ecr: ECRClient,
   platform: Platform,
-  onEvent?: (e: RegistryScanningEvent) => void,
+  sink?: EventSink<RegistryScanningEvent>,
 ): Promise<RegistryScanningMerge | undefined> {
   if (!platform.spec.registry.enhancedScanning) return undefined;
   const out = await ecr.send(new GetRegistryScanningConfigurationCommand({}));
@@ -94,17 +93,17 @@ export async function ensureEnhancedScanning(
       }),
     );
   }
-  onEvent?.({
-    type: "aws.registry.scanning",
-    changed: merge.changed,
-    switchedRules: merge.switchedRules,
-    message: merge.changed
+  emitter(sink)(
+    merge.switchedRules.length > 0 ? "warn" : "info",
+    "aws.registry.scanning",
+    merge.changed
       ? `registry scanning: Inspector scans ${filter} continuously; ${current.rules.length} existing rule(s) kept${
           merge.switchedRules.length > 0
             ? `; warning: the registry switched from ${current.scanType} to ENHANCED, so these rules now scan with Inspector too: ${merge.switchedRules.join(", ")}`
             : ""
         }`
       : `registry scanning: ${filter} already scanned continuously by Inspector`,
-  });
+    { changed: merge.changed, switchedRules: merge.switchedRules },
+  );
   return merge;
 }

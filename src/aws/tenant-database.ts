@@ -7,6 +7,7 @@
  */
 import { tenantDatabaseName, tenantDatabaseSecretName } from "../shared/aws-names.js";
 import { TenkaiError } from "../shared/errors.js";
+import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import type { Platform } from "../spec/schema.js";
 import { tenantUsesDatabase } from "../spec/tenant-needs.js";
 import {
@@ -38,24 +39,17 @@ export interface TenantSecretReader {
   secretString(name: string): Promise<string>;
 }
 
+/** What the tenant-database step reports (shared/events.ts); never carries a password. */
 export type TenantDatabaseEvent =
-  | {
-      readonly type: "aws.database.statement";
-      readonly tenant: string;
-      readonly action: string;
-      readonly message: string;
-    }
-  | {
-      /** A tenant database no tenant in the spec uses: left as it is. */
-      readonly type: "aws.database.kept";
-      readonly database: string;
-      readonly message: string;
-    };
+  | TenkaiEvent<"aws.database.statement", { readonly tenant: string; readonly action: string }>
+  /** A tenant database no tenant in the spec uses: left as it is. */
+  | TenkaiEvent<"aws.database.kept", { readonly database: string }>;
 
 export interface ApplyTenantDatabasesOptions {
   readonly sql: SqlExecutor;
   readonly secrets: TenantSecretReader;
-  readonly onEvent?: (e: TenantDatabaseEvent) => void;
+  /** Where events go. Default: nowhere. */
+  readonly sink?: EventSink<TenantDatabaseEvent>;
 }
 
 export interface ApplyTenantDatabasesResult {
@@ -101,20 +95,20 @@ export async function applyTenantDatabases(
     tenants.map((t) => t.name),
     state,
   );
+  const emit = emitter(options.sink);
   for (const database of kept) {
-    options.onEvent?.({
-      type: "aws.database.kept",
-      database,
-      message: `kept database ${database}: no tenant in the spec uses it (tenkai never drops a database; drop it yourself after a backup)`,
-    });
+    emit(
+      "warn",
+      "aws.database.kept",
+      `kept database ${database}: no tenant in the spec uses it (tenkai never drops a database; drop it yourself after a backup)`,
+      { database },
+    );
   }
   const created: string[] = [];
   for (const s of statements) {
-    options.onEvent?.({
-      type: "aws.database.statement",
+    emit("info", "aws.database.statement", `${s.tenant}: ${s.action}`, {
       tenant: s.tenant,
       action: s.action,
-      message: `${s.tenant}: ${s.action}`,
     });
     try {
       await options.sql.execute(s.sql);

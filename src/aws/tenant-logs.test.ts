@@ -138,16 +138,16 @@ describe("tenkai logs (SDK mocked)", () => {
     const platform = await example();
     assert.throws(
       () => logTarget(platform, "nobody"),
-      (e: unknown) => isTenkaiError(e, "LOGS_UNKNOWN_TENANT"),
+      (e: unknown) => isTenkaiError(e, "CLI_UNKNOWN_TENANT"),
     );
     assert.throws(
       () => logTarget(platform, "users", "nope"),
-      (e: unknown) => isTenkaiError(e, "LOGS_UNKNOWN_SERVICE"),
+      (e: unknown) => isTenkaiError(e, "CLI_UNKNOWN_SERVICE"),
     );
     assert.throws(
       () => insightsQuery(logTarget(platform, "users"), { name: "nope" }),
       (e: unknown) =>
-        isTenkaiError(e, "LOGS_UNKNOWN_QUERY") && /errors, slow-requests-by-path/.test(e.fix ?? ""),
+        isTenkaiError(e, "CLI_UNKNOWN_QUERY") && /errors, slow-requests-by-path/.test(e.fix ?? ""),
     );
     assert.equal(parseSince("1h", 10_000_000), 10_000_000 - 3_600_000);
     assert.equal(parseSince("2026-12-01T00:00:00Z", 0), Date.parse("2026-12-01T00:00:00Z"));

@@ -62,7 +62,7 @@ export function logTarget(platform: Platform, tenantName: string, service?: stri
   const tenant = platform.spec.tenants.find((t) => t.name === tenantName);
   if (!tenant)
     throw new TenkaiError(
-      "LOGS_UNKNOWN_TENANT",
+      "CLI_UNKNOWN_TENANT",
       `no tenant ${tenantName} in the spec`,
       `use one of: ${platform.spec.tenants.map((t) => t.name).join(", ")}`,
     );
@@ -70,7 +70,7 @@ export function logTarget(platform: Platform, tenantName: string, service?: stri
     const workloads = [...tenant.services, ...tenant.cronJobs].map((w) => w.name);
     if (!workloads.includes(service))
       throw new TenkaiError(
-        "LOGS_UNKNOWN_SERVICE",
+        "CLI_UNKNOWN_SERVICE",
         `tenant ${tenantName} has no service or cron job ${service}`,
         `use one of: ${workloads.join(", ")}`,
       );
@@ -174,7 +174,7 @@ export function insightsQuery(target: LogTarget, query: { name?: string; text?: 
     const saved = TENANT_QUERIES.find((q) => q.name === query.name);
     if (!saved)
       throw new TenkaiError(
-        "LOGS_UNKNOWN_QUERY",
+        "CLI_UNKNOWN_QUERY",
         `no saved query ${query.name}`,
         `use one of: ${TENANT_QUERIES.map((q) => q.name).join(", ")}, or --insights 'QUERY'`,
       );

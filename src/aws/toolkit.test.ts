@@ -67,7 +67,7 @@ describe("AWS plane toolkit", () => {
   it("deploy without credentials announces the stacks in order, then fails saying how to sign in", async () => {
     const events: AwsPlaneEvent[] = [];
     await assert.rejects(
-      deployAwsPlane({ assemblyDir: current, onEvent: (e) => events.push(e) }),
+      deployAwsPlane({ assemblyDir: current, sink: (e) => events.push(e) }),
       (e: unknown) => {
         assert.ok(isTenkaiError(e, "AWS_NO_CREDENTIALS"), String(e));
         assert.match(e.message, /account 123456789012/);
@@ -76,8 +76,8 @@ describe("AWS plane toolkit", () => {
         return true;
       },
     );
-    const plan = events.find((e) => e.type === "aws.plan");
-    assert.deepEqual(plan?.type === "aws.plan" && plan.stacks, deployOrder(current));
+    const plan = events.find((e) => e.code === "aws.plan");
+    assert.deepEqual(plan?.code === "aws.plan" && plan.data.stacks, deployOrder(current));
   });
 
   it("destroy selects only the named stacks, newest first, and fails the same way without credentials", async () => {
@@ -86,12 +86,12 @@ describe("AWS plane toolkit", () => {
       destroyAwsPlane({
         assemblyDir: current,
         stacks: ["web-tenants-001", "web-data"],
-        onEvent: (e) => events.push(e),
+        sink: (e) => events.push(e),
       }),
       (e: unknown) => isTenkaiError(e, "AWS_NO_CREDENTIALS"),
     );
-    const plan = events.find((e) => e.type === "aws.plan");
-    assert.deepEqual(plan?.type === "aws.plan" && plan.stacks, ["web-tenants-001", "web-data"]);
+    const plan = events.find((e) => e.code === "aws.plan");
+    assert.deepEqual(plan?.code === "aws.plan" && plan.data.stacks, ["web-tenants-001", "web-data"]);
   });
 
   it("refuses a stack the assembly does not have, listing the ones it has", async () => {
@@ -105,14 +105,15 @@ describe("AWS plane toolkit", () => {
     const result = await diffAwsPlane({
       assemblyDir: current,
       against: previous,
-      onEvent: (e) => events.push(e),
+      sink: (e) => events.push(e),
     });
     const changed = result.stacks.filter((s) => s.changes > 0).map((s) => s.stackName);
     assert.deepEqual(changed, ["web-nodes-general"]);
     assert.equal(result.stacks.length, ORDER.length);
     assert.ok(
       events.some(
-        (e) => e.type === "aws.stack.diff" && e.stack === "web-nodes-general" && /changes/.test(e.message),
+        (e) =>
+          e.code === "aws.stack.diff" && e.data.stack === "web-nodes-general" && /changes/.test(e.message),
       ),
     );
   });
@@ -147,14 +148,15 @@ describe("toolkit messages as events", () => {
     });
     await host.notify({ ...base, level: "debug", message: "noise", data: undefined });
     assert.deepEqual(
-      events.map((e) => e.type),
+      events.map((e) => e.code),
       ["aws.stack.start", "aws.resource"],
     );
     assert.equal(events[0]?.message, "deploying web-cluster (2/5)");
     const r = events[1];
-    assert.ok(r?.type === "aws.resource");
+    assert.ok(r?.code === "aws.resource");
+    assert.equal(r.level, "warn", "a failed resource is a warning");
     assert.deepEqual(
-      [r.stack, r.logicalId, r.status, r.reason],
+      [r.data.stack, r.data.logicalId, r.data.status, r.data.reason],
       ["web-cluster", "Cluster", "CREATE_FAILED", "quota"],
     );
     assert.match(r.message, /3\/19 CREATE_FAILED AWS::EKS::Cluster Cluster: quota/);

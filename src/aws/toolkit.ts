@@ -20,62 +20,39 @@ import {
   ToolkitError,
 } from "@aws-cdk/toolkit-lib";
 import { TenkaiError } from "../shared/errors.js";
+import { type EventLevel, type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 
 export type AwsPlaneAction = "deploy" | "diff" | "destroy";
 
-/** What the AWS plane reports while it works (ids in fields; `message` is for people). */
-export type AwsPlaneEvent =
-  | {
-      readonly type: "aws.plan";
-      readonly action: AwsPlaneAction;
-      readonly stacks: readonly string[];
-      readonly message: string;
-    }
-  | {
-      readonly type: "aws.stack.start";
-      readonly action: AwsPlaneAction;
-      readonly stack: string;
-      readonly current: number;
-      readonly total: number;
-      readonly message: string;
-    }
-  | {
-      readonly type: "aws.resource";
-      readonly stack: string;
-      readonly logicalId: string;
-      readonly resourceType: string;
-      readonly status: string;
-      readonly reason?: string;
-      readonly progress?: string;
-      readonly message: string;
-    }
-  | {
-      readonly type: "aws.stack.done";
-      readonly action: AwsPlaneAction;
-      readonly stack: string;
-      readonly message: string;
-    }
-  | {
-      readonly type: "aws.stack.diff";
-      readonly stack: string;
-      readonly changes: number;
-      readonly securityChanges: boolean;
-      readonly message: string;
-    }
-  | {
-      readonly type: "aws.log";
-      readonly level: "error" | "warn";
-      readonly code?: string;
-      readonly message: string;
-    };
+type Ev<C extends string, D> = TenkaiEvent<C, Readonly<D>>;
 
-export type AwsEventSink = (event: AwsPlaneEvent) => void;
+/** What the AWS plane reports while it works (shared/events.ts; ids in `data`). */
+export type AwsPlaneEvent =
+  | Ev<"aws.plan", { action: AwsPlaneAction; stacks: readonly string[] }>
+  | Ev<"aws.stack.start", { action: AwsPlaneAction; stack: string; current: number; total: number }>
+  | Ev<
+      "aws.resource",
+      {
+        stack: string;
+        logicalId: string;
+        resourceType: string;
+        status: string;
+        reason?: string | undefined;
+        progress?: string | undefined;
+      }
+    >
+  | Ev<"aws.stack.done", { action: AwsPlaneAction; stack: string }>
+  | Ev<"aws.stack.diff", { stack: string; changes: number; securityChanges: boolean }>
+  /** A toolkit warning or error, with the toolkit's own message code (`CDK_TOOLKIT_...`). */
+  | Ev<"aws.log", { toolkitCode?: string | undefined }>;
+
+export type AwsEventSink = EventSink<AwsPlaneEvent>;
 
 export interface AwsToolkitOptions {
   /** The cloud assembly directory (`tenkai plan --out <dir>` writes `<dir>/cdk.out`). */
   readonly assemblyDir: string;
-  /** Receives progress events. Default: dropped. */
-  readonly onEvent?: AwsEventSink;
+  /** Where progress events go (shared/events.ts). Default: nowhere. */
+  readonly sink?: AwsEventSink;
   /** Stack names to act on. Default: every stack of the assembly. */
   readonly stacks?: readonly string[];
   /** AWS profile for credentials. Default: the SDK's default chain (env, SSO, instance role). */
@@ -119,11 +96,11 @@ export function deployOrder(assemblyDir: string): string[] {
 }
 
 /** An IoHost that turns toolkit messages into AwsPlaneEvents and answers requests. */
-export function eventIoHost(onEvent: AwsEventSink, action: AwsPlaneAction): IIoHost {
+export function eventIoHost(sink: AwsEventSink | undefined, action: AwsPlaneAction): IIoHost {
   return {
     async notify(msg: IoMessage<unknown>) {
       const event = toEvent(msg, action);
-      if (event) onEvent(event);
+      if (event) sink?.({ time: msg.time.toISOString(), ...event } as AwsPlaneEvent);
     },
     async requestResponse<T>(msg: IoRequest<unknown, T>): Promise<T> {
       // CDK_TOOLKIT_I7010 asks to confirm a destroy: the CLI has already asked (or got --yes).
@@ -134,7 +111,9 @@ export function eventIoHost(onEvent: AwsEventSink, action: AwsPlaneAction): IIoH
   };
 }
 
-function toEvent(msg: IoMessage<unknown>, action: AwsPlaneAction): AwsPlaneEvent | undefined {
+type Unstamped = { level: EventLevel; code: AwsPlaneEvent["code"]; message: string; data: object };
+
+function toEvent(msg: IoMessage<unknown>, action: AwsPlaneAction): Unstamped | undefined {
   const data = msg.data as Record<string, unknown> | undefined;
   switch (msg.code) {
     case "CDK_TOOLKIT_I5100": // StackDeployProgress
@@ -142,12 +121,10 @@ function toEvent(msg: IoMessage<unknown>, action: AwsPlaneAction): AwsPlaneEvent
       // StackDestroyProgress
       const p = data as { total: number; current: number; stack: { stackName: string } };
       return {
-        type: "aws.stack.start",
-        action,
-        stack: p.stack.stackName,
-        current: p.current,
-        total: p.total,
+        level: "info",
+        code: "aws.stack.start",
         message: `${action === "destroy" ? "destroying" : "deploying"} ${p.stack.stackName} (${p.current}/${p.total})`,
+        data: { action, stack: p.stack.stackName, current: p.current, total: p.total },
       };
     }
     case "CDK_TOOLKIT_I5502": {
@@ -164,13 +141,16 @@ function toEvent(msg: IoMessage<unknown>, action: AwsPlaneAction): AwsPlaneEvent
       };
       const e = a.event;
       return {
-        type: "aws.resource",
-        stack: e.StackName ?? "",
-        logicalId: e.LogicalResourceId ?? "",
-        resourceType: e.ResourceType ?? "",
-        status: e.ResourceStatus ?? "",
-        reason: e.ResourceStatusReason,
-        progress: a.progress?.formatted,
+        level: /FAILED/.test(e.ResourceStatus ?? "") ? "warn" : "debug",
+        code: "aws.resource",
+        data: {
+          stack: e.StackName ?? "",
+          logicalId: e.LogicalResourceId ?? "",
+          resourceType: e.ResourceType ?? "",
+          status: e.ResourceStatus ?? "",
+          reason: e.ResourceStatusReason,
+          progress: a.progress?.formatted,
+        },
         message:
           `${e.StackName} ${a.progress?.formatted ?? ""} ${e.ResourceStatus} ${e.ResourceType} ${e.LogicalResourceId}${e.ResourceStatusReason ? `: ${e.ResourceStatusReason}` : ""}`.replace(
             /\s+/g,
@@ -181,16 +161,21 @@ function toEvent(msg: IoMessage<unknown>, action: AwsPlaneAction): AwsPlaneEvent
     case "CDK_TOOLKIT_I5900": {
       const r = data as { stackArtifact?: { stackName: string } } | undefined;
       const stack = r?.stackArtifact?.stackName ?? "";
-      return { type: "aws.stack.done", action, stack, message: `deployed ${stack}` };
+      return { level: "info", code: "aws.stack.done", message: `deployed ${stack}`, data: { action, stack } };
     }
     case "CDK_TOOLKIT_I7101": {
       const r = data as { stack?: { stackName: string } } | undefined;
       const stack = r?.stack?.stackName ?? "";
-      return { type: "aws.stack.done", action, stack, message: `destroyed ${stack}` };
+      return {
+        level: "info",
+        code: "aws.stack.done",
+        message: `destroyed ${stack}`,
+        data: { action, stack },
+      };
     }
     default:
       if (msg.level === "error" || msg.level === "warn") {
-        return { type: "aws.log", level: msg.level, code: msg.code, message: msg.message };
+        return { level: msg.level, code: "aws.log", message: msg.message, data: { toolkitCode: msg.code } };
       }
       return undefined;
   }
@@ -205,7 +190,7 @@ function selector(stacks: readonly string[] | undefined): StackSelector {
 function toolkitFor(options: AwsToolkitOptions, action: AwsPlaneAction): Toolkit {
   if (options.toolkit) return options.toolkit;
   return new Toolkit({
-    ioHost: eventIoHost(options.onEvent ?? (() => {}), action),
+    ioHost: eventIoHost(options.sink, action),
     emojis: false,
     color: false,
     sdkConfig: options.profile
@@ -228,11 +213,9 @@ function plannedStacks(options: AwsToolkitOptions, action: AwsPlaneAction): stri
   const selected =
     options.stacks && options.stacks.length > 0 ? order.filter((s) => options.stacks?.includes(s)) : order;
   const ordered = action === "destroy" ? [...selected].reverse() : selected;
-  options.onEvent?.({
-    type: "aws.plan",
+  emitter(options.sink)("info", "aws.plan", `${action} ${ordered.length} stacks: ${ordered.join(", ")}`, {
     action,
     stacks: ordered,
-    message: `${action} ${ordered.length} stacks: ${ordered.join(", ")}`,
   });
   return ordered;
 }
@@ -260,8 +243,13 @@ export function awsError(err: unknown, action: AwsPlaneAction, account?: string)
       { cause: err },
     );
   }
+  const failed = {
+    deploy: "AWS_DEPLOY_FAILED",
+    diff: "AWS_DIFF_FAILED",
+    destroy: "AWS_DESTROY_FAILED",
+  } as const;
   return new TenkaiError(
-    `AWS_${action.toUpperCase()}_FAILED`,
+    failed[action],
     `${action} of the AWS plane failed: ${message}`,
     "read the failed resource's status reason in the events above (or the CloudFormation console), fix the spec or the account, and run the command again; CloudFormation has rolled the stack back",
     { cause: err },
@@ -346,13 +334,12 @@ export async function diffAwsPlane(options: AwsDiffOptions): Promise<AwsDiffResu
         const changes = diff.differenceCount;
         const securityChanges = diff.permissionsAnyChanges;
         results.push({ stackName, changes, securityChanges });
-        options.onEvent?.({
-          type: "aws.stack.diff",
-          stack: stackName,
-          changes,
-          securityChanges,
-          message: `${stackName}: ${changes === 0 ? "no changes" : `${changes} changes${securityChanges ? " (IAM or security group changes)" : ""}`}`,
-        });
+        emitter(options.sink)(
+          securityChanges ? "warn" : "info",
+          "aws.stack.diff",
+          `${stackName}: ${changes === 0 ? "no changes" : `${changes} changes${securityChanges ? " (IAM or security group changes)" : ""}`}`,
+          { stack: stackName, changes, securityChanges },
+        );
       }
     }
     return { stacks: results };

@@ -4,6 +4,7 @@
  * SDK's default chain). Engines are imported lazily (cold start).
  */
 import type { Command } from "commander";
+import type { EventLevel } from "../shared/events.js";
 import type { Platform } from "../spec/schema.js";
 import type { CommandIO } from "./output.js";
 
@@ -12,6 +13,17 @@ export interface ImageGateFlags {
   readonly imageGate?: boolean;
   readonly allowImage?: string[];
   readonly profile?: string;
+}
+
+/** An event the command itself reports (a step it skipped, a line it read) on the one channel. */
+export function report(
+  io: CommandIO,
+  level: EventLevel,
+  code: string,
+  message: string,
+  data: Readonly<Record<string, unknown>> = {},
+): void {
+  io.sink({ time: new Date().toISOString(), level, code, message, data });
 }
 
 /** The gate's flags, for every command that changes a plane. */
@@ -28,17 +40,16 @@ export function clientConfig(platform: Platform, profile?: string) {
 /** Runs the image gate (unless --no-image-gate, which the run reports) and returns its verdicts. */
 export async function imageGateStep(platform: Platform, flags: ImageGateFlags, io: CommandIO) {
   if (platform.spec.target === "local") {
-    io.event({
-      type: "image.gate.skipped",
-      message: "image gate skipped: target local runs no images from ECR",
-    });
+    report(io, "info", "image.gate.skipped", "image gate skipped: target local runs no images from ECR");
     return undefined;
   }
   if (flags.imageGate === false) {
-    io.event({
-      type: "image.gate.skipped",
-      message: "image gate skipped (--no-image-gate): no image was checked in ECR",
-    });
+    report(
+      io,
+      "warn",
+      "image.gate.skipped",
+      "image gate skipped (--no-image-gate): no image was checked in ECR",
+    );
     return undefined;
   }
   const { ECRClient } = await import("@aws-sdk/client-ecr");
@@ -49,9 +60,7 @@ export async function imageGateStep(platform: Platform, flags: ImageGateFlags, i
     const result = await runImageGate(platform, {
       ecr,
       allow: flags.allowImage ?? [],
-      onEvent: (e) => {
-        if (io.format === "json" || e.type === "image.allowed" || e.verdict.code !== "OK") io.event(e);
-      },
+      sink: io.sink,
     });
     io.info(
       `image gate: ${result.images.length} images checked in ECR (blockSeverity ${result.blockSeverity})`,

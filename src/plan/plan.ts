@@ -11,6 +11,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { nodegroupName } from "../shared/aws-names.js";
+import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import type { AwsPlaneOptions, AwsPlaneSynthesis, KubeObject, KubernetesPlane } from "../shared/planes.js";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform } from "../spec/schema.js";
@@ -22,19 +23,16 @@ export type SynthesizeAwsPlane = (platform: Platform, options: AwsPlaneOptions) 
 /** The Kubernetes plane as plan composes it (src/kube/render/render.ts). Pure: no cluster access. */
 export type RenderKubernetesPlane = (platform: Platform) => KubernetesPlane;
 
+/** What a plan reports (shared/events.ts). */
 export type PlanEvent =
-  | {
-      readonly type: "plan.stage";
-      readonly stage: "aws" | "kubernetes" | "cost" | "write";
-      readonly message: string;
-    }
-  | { readonly type: "plan.done"; readonly message: string; readonly elapsedMs: number };
+  | TenkaiEvent<"plan.stage", { readonly stage: "aws" | "kubernetes" | "cost" | "write" }>
+  | TenkaiEvent<"plan.done", { readonly elapsedMs: number }>;
 
 export interface PlanOptions {
   /** Output directory; replaced on each run. */
   readonly outDir: string;
-  /** Event sink for progress. Default: none. */
-  readonly onEvent?: (e: PlanEvent) => void;
+  /** Where progress events go. Default: nowhere. */
+  readonly sink?: EventSink<PlanEvent>;
   /** Skip the cost estimate (e.g. for a region with no prices). Default false. */
   readonly skipCost?: boolean;
   /** The clock. Default now. */
@@ -105,21 +103,21 @@ function toYamlStream(objects: readonly KubeObject[]): string {
 
 export async function planPlatform(platform: Platform, options: PlanOptions): Promise<PlanSummary> {
   const started = performance.now();
-  const emit = options.onEvent ?? (() => {});
+  const emit = emitter(options.sink);
   const outDir = resolve(options.outDir);
   await rm(outDir, { recursive: true, force: true });
   await mkdir(join(outDir, "manifests", "tenants"), { recursive: true });
 
-  emit({ type: "plan.stage", stage: "kubernetes", message: "rendering Kubernetes objects" });
+  emit("info", "plan.stage", "rendering Kubernetes objects", { stage: "kubernetes" });
   const render =
     options.renderKubernetesPlane ?? (await import("../kube/render/render.js")).renderKubernetesPlane;
   const kube: KubernetesPlane = render(platform);
 
-  emit({ type: "plan.stage", stage: "aws", message: "synthesizing CloudFormation (AWS CDK)" });
+  emit("info", "plan.stage", "synthesizing CloudFormation (AWS CDK)", { stage: "aws" });
   const synth = options.synthesizeAwsPlane ?? (await import("../aws/synth.js")).synthesizeAwsPlane;
   const aws = await synth(platform, { outdir: join(outDir, "cdk.out") });
 
-  emit({ type: "plan.stage", stage: "write", message: `writing manifests to ${join(outDir, "manifests")}` });
+  emit("info", "plan.stage", `writing manifests to ${join(outDir, "manifests")}`, { stage: "write" });
   await writeFile(join(outDir, "manifests", "platform.yaml"), toYamlStream(kube.platform));
   const objectsByTenant = new Map<string, { objects: number; manifest: string }>();
   for (const t of kube.tenants) {
@@ -130,7 +128,7 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
 
   let cost: CostEstimate | undefined;
   if (!options.skipCost) {
-    emit({ type: "plan.stage", stage: "cost", message: "estimating monthly cost" });
+    emit("info", "plan.stage", "estimating monthly cost", { stage: "cost" });
     cost = estimateMonthlyCost(platform, options.now ? { now: options.now } : {});
   }
 
@@ -206,6 +204,6 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
     elapsedMs: Math.round(performance.now() - started),
   };
   await writeFile(join(outDir, "plan.json"), `${JSON.stringify(summary, null, 2)}\n`);
-  emit({ type: "plan.done", message: `plan written to ${outDir}`, elapsedMs: summary.elapsedMs });
+  emit("info", "plan.done", `plan written to ${outDir}`, { elapsedMs: summary.elapsedMs });
   return summary;
 }

@@ -5,8 +5,9 @@
  * and both implementations pass the shared conformance suite in `test/support/provider-conformance.ts`.
  *
  * Modelled on Karpenter's `pkg/cloudprovider/types.go`: each method says what it returns and
- * which typed error it throws, so callers branch on `code`, never on message text.
+ * which typed error it throws, so callers branch on `reason`, never on message text.
  */
+import { TenkaiError } from "../shared/errors.js";
 
 /** One of the two slots a spec node group rotates between. */
 export type Slot = "blue" | "green";
@@ -88,22 +89,28 @@ export type NodeProviderErrorCode =
   | "DELETE_FAILED"
   | "UNAVAILABLE";
 
-/** A provider failure with a stable code; `retryable` says whether backing off and retrying may help. */
-export class NodeProviderError extends Error {
+/**
+ * A provider failure with a stable reason (its error code is `PROVIDER_<reason>`, from the one list
+ * in shared/errors.ts); `retryable` says whether backing off and retrying may help.
+ */
+export class NodeProviderError extends TenkaiError {
   override readonly name = "NodeProviderError";
   constructor(
-    readonly code: NodeProviderErrorCode,
+    readonly reason: NodeProviderErrorCode,
     message: string,
     readonly nodegroupName: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(`PROVIDER_${reason}`, message, undefined, {
+      ...(options?.cause === undefined ? {} : { cause: options.cause }),
+      details: { reason, nodegroup: nodegroupName },
+    });
   }
   get retryable(): boolean {
-    return this.code === "THROTTLED" || this.code === "UNAVAILABLE";
+    return this.reason === "THROTTLED" || this.reason === "UNAVAILABLE";
   }
 }
 
-export function isNodeProviderError(err: unknown, code?: NodeProviderErrorCode): err is NodeProviderError {
-  return err instanceof NodeProviderError && (code === undefined || err.code === code);
+export function isNodeProviderError(err: unknown, reason?: NodeProviderErrorCode): err is NodeProviderError {
+  return err instanceof NodeProviderError && (reason === undefined || err.reason === reason);
 }

@@ -37,27 +37,33 @@ export function clientsFor(kc: KubeConfig): ClusterClients {
   };
 }
 
-/** HTTP status of a client-node error, or undefined. */
-export function statusOf(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "number" ? code : undefined;
+/** What the drain reads: pods by node and namespace, and budgets, current as of the last change. */
+export interface PodView {
+  readonly budgets: BudgetTracker;
+  podsOnNode(node: string): V1Pod[];
+  podsInNamespace(namespace: string): V1Pod[];
+  allPods(): V1Pod[];
+  /** Resolves on the next pod or budget change, or after `ms`. */
+  changed(ms: number): Promise<void>;
+  stop(): Promise<void>;
 }
 
-/** The `message` of a Kubernetes Status body carried by an ApiException. */
-export function apiMessage(err: unknown): string {
-  const body = (err as { body?: unknown } | null)?.body;
-  if (typeof body === "string") {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return err instanceof Error ? err.message : String(err);
+/**
+ * The cluster a rotation works on: its API clients and a way to start watching pods and budgets.
+ * An engine takes this, not a kubeconfig, so unit tests can give it fakes.
+ */
+export interface RotationCluster {
+  readonly clients: ClusterClients;
+  watch(now: () => number): Promise<PodView>;
+}
+
+/** The real cluster behind a kubeconfig. */
+export function rotationCluster(kc: KubeConfig): RotationCluster {
+  return { clients: clientsFor(kc), watch: (now) => ClusterView.start(kc, now) };
 }
 
 /** Pods by node and budgets, kept current by watches; `changed()` resolves on the next change. */
-export class ClusterView {
+export class ClusterView implements PodView {
   readonly budgets: BudgetTracker;
   private readonly byNode = new Map<string, Map<string, V1Pod>>();
   private readonly byNamespace = new Map<string, Map<string, V1Pod>>();

@@ -6,12 +6,16 @@
  * precondition, so a pod re-created under the same name (StatefulSet) is never evicted by mistake.
  */
 import type { V1Deployment, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import type { Clock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
-import { apiMessage, type ClusterClients, type ClusterView, statusOf } from "./cluster.js";
-import { decidePod, fixFor, isTerminating, podKey } from "./filters.js";
+import type { Emit } from "../shared/events.js";
+import { kubeMessage, kubeStatus } from "../shared/kube-errors.js";
+import { backoffDelay } from "../shared/retry.js";
+import type { ClusterClients, PodView } from "./cluster.js";
+import { blockCode, decidePod, fixFor, isTerminating, podKey } from "./filters.js";
 import { deploymentOf, keyed } from "./plan.js";
 import type { Surger } from "./surge.js";
-import type { Clock, RotationEvent } from "./types.js";
+import type { RotationEvent } from "./types.js";
 
 export interface DrainRun {
   /** Nodes to drain, in order; they must be cordoned already. */
@@ -40,10 +44,20 @@ interface PodProgress {
   blockedBy?: string;
 }
 
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_CAP_MS = 5_000;
+/** Eviction retries (429 and the rest): 200 ms doubling to 5 s, jittered (shared/retry.ts). */
+const EVICTION_BACKOFF = { baseMs: 200, capMs: 5_000 } as const;
 /** Other failures (5xx, network) are retried this many times before the run stops. */
 const MAX_OTHER_FAILURES = 6;
+
+export interface DrainerDeps {
+  readonly clients: ClusterClients;
+  readonly view: PodView;
+  readonly surger: Surger;
+  readonly clock: Clock;
+  readonly emit: Emit<RotationEvent>;
+  /** Jitter source for eviction retries. Default Math.random. */
+  readonly random?: () => number;
+}
 
 export class Drainer {
   private fatal: unknown;
@@ -57,14 +71,21 @@ export class Drainer {
   readonly moved = new Set<string>();
   private readonly lastStallByBlocker = new Map<string, number>();
 
-  constructor(
-    private readonly clients: ClusterClients,
-    private readonly view: ClusterView,
-    private readonly surger: Surger,
-    private readonly clock: Clock,
-    private readonly sink: (e: RotationEvent) => void,
-    private readonly random: () => number = Math.random,
-  ) {}
+  private readonly clients: ClusterClients;
+  private readonly view: PodView;
+  private readonly surger: Surger;
+  private readonly clock: Clock;
+  private readonly emit: Emit<RotationEvent>;
+  private readonly random: () => number;
+
+  constructor(deps: DrainerDeps) {
+    this.clients = deps.clients;
+    this.view = deps.view;
+    this.surger = deps.surger;
+    this.clock = deps.clock;
+    this.emit = deps.emit;
+    this.random = deps.random ?? Math.random;
+  }
 
   async run(r: DrainRun): Promise<void> {
     const start = this.clock.now();
@@ -79,7 +100,7 @@ export class Drainer {
         const node = queue.shift() as string;
         active.set(node, this.clock.now());
         const pods = this.workloadPods(node, r).length;
-        this.sink({ type: "node-draining", node, pods, message: `node ${node}: draining ${pods} pod(s)` });
+        this.emit("info", "rotation.node.draining", `node ${node}: draining ${pods} pod(s)`, { node, pods });
       }
       if (active.size === 0) break;
       const now = this.clock.now();
@@ -88,12 +109,12 @@ export class Drainer {
         if (pods.length === 0) {
           active.delete(node);
           await r.onNodeDrained(node);
-          this.sink({
-            type: "node-drained",
-            node,
-            ms: this.clock.now() - since,
-            message: `node ${node}: drained in ${fmtMs(this.clock.now() - since)}`,
-          });
+          this.emit(
+            "info",
+            "rotation.node.drained",
+            `node ${node}: drained in ${fmtMs(this.clock.now() - since)}`,
+            { node, ms: this.clock.now() - since },
+          );
           r.checkpoint?.(`node-drained:${node}`);
           continue;
         }
@@ -134,7 +155,7 @@ export class Drainer {
     if (d.verdict === "block") {
       // A pod that arrived after the plan (the plan refused all the others up front).
       this.fatal = new TenkaiError(
-        `POD_${d.reason.toUpperCase()}`,
+        blockCode(d.reason),
         `draining node ${node}: ${d.message}`,
         fixFor(d.reason),
       );
@@ -189,20 +210,23 @@ export class Drainer {
     if (last !== undefined && now - last < r.stallAfterMs) return;
     this.lastStallByBlocker.set(by, now);
     const s = by.startsWith("surge of ") ? undefined : this.view.budgets.status(by);
-    this.sink({
-      type: "stalled",
-      pod: podKey(pod),
-      node,
-      budget: by,
-      healthy: s?.healthy ?? 0,
-      desired: s?.desired ?? 0,
-      allowed: s?.allowed ?? 0,
-      inFlight: s?.inFlight ?? 0,
-      waitedMs: now - st.blockedSince,
-      message: s
+    this.emit(
+      "warn",
+      "rotation.stalled",
+      s
         ? `stalled: ${podKey(pod)} on ${node} waits for PodDisruptionBudget ${by} (healthy ${s.healthy}/${s.desired} desired, ${s.statusAllowed} disruption(s) allowed${s.inFlight ? `, ${s.inFlight} eviction(s) of ours not counted in it yet` : ""}) for ${fmtMs(now - st.blockedSince)}`
         : `stalled: ${podKey(pod)} on ${node} waits for the ${by} to be Ready for ${fmtMs(now - st.blockedSince)}`,
-    });
+      {
+        pod: podKey(pod),
+        node,
+        budget: by,
+        healthy: s?.healthy ?? 0,
+        desired: s?.desired ?? 0,
+        allowed: s?.allowed ?? 0,
+        inFlight: s?.inFlight ?? 0,
+        waitedMs: now - st.blockedSince,
+      },
+    );
   }
 
   private async evict(
@@ -228,15 +252,15 @@ export class Drainer {
       });
     } catch (err) {
       this.view.budgets.release(budgets, name);
-      const status = statusOf(err);
+      const status = kubeStatus(err);
       if (status === 404 || status === 409) {
         // Gone already, or replaced by a pod with another UID: nothing of ours is left to evict.
-        this.sink({ type: "pod-gone", pod: key, node, message: `pod ${key} on ${node}: already gone` });
+        this.emit("debug", "rotation.pod.gone", `pod ${key} on ${node}: already gone`, { pod: key, node });
         return;
       }
       if (
         status === 500 &&
-        (budgets.length > 1 || /more than one PodDisruptionBudget/i.test(apiMessage(err)))
+        (budgets.length > 1 || /more than one PodDisruptionBudget/i.test(kubeMessage(err)))
       ) {
         this.fatal = multipleBudgets(key, node, budgets, err);
         return;
@@ -245,33 +269,29 @@ export class Drainer {
       if (status !== 429 && st.attempt > MAX_OTHER_FAILURES) {
         this.fatal = new TenkaiError(
           "ROTATION_EVICTION_FAILED",
-          `draining node ${node}: evicting ${key}: HTTP ${status ?? "error"}: ${apiMessage(err)}`,
+          `draining node ${node}: evicting ${key}: HTTP ${status ?? "error"}: ${kubeMessage(err)}`,
           "check the API server and the pod, then run the same command again: the rotation resumes",
           { cause: err },
         );
         return;
       }
-      // Full jitter on an exponential backoff (capped), so many refused pods do not retry in step.
-      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(st.attempt, 10));
-      const delayMs = Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+      // Jittered so many refused pods do not retry in step.
+      const delayMs = backoffDelay({ ...EVICTION_BACKOFF, random: this.random }, st.attempt);
       st.retryAt = this.clock.now() + delayMs;
       st.evicting = false;
-      this.sink({
-        type: "pod-retry",
-        pod: key,
-        node,
-        status: status ?? 0,
-        attempt: st.attempt,
-        delayMs,
-        message: `pod ${key} on ${node}: HTTP ${status ?? "error"} (${status === 429 ? "budget or API says wait" : apiMessage(err)}), retry ${st.attempt} in ${delayMs} ms`,
-      });
+      this.emit(
+        "debug",
+        "rotation.pod.retry",
+        `pod ${key} on ${node}: HTTP ${status ?? "error"} (${status === 429 ? "budget or API says wait" : kubeMessage(err)}), retry ${st.attempt} in ${delayMs} ms`,
+        { pod: key, node, status: status ?? 0, attempt: st.attempt, delayMs },
+      );
       return;
     }
     this.view.budgets.accepted(budgets, name);
     this.evictions++;
     const dep = this.deploymentFor(pod);
     if (dep) this.moved.add(`${dep.metadata?.namespace}/${dep.metadata?.name}`);
-    this.sink({ type: "pod-evicted", pod: key, node, budgets, message: `pod ${key} on ${node}: evicted` });
+    this.emit("debug", "rotation.pod.evicted", `pod ${key} on ${node}: evicted`, { pod: key, node, budgets });
     const surged = this.surgedPods.get(pod.metadata?.uid ?? "");
     if (surged) {
       await this.surger.restore(surged).catch((err: unknown) => {
@@ -296,7 +316,7 @@ export class Drainer {
     ]).catch((err: unknown) => {
       throw new TenkaiError(
         "ROTATION_LIST_FAILED",
-        `listing ReplicaSets and Deployments: ${apiMessage(err)}`,
+        `listing ReplicaSets and Deployments: ${kubeMessage(err)}`,
         "check that tenkai may list ReplicaSets and Deployments in every namespace",
         { cause: err },
       );
@@ -329,14 +349,11 @@ function multipleBudgets(
   budgets: readonly string[],
   cause?: unknown,
 ): TenkaiError {
-  return Object.assign(
-    new TenkaiError(
-      "POD_MULTIPLE_BUDGETS",
-      `draining node ${node}: evicting ${pod}: the pod is covered by several PodDisruptionBudgets (${budgets.join(", ")}); the Eviction API answers 500 for such pods`,
-      "narrow the budgets' selectors so each pod is covered by at most one, then run the same command again",
-      cause === undefined ? undefined : { cause },
-    ),
-    { pod, budgets: [...budgets] },
+  return new TenkaiError(
+    "POD_MULTIPLE_BUDGETS",
+    `draining node ${node}: evicting ${pod}: the pod is covered by several PodDisruptionBudgets (${budgets.join(", ")}); the Eviction API answers 500 for such pods`,
+    "narrow the budgets' selectors so each pod is covered by at most one, then run the same command again",
+    { ...(cause === undefined ? {} : { cause }), details: { pod, node, budgets: [...budgets] } },
   );
 }
 

@@ -105,6 +105,11 @@ export function decidePod(pod: V1Pod, opts: FilterOptions): PodDecision {
     : { verdict: "evict", reason: "ok", message: `${key} will be evicted` };
 }
 
+/** The error code of a blocking verdict (from the fixed list in shared/errors.ts). */
+export function blockCode(reason: string): "POD_UNREPLICATED" | "POD_EMPTYDIR" {
+  return reason === "emptydir" ? "POD_EMPTYDIR" : "POD_UNREPLICATED";
+}
+
 /** How to get past a blocking verdict, for the error's `fix`. */
 export function fixFor(reason: string): string {
   switch (reason) {

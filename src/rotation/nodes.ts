@@ -8,19 +8,16 @@ import {
   type NodeGroupSlotSpec,
   type NodeProvider,
 } from "../providers/node-provider.js";
+import type { Clock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
+import type { Emit } from "../shared/events.js";
+import { isNotFound, kubeMessage } from "../shared/kube-errors.js";
+import { retry } from "../shared/retry.js";
 import { parseQuantity } from "../spec/quantity.js";
-import {
-  apiMessage,
-  type ClusterClients,
-  EXCLUDE_LB_LABEL,
-  isNodeReady,
-  mergePatch,
-  zoneOf,
-} from "./cluster.js";
+import { type ClusterClients, EXCLUDE_LB_LABEL, isNodeReady, mergePatch, zoneOf } from "./cluster.js";
 import { isFinished, isTerminating } from "./filters.js";
 import { podRequests } from "./plan.js";
-import type { Clock, RotationEvent } from "./types.js";
+import type { RotationEvent } from "./types.js";
 
 /** The label EKS puts on the nodes of a managed node group (and the kwok provider copies). */
 export const NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup";
@@ -34,7 +31,7 @@ export async function slotNodes(clients: ClusterClients, nodegroup: string): Pro
   } catch (err) {
     throw new TenkaiError(
       "ROTATION_LIST_FAILED",
-      `listing the nodes of node group ${nodegroup}: ${apiMessage(err)}`,
+      `listing the nodes of node group ${nodegroup}: ${kubeMessage(err)}`,
       "check that tenkai may list nodes",
       {
         cause: err,
@@ -57,39 +54,46 @@ export async function cordon(clients: ClusterClients, node: string, on: boolean)
       mergePatch,
     );
   } catch (err) {
-    if ((err as { code?: number }).code === 404) return;
+    if (isNotFound(err)) return;
     throw new TenkaiError(
       "ROTATION_CORDON_FAILED",
-      `${on ? "cordoning" : "uncordoning"} node ${node}: ${apiMessage(err)}`,
+      `${on ? "cordoning" : "uncordoning"} node ${node}: ${kubeMessage(err)}`,
       "check that tenkai may patch nodes, then run the same command again",
       { cause: err },
     );
   }
 }
 
-/** Retries a provider call while it says THROTTLED/UNAVAILABLE, with jittered backoff, until the deadline. */
+/** Provider retries: 250 ms doubling to 10 s, jittered (shared/retry.ts). */
+export const PROVIDER_BACKOFF = { baseMs: 250, capMs: 10_000 } as const;
+
+/**
+ * Retries a provider call while it says THROTTLED/UNAVAILABLE (`retryable`), with jittered backoff,
+ * until the deadline; a provider error that is left is rethrown as `PROVIDER_<code>` with a fix.
+ */
 export async function withProviderRetry<T>(
   what: string,
   call: () => Promise<T>,
-  clock: Clock,
-  deadline: number,
-  signal?: AbortSignal,
+  o: {
+    readonly clock: Clock;
+    readonly deadline: number;
+    readonly signal?: AbortSignal;
+    readonly random?: () => number;
+  },
 ): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!isNodeProviderError(err) || !err.retryable || clock.now() > deadline) {
-        if (isNodeProviderError(err)) {
-          throw new TenkaiError(`PROVIDER_${err.code}`, `${what}: ${err.message}`, providerFix(err.code), {
-            cause: err,
-          });
-        }
-        throw err;
-      }
-      const ceiling = Math.min(10_000, 250 * 2 ** attempt);
-      await clock.sleep(ceiling / 2 + (Math.random() * ceiling) / 2, signal);
+  try {
+    return await retry(call, {
+      ...PROVIDER_BACKOFF,
+      ...o,
+      retryable: (err) => isNodeProviderError(err) && err.retryable,
+    });
+  } catch (err) {
+    if (isNodeProviderError(err)) {
+      throw new TenkaiError(err.code, `${what}: ${err.message}`, providerFix(err.reason), {
+        cause: err,
+      });
     }
+    throw err;
   }
 }
 
@@ -108,25 +112,26 @@ function providerFix(code: string): string {
  * Waits until the slot has `desired` Ready nodes and a Ready node in every zone the blue nodes
  * use. Fails at once on a provider health issue (e.g. EKS NodeCreationFailure).
  */
-export async function waitSlotReady(
-  clients: ClusterClients,
-  provider: NodeProvider,
-  spec: NodeGroupSlotSpec,
-  zones: readonly string[],
-  clock: Clock,
-  deadline: number,
-  sink: (e: RotationEvent) => void,
-  signal?: AbortSignal,
-): Promise<V1Node[]> {
+export async function waitSlotReady(o: {
+  readonly clients: ClusterClients;
+  readonly provider: NodeProvider;
+  readonly spec: NodeGroupSlotSpec;
+  /** Zones that must each have a Ready node. */
+  readonly zones: readonly string[];
+  readonly clock: Clock;
+  readonly deadline: number;
+  readonly emit: Emit<RotationEvent>;
+  readonly signal?: AbortSignal;
+  readonly random?: () => number;
+}): Promise<V1Node[]> {
+  const { clients, provider, spec, zones, clock, deadline, emit, signal } = o;
   let lastReport = "";
   for (;;) {
     signal?.throwIfAborted();
     const state = await withProviderRetry(
       `describing node group ${spec.nodegroupName}`,
       () => provider.describeSlot(spec.nodegroupName),
-      clock,
-      deadline,
-      signal,
+      { clock, deadline, ...(signal ? { signal } : {}), ...(o.random ? { random: o.random } : {}) },
     );
     if (
       state &&
@@ -146,14 +151,12 @@ export async function waitSlotReady(
     const report = `${nodes.length}/${spec.desired}/${missing.join(",")}`;
     if (report !== lastReport) {
       lastReport = report;
-      sink({
-        type: "green-waiting",
-        nodegroup: spec.nodegroupName,
-        ready: nodes.length,
-        desired: spec.desired,
-        missingZones: missing,
-        message: `green ${spec.nodegroupName}: ${nodes.length}/${spec.desired} nodes Ready${missing.length ? `, none yet in ${missing.join(", ")}` : ""}`,
-      });
+      emit(
+        "info",
+        "rotation.green.waiting",
+        `green ${spec.nodegroupName}: ${nodes.length}/${spec.desired} nodes Ready${missing.length ? `, none yet in ${missing.join(", ")}` : ""}`,
+        { nodegroup: spec.nodegroupName, ready: nodes.length, desired: spec.desired, missingZones: missing },
+      );
     }
     if (clock.now() > deadline) {
       throw new TenkaiError(

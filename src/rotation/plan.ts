@@ -14,7 +14,7 @@ import type { NodeGroupSlotSpec, Slot } from "../providers/node-provider.js";
 import { nodegroupName } from "../shared/aws-names.js";
 import { parseQuantity } from "../spec/quantity.js";
 import { budgetMatchesPod, pdbKey } from "./budgets.js";
-import { controllerOf, decidePod, fixFor, podKey } from "./filters.js";
+import { blockCode, controllerOf, decidePod, fixFor, podKey } from "./filters.js";
 import type { Blocker, RotationPlan } from "./types.js";
 
 export interface PlanInput {
@@ -110,7 +110,7 @@ export function decide(input: PlanInput): RotationPlan {
     }
     if (d.verdict === "block") {
       blockers.push({
-        code: `POD_${d.reason.toUpperCase()}`,
+        code: blockCode(d.reason),
         message: `on node ${node}: ${d.message}`,
         fix: fixFor(d.reason),
         pod: key,

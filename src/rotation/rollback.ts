@@ -4,18 +4,21 @@
  * budget-bounded drain (so rolling back is as safe as rolling forward), then green is deleted.
  * Resumable like the rotation itself: the phase `rolling-back` is recorded before anything moves.
  */
+
+import { systemClock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
-import { ClusterView, clientsFor } from "./cluster.js";
+import { emitter } from "../shared/events.js";
 import { fmtMs } from "./drain.js";
 import { cordon, slotNodes } from "./nodes.js";
 import { type RotationResult, RotationRun, resolveOptions } from "./rotate.js";
 import { StateStore } from "./state.js";
-import { type RotationDeps, type RotationOptions, systemClock } from "./types.js";
+import type { RotationDeps, RotationOptions } from "./types.js";
 
 export async function rollback(options: RotationOptions, deps: RotationDeps): Promise<RotationResult> {
   const o = resolveOptions(options);
   const clock = deps.clock ?? systemClock;
-  const clients = clientsFor(deps.kubeConfig);
+  const emit = emitter(deps.sink, clock);
+  const clients = deps.cluster.clients;
   const store = new StateStore(clients.core, o.stateNamespace);
   const started = clock.now();
   const state = await store.read(o.group);
@@ -36,7 +39,7 @@ export async function rollback(options: RotationOptions, deps: RotationDeps): Pr
     );
   }
   if (o.dryRun) return { group: o.group, phase: state.phase, activeSlot: state.activeSlot, ms: 0 };
-  const view = await ClusterView.start(deps.kubeConfig, clock.now);
+  const view = await deps.cluster.watch(() => clock.now());
   try {
     // Record intent first, so a rotate run cannot pick the half-undone rotation up again. A
     // rollback resumed after a crash keeps the green nodes it had already drained.
@@ -48,11 +51,9 @@ export async function rollback(options: RotationOptions, deps: RotationDeps): Pr
     };
     await store.write(rb);
     const run = new RotationRun(o, deps, clock, clients, store, view, rb, undefined);
-    deps.sink({
-      type: "phase",
+    emit("info", "rotation.phase", `${o.group}: rolling back to ${state.from}`, {
       group: o.group,
       phase: "rolling-back",
-      message: `${o.group}: rolling back to ${state.from}`,
     });
     o.checkpoint?.("phase:rolling-back");
 
@@ -64,12 +65,12 @@ export async function rollback(options: RotationOptions, deps: RotationDeps): Pr
     ];
     for (const node of blue) {
       await cordon(clients, node, false);
-      deps.sink({ type: "node-uncordoned", node, message: `node ${node}: uncordoned` });
+      emit("debug", "rotation.node.uncordoned", `node ${node}: uncordoned`, { node });
     }
     const green = (await slotNodes(clients, state.toNodegroup)).map((n) => n.metadata?.name ?? "");
     for (const node of green) {
       await cordon(clients, node, true);
-      deps.sink({ type: "node-cordoned", node, message: `node ${node}: cordoned` });
+      emit("debug", "rotation.node.cordoned", `node ${node}: cordoned`, { node });
     }
     o.checkpoint?.("rollback:cordoned");
     await run.drain(green, new Set(rb.nodesDone), state.toNodegroup);
@@ -84,12 +85,10 @@ export async function rollback(options: RotationOptions, deps: RotationDeps): Pr
       finishedAt: now,
     });
     const ms = clock.now() - started;
-    deps.sink({
-      type: "done",
+    emit("info", "rotation.done", `${o.group}: rolled back to ${state.from} in ${fmtMs(ms)}`, {
       group: o.group,
       activeSlot: state.from,
       ms,
-      message: `${o.group}: rolled back to ${state.from} in ${fmtMs(ms)}`,
     });
     return { group: o.group, phase: "rolled-back", activeSlot: state.from, ms };
   } finally {

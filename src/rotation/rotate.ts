@@ -9,23 +9,24 @@ import type { V1Node } from "@kubernetes/client-node";
 import { kwokInstanceTypes, nodeResources } from "../providers/kwok/node-template.js";
 import type { NodeGroupSlotSpec, Slot } from "../providers/node-provider.js";
 import { nodegroupName } from "../shared/aws-names.js";
+import { type Clock, systemClock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
-import { apiMessage, type ClusterClients, ClusterView, clientsFor, zoneOf } from "./cluster.js";
+import { type Emit, emitter } from "../shared/events.js";
+import { isNotFound, kubeError, kubeMessage } from "../shared/kube-errors.js";
+import { type ClusterClients, type PodView, zoneOf } from "./cluster.js";
 import { Drainer, fmtMs } from "./drain.js";
 import { decidePod } from "./filters.js";
 import { cordon, freeCapacity, slotNodes, waitSlotReady, withProviderRetry } from "./nodes.js";
 import { decide } from "./plan.js";
 import { StateStore } from "./state.js";
 import { Surger } from "./surge.js";
-import {
-  type Clock,
-  type RotationDeps,
-  type RotationEvent,
-  type RotationOptions,
-  type RotationPhase,
-  type RotationPlan,
-  type RotationState,
-  systemClock,
+import type {
+  RotationDeps,
+  RotationEvent,
+  RotationOptions,
+  RotationPhase,
+  RotationPlan,
+  RotationState,
 } from "./types.js";
 
 export interface RotationResult {
@@ -64,7 +65,8 @@ const IN_PROGRESS: readonly RotationPhase[] = [
 export async function rotate(options: RotationOptions, deps: RotationDeps): Promise<RotationResult> {
   const o = resolveOptions(options);
   const clock = deps.clock ?? systemClock;
-  const clients = clientsFor(deps.kubeConfig);
+  const emit = emitter(deps.sink, clock);
+  const clients = deps.cluster.clients;
   const store = new StateStore(clients.core, o.stateNamespace);
   const started = clock.now();
   let state = await store.read(o.group);
@@ -77,33 +79,33 @@ export async function rotate(options: RotationOptions, deps: RotationDeps): Prom
     );
   }
   const resuming = state !== undefined && IN_PROGRESS.includes(state.phase);
-  const view = await ClusterView.start(deps.kubeConfig, clock.now);
+  const view = await deps.cluster.watch(() => clock.now());
   try {
     let plan: RotationPlan | undefined;
     if (resuming && state) {
-      deps.sink({
-        type: "resumed",
-        group: o.group,
-        phase: state.phase,
-        nodesDone: state.nodesDone.length,
-        message: `resuming the rotation of ${o.group} (${state.from} -> ${state.to}) at ${state.phase}, ${state.nodesDone.length}/${state.blueNodes.length} node(s) drained`,
-      });
+      emit(
+        "info",
+        "rotation.resumed",
+        `resuming the rotation of ${o.group} (${state.from} -> ${state.to}) at ${state.phase}, ${state.nodesDone.length}/${state.blueNodes.length} node(s) drained`,
+        { group: o.group, phase: state.phase, nodesDone: state.nodesDone.length },
+      );
       if (state.phase !== "deleting-blue")
         plan = await makePlan(o, clients, view, state.from, state.greenSpec);
     } else {
       const active = state?.activeSlot ?? o.specActiveSlot;
       if (state && state.activeSlot !== o.specActiveSlot) {
-        deps.sink({
-          type: "warning",
-          code: "ACTIVE_SLOT_DIFFERS",
-          message: `the cluster records ${state.activeSlot} as the active slot of ${o.group}, the spec says ${o.specActiveSlot}; rotating from ${state.activeSlot} (set activeSlot: ${state.activeSlot} in platform.yaml)`,
-        });
+        emit(
+          "warn",
+          "rotation.warning",
+          `the cluster records ${state.activeSlot} as the active slot of ${o.group}, the spec says ${o.specActiveSlot}; rotating from ${state.activeSlot} (set activeSlot: ${state.activeSlot} in platform.yaml)`,
+          { warning: "ACTIVE_SLOT_DIFFERS" },
+        );
       }
       plan = await makePlan(o, clients, view, active, undefined);
     }
     if (plan) {
-      deps.sink({ type: "plan", plan, message: planSummary(plan) });
-      for (const w of plan.warnings) deps.sink({ type: "warning", code: w.code, message: w.message });
+      emit("info", "rotation.plan", planSummary(plan), { plan });
+      for (const w of plan.warnings) emit("warn", "rotation.warning", w.message, { warning: w.code });
       if (plan.blockers.length > 0) throw blocked(plan);
     }
     if (o.dryRun) {
@@ -150,14 +152,14 @@ class Run {
     private readonly clock: Clock,
     private readonly clients: ClusterClients,
     private readonly store: StateStore,
-    private readonly view: ClusterView,
+    private readonly view: PodView,
     private state: RotationState,
     private readonly plan: RotationPlan | undefined,
-  ) {}
-
-  private emit(e: RotationEvent): void {
-    this.deps.sink(e);
+  ) {
+    this.emit = emitter(deps.sink, clock);
   }
+
+  readonly emit: Emit<RotationEvent>;
 
   private async save(patch: Partial<RotationState>): Promise<void> {
     this.state = { ...this.state, ...patch, updatedAt: new Date(this.clock.now()).toISOString() };
@@ -166,12 +168,21 @@ class Run {
 
   private async enter(phase: RotationPhase): Promise<void> {
     await this.save({ phase });
-    this.emit({ type: "phase", group: this.o.group, phase, message: `${this.o.group}: ${phase}` });
+    this.emit("info", "rotation.phase", `${this.o.group}: ${phase}`, { group: this.o.group, phase });
     this.o.checkpoint?.(`phase:${phase}`);
   }
 
   private deadline(): number {
     return this.clock.now() + this.o.timeoutMs;
+  }
+
+  private retryOptions(deadline: number) {
+    return {
+      clock: this.clock,
+      deadline,
+      ...(this.o.signal ? { signal: this.o.signal } : {}),
+      ...(this.deps.random ? { random: this.deps.random } : {}),
+    };
   }
 
   async go(started: number): Promise<RotationResult> {
@@ -183,43 +194,38 @@ class Run {
         `the rotation record of ${this.o.group} has no green spec`,
         "delete ConfigMap tenkai-system/rotation-<group> and start again",
       );
-    const sig = this.o.signal;
 
     if (s().phase === "creating-green") {
-      this.emit({
-        type: "phase",
-        group: this.o.group,
-        phase: "creating-green",
-        message: `${this.o.group}: creating ${spec.nodegroupName} (${spec.desired} × ${spec.instanceTypes.join("/")} over ${spec.zones.join(", ")})`,
-      });
+      this.emit(
+        "info",
+        "rotation.phase",
+        `${this.o.group}: creating ${spec.nodegroupName} (${spec.desired} × ${spec.instanceTypes.join("/")} over ${spec.zones.join(", ")})`,
+        { group: this.o.group, phase: "creating-green" },
+      );
       await withProviderRetry(
         `creating node group ${spec.nodegroupName}`,
         () => this.deps.provider.createSlot(spec),
-        this.clock,
-        this.deadline(),
-        sig,
+        this.retryOptions(this.deadline()),
       );
       this.o.checkpoint?.("green-created");
       await this.enter("waiting-green");
     }
     if (s().phase === "waiting-green") {
       const zones = this.plan?.zones ?? spec.zones;
-      const nodes = await waitSlotReady(
-        this.clients,
-        this.deps.provider,
+      const nodes = await waitSlotReady({
+        clients: this.clients,
+        provider: this.deps.provider,
         spec,
         zones,
-        this.clock,
-        this.deadline(),
-        this.emit.bind(this),
-        sig,
-      );
-      this.emit({
-        type: "green-ready",
-        nodegroup: spec.nodegroupName,
-        nodes: nodes.map((n) => n.metadata?.name ?? ""),
-        message: `green ${spec.nodegroupName}: ${nodes.length} node(s) Ready in ${[...new Set(nodes.map(zoneOf))].join(", ")}`,
+        emit: this.emit,
+        ...this.retryOptions(this.deadline()),
       });
+      this.emit(
+        "info",
+        "rotation.green.ready",
+        `green ${spec.nodegroupName}: ${nodes.length} node(s) Ready in ${[...new Set(nodes.map(zoneOf))].join(", ")}`,
+        { nodegroup: spec.nodegroupName, nodes: nodes.map((n) => n.metadata?.name ?? "") },
+      );
       // Now that green is real, check its actual room before touching blue.
       const check = await makePlan(this.o, this.clients, this.view, s().from, spec);
       if (check.blockers.length > 0) throw blocked(check);
@@ -230,10 +236,8 @@ class Run {
       const all = [...new Set([...s().blueNodes, ...blue])];
       for (const node of all) {
         await cordon(this.clients, node, true);
-        this.emit({
-          type: "node-cordoned",
+        this.emit("debug", "rotation.node.cordoned", `node ${node}: cordoned, excluded from load balancers`, {
           node,
-          message: `node ${node}: cordoned, excluded from load balancers`,
         });
         this.o.checkpoint?.(`cordoned:${node}`);
       }
@@ -255,12 +259,10 @@ class Run {
       this.o.checkpoint?.("phase:done");
     }
     const ms = this.clock.now() - started;
-    this.emit({
-      type: "done",
+    this.emit("info", "rotation.done", `${this.o.group}: rotated to ${s().activeSlot} in ${fmtMs(ms)}`, {
       group: this.o.group,
       activeSlot: s().activeSlot,
       ms,
-      message: `${this.o.group}: rotated to ${s().activeSlot} in ${fmtMs(ms)}`,
     });
     return {
       group: this.o.group,
@@ -280,21 +282,21 @@ class Run {
     for (const n of extra) await cordon(this.clients, n, true);
     const all = [...nodes, ...extra];
     const leaving = new Set(all);
-    const surger = new Surger(
-      this.clients,
-      this.view,
-      this.o.group,
-      (n) => leaving.has(n),
-      this.emit.bind(this),
-    );
-    const drainer = new Drainer(
-      this.clients,
-      this.view,
+    const surger = new Surger({
+      clients: this.clients,
+      view: this.view,
+      group: this.o.group,
+      leaving: (n) => leaving.has(n),
+      emit: this.emit,
+    });
+    const drainer = new Drainer({
+      clients: this.clients,
+      view: this.view,
       surger,
-      this.clock,
-      this.emit.bind(this),
-      this.deps.random,
-    );
+      clock: this.clock,
+      emit: this.emit,
+      ...(this.deps.random ? { random: this.deps.random } : {}),
+    });
     let saving = Promise.resolve();
     await drainer.run({
       ...this.o,
@@ -312,26 +314,48 @@ class Run {
     await this.waitWorkloadsReady([...drainer.moved]);
   }
 
-  /** The rotation is not over until every Deployment it moved is back at full ready replicas. */
-  private async waitWorkloadsReady(keys: readonly string[]): Promise<void> {
+  /**
+   * The rotation is not over until every Deployment it moved is back at full ready replicas. A
+   * Deployment that could not be read is not ready: a transient error (429, 5xx, no answer) is
+   * waited out like an unready one, any other (403, ...) stops the run with ROTATION_READ_FAILED.
+   * A Deployment deleted meanwhile has nothing left to wait for.
+   */
+  async waitWorkloadsReady(keys: readonly string[]): Promise<void> {
     const deadline = this.deadline();
     let waiting = [...keys];
+    const unread = new Map<string, unknown>();
     while (waiting.length > 0) {
       const still: string[] = [];
       for (const key of waiting) {
         const [namespace, name] = key.split("/") as [string, string];
-        const d = await this.clients.apps
-          .readNamespacedDeployment({ name, namespace })
-          .catch(() => undefined);
-        if (d && (d.status?.readyReplicas ?? 0) < (d.spec?.replicas ?? 0)) still.push(key);
+        try {
+          const d = await this.clients.apps.readNamespacedDeployment({ name, namespace });
+          unread.delete(key);
+          if ((d.status?.readyReplicas ?? 0) < (d.spec?.replicas ?? 0)) still.push(key);
+        } catch (err) {
+          if (isNotFound(err)) continue;
+          const k = kubeError(err);
+          if (!k.transient) {
+            throw new TenkaiError(
+              "ROTATION_READ_FAILED",
+              `reading Deployment ${key} to see that it is back at full ready replicas: ${k.message}`,
+              "check that tenkai may get Deployments, then run the same command again: the rotation resumes",
+              { cause: err, details: { deployment: key, status: k.status } },
+            );
+          }
+          unread.set(key, err);
+          still.push(key);
+        }
       }
       waiting = still;
       if (waiting.length === 0) return;
       if (this.clock.now() > deadline) {
+        const notRead = waiting.filter((k) => unread.has(k));
         throw new TenkaiError(
           "ROTATION_TIMEOUT",
-          `${waiting.length} Deployment(s) moved off the old nodes are not back at full ready replicas: ${waiting.slice(0, 5).join(", ")}`,
+          `${waiting.length} Deployment(s) moved off the old nodes are not back at full ready replicas: ${waiting.slice(0, 5).join(", ")}${notRead.length ? ` (${notRead.length} could not be read: ${kubeMessage(unread.get(notRead[0] as string))})` : ""}`,
           "check why their new pods are not Ready (image, probes, capacity), then run the same command again",
+          { details: { deployments: waiting, unread: notRead } },
         );
       }
       await this.clock.sleep(250, this.o.signal);
@@ -354,22 +378,18 @@ class Run {
         "run the same command again: the rotation drains them first",
       );
     }
-    this.emit({ type: "slot-deleting", nodegroup, message: `deleting node group ${nodegroup}` });
+    this.emit("info", "rotation.slot.deleting", `deleting node group ${nodegroup}`, { nodegroup });
     const deadline = this.deadline();
     await withProviderRetry(
       `deleting node group ${nodegroup}`,
       () => this.deps.provider.deleteSlot(nodegroup),
-      this.clock,
-      deadline,
-      this.o.signal,
+      this.retryOptions(deadline),
     );
     for (;;) {
       const st = await withProviderRetry(
         `describing node group ${nodegroup}`,
         () => this.deps.provider.describeSlot(nodegroup),
-        this.clock,
-        deadline,
-        this.o.signal,
+        this.retryOptions(deadline),
       );
       if (!st) return;
       if (st.status === "DELETE_FAILED") {
@@ -396,7 +416,7 @@ export { Run as RotationRun };
 export async function makePlan(
   o: Resolved,
   clients: ClusterClients,
-  view: ClusterView,
+  view: PodView,
   from: Slot,
   fixedGreen: NodeGroupSlotSpec | undefined,
 ): Promise<RotationPlan> {
@@ -418,7 +438,7 @@ export async function makePlan(
   ]).catch((err: unknown) => {
     throw new TenkaiError(
       "ROTATION_LIST_FAILED",
-      `listing ReplicaSets and Deployments: ${apiMessage(err)}`,
+      `listing ReplicaSets and Deployments: ${kubeMessage(err)}`,
       "check that tenkai may list them in every namespace",
       { cause: err },
     );
@@ -470,12 +490,10 @@ export function planSummary(p: RotationPlan): string {
 
 function blocked(plan: RotationPlan): TenkaiError {
   const lines = plan.blockers.map((b) => `  - ${b.code}: ${b.message} (fix: ${b.fix})`);
-  return Object.assign(
-    new TenkaiError(
-      "ROTATION_BLOCKED",
-      `the rotation of ${plan.group} cannot start: ${plan.blockers.length} blocker(s), nothing was changed:\n${lines.join("\n")}`,
-      "fix each blocker listed (or pass the flag it names), then run the same command again",
-    ),
-    { problems: plan.blockers },
+  return new TenkaiError(
+    "ROTATION_BLOCKED",
+    `the rotation of ${plan.group} cannot start: ${plan.blockers.length} blocker(s), nothing was changed:\n${lines.join("\n")}`,
+    "fix each blocker listed (or pass the flag it names), then run the same command again",
+    { problems: plan.blockers, details: { group: plan.group } },
   );
 }

@@ -5,7 +5,8 @@
  */
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
 import { TenkaiError } from "../shared/errors.js";
-import { apiMessage, mergePatch, statusOf } from "./cluster.js";
+import { kubeMessage, kubeStatus } from "../shared/kube-errors.js";
+import { mergePatch } from "./cluster.js";
 import type { RotationState } from "./types.js";
 
 export const DEFAULT_STATE_NAMESPACE = "tenkai-system";
@@ -27,7 +28,7 @@ export class StateStore {
     try {
       cm = await this.core.readNamespacedConfigMap({ name: stateName(group), namespace: this.namespace });
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (kubeStatus(err) === 404) return undefined;
       throw stateError(err, `reading ${this.namespace}/${stateName(group)}`);
     }
     return parse(cm, group);
@@ -44,7 +45,7 @@ export class StateStore {
         return s ? [s] : [];
       });
     } catch (err) {
-      if (statusOf(err) === 404) return [];
+      if (kubeStatus(err) === 404) return [];
       throw stateError(err, `listing rotations in ${this.namespace}`);
     }
   }
@@ -59,7 +60,7 @@ export class StateStore {
       );
       return;
     } catch (err) {
-      if (statusOf(err) !== 404) throw stateError(err, `writing ${this.namespace}/${name}`);
+      if (kubeStatus(err) !== 404) throw stateError(err, `writing ${this.namespace}/${name}`);
     }
     await this.ensureNamespace();
     try {
@@ -68,7 +69,7 @@ export class StateStore {
         body: { metadata: { name, namespace: this.namespace, labels: { [STATE_LABEL]: state.group } }, data },
       });
     } catch (err) {
-      if (statusOf(err) === 409) return this.write(state);
+      if (kubeStatus(err) === 409) return this.write(state);
       throw stateError(err, `creating ${this.namespace}/${name}`);
     }
   }
@@ -77,7 +78,7 @@ export class StateStore {
     try {
       await this.core.createNamespace({ body: { metadata: { name: this.namespace } } });
     } catch (err) {
-      if (statusOf(err) !== 409) throw stateError(err, `creating namespace ${this.namespace}`);
+      if (kubeStatus(err) !== 409) throw stateError(err, `creating namespace ${this.namespace}`);
     }
   }
 }
@@ -100,7 +101,7 @@ function parse(cm: V1ConfigMap, group: string): RotationState | undefined {
 function stateError(err: unknown, doing: string): TenkaiError {
   return new TenkaiError(
     "ROTATION_STATE_UNAVAILABLE",
-    `${doing}: ${apiMessage(err)}`,
+    `${doing}: ${kubeMessage(err)}`,
     "check that the kubeconfig context reaches the cluster and may read and write ConfigMaps in tenkai-system",
     { cause: err },
   );

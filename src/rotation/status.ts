@@ -2,8 +2,10 @@
  * `tenkai nodes status [GROUP]`: where each rotation stands, from its record in the cluster plus
  * a live count of the nodes in each slot and the workload pods still on the old slot.
  */
-import type { KubeConfig } from "@kubernetes/client-node";
-import { apiMessage, clientsFor } from "./cluster.js";
+
+import { TenkaiError } from "../shared/errors.js";
+import { kubeMessage } from "../shared/kube-errors.js";
+import type { ClusterClients } from "./cluster.js";
 import { decidePod } from "./filters.js";
 import { slotNodes } from "./nodes.js";
 import { StateStore } from "./state.js";
@@ -20,12 +22,12 @@ export interface RotationStatus extends RotationState {
   };
 }
 
+/** Where each recorded rotation stands, read through `clients` (`clientsFor(kubeConfig)`). */
 export async function rotationStatus(
-  kubeConfig: KubeConfig,
+  clients: ClusterClients,
   group?: string,
   stateNamespace?: string,
 ): Promise<RotationStatus[]> {
-  const clients = clientsFor(kubeConfig);
   const store = new StateStore(clients.core, stateNamespace);
   const states = group
     ? [await store.read(group)].filter((s): s is RotationState => s !== undefined)
@@ -41,7 +43,12 @@ export async function rotationStatus(
       const pods = await clients.core
         .listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${n.metadata?.name}` })
         .catch((err: unknown) => {
-          throw new Error(`listing pods on ${n.metadata?.name}: ${apiMessage(err)}`, { cause: err });
+          throw new TenkaiError(
+            "ROTATION_LIST_FAILED",
+            `listing pods on ${n.metadata?.name}: ${kubeMessage(err)}`,
+            "check that tenkai may list pods in every namespace",
+            { cause: err },
+          );
         });
       podsLeft += pods.items.filter(
         (p) => decidePod(p, { forceUnreplicated: true, deleteEmptyDirData: true }).verdict !== "skip",

@@ -6,8 +6,10 @@
  */
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { TenkaiError } from "../shared/errors.js";
+import type { Emit } from "../shared/events.js";
+import { kubeMessage, kubeStatus } from "../shared/kube-errors.js";
 import { selectorMatches } from "./budgets.js";
-import { apiMessage, type ClusterClients, type ClusterView, mergePatch, statusOf } from "./cluster.js";
+import { type ClusterClients, mergePatch, type PodView } from "./cluster.js";
 import { isReady, podKey } from "./filters.js";
 import type { RotationEvent } from "./types.js";
 
@@ -33,14 +35,27 @@ export function surgeRecord(dep: V1Deployment): SurgeRecord | undefined {
 export class Surger {
   private readonly phases = new Map<string, SurgePhase>();
 
-  constructor(
-    private readonly clients: ClusterClients,
-    private readonly view: ClusterView,
-    private readonly group: string,
+  private readonly clients: ClusterClients;
+  private readonly view: PodView;
+  private readonly group: string;
+  private readonly leaving: (node: string) => boolean;
+  private readonly emit: Emit<RotationEvent>;
+
+  constructor(deps: {
+    readonly clients: ClusterClients;
+    readonly view: PodView;
+    /** The node group being rotated (recorded on each surged Deployment). */
+    readonly group: string;
     /** Nodes being drained: a replacement there does not count. */
-    private readonly leaving: (node: string) => boolean,
-    private readonly sink: (e: RotationEvent) => void,
-  ) {}
+    readonly leaving: (node: string) => boolean;
+    readonly emit: Emit<RotationEvent>;
+  }) {
+    this.clients = deps.clients;
+    this.view = deps.view;
+    this.group = deps.group;
+    this.leaving = deps.leaving;
+    this.emit = deps.emit;
+  }
 
   /**
    * Whether `oldPod` of `dep` may be evicted now: the surge replica is Ready elsewhere. Starts the
@@ -71,13 +86,12 @@ export class Surger {
     if (!replacement) return false;
     if (!this.announced.has(key)) {
       this.announced.add(key);
-      this.sink({
-        type: "surge-ready",
-        deployment: key,
-        pod: podKey(replacement),
-        node: replacement.spec?.nodeName ?? "",
-        message: `surge ${key}: ${podKey(replacement)} Ready on ${replacement.spec?.nodeName}`,
-      });
+      this.emit(
+        "info",
+        "rotation.surge.ready",
+        `surge ${key}: ${podKey(replacement)} Ready on ${replacement.spec?.nodeName}`,
+        { deployment: key, pod: podKey(replacement), node: replacement.spec?.nodeName ?? "" },
+      );
     }
     return true;
   }
@@ -109,11 +123,9 @@ export class Surger {
       .catch((err: unknown) => {
         throw surgeError(err, key, "scaling up");
       });
-    this.sink({
-      type: "surge-started",
+    this.emit("info", "rotation.surge.started", `surge ${key}: ${replicas} -> ${replicas + 1} replicas`, {
       deployment: key,
       replicas: replicas + 1,
-      message: `surge ${key}: ${replicas} -> ${replicas + 1} replicas`,
     });
   }
 
@@ -157,16 +169,14 @@ export class Surger {
         mergePatch,
       );
     } catch (err) {
-      if (statusOf(err) === 404) return;
+      if (kubeStatus(err) === 404) return;
       throw surgeError(err, key, "scaling back");
     }
     this.phases.delete(key);
     this.announced.delete(key);
-    this.sink({
-      type: "surge-restored",
+    this.emit("info", "rotation.surge.restored", `surge ${key}: back to ${target} replica(s)`, {
       deployment: key,
       replicas: target,
-      message: `surge ${key}: back to ${target} replica(s)`,
     });
   }
 }
@@ -174,7 +184,7 @@ export class Surger {
 function surgeError(err: unknown, key: string, doing: string): TenkaiError {
   return new TenkaiError(
     "ROTATION_SURGE_FAILED",
-    `surging Deployment ${key}: ${doing}: ${apiMessage(err)}`,
+    `surging Deployment ${key}: ${doing}: ${kubeMessage(err)}`,
     "check that tenkai may get and patch Deployments, or pass --no-surge to evict single-replica pods directly",
     { cause: err },
   );

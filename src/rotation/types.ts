@@ -3,31 +3,10 @@
  * `resolveOptions`), its injected dependencies, the state it records in the cluster, and the typed
  * events it emits. The engine never prints; the CLI renders these events (STYLE.md 6, 7, 9).
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { NodeGroupSlotSpec, NodeProvider, Slot } from "../providers/node-provider.js";
-
-/** Time, injected so tests control it. `sleep` rejects with the signal's reason when aborted. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const t = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(t);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-    }),
-};
+import type { Clock } from "../shared/clock.js";
+import type { EventSink, TenkaiEvent } from "../shared/events.js";
+import type { RotationCluster } from "./cluster.js";
 
 export type RotationPhase =
   | "creating-green"
@@ -94,10 +73,13 @@ export interface RotationOptions {
   readonly checkpoint?: (point: string) => void;
 }
 
+/** What a rotation works with, injected (STYLE.md 9): tests pass fakes, the CLI the real ones. */
 export interface RotationDeps {
-  readonly kubeConfig: KubeConfig;
+  /** The cluster: API clients and the pod/budget watch; `rotationCluster(kubeConfig)` makes one. */
+  readonly cluster: RotationCluster;
   readonly provider: NodeProvider;
-  readonly sink: (event: RotationEvent) => void;
+  /** Where events go. Default: nowhere. */
+  readonly sink?: EventSink<RotationEvent>;
   /** Default: the system clock. */
   readonly clock?: Clock;
   /** Default Math.random; used for backoff jitter. */
@@ -141,52 +123,43 @@ export interface RotationPlan {
   };
 }
 
-export type RotationEvent =
-  | { type: "plan"; plan: RotationPlan; message: string }
-  | { type: "resumed"; group: string; phase: RotationPhase; nodesDone: number; message: string }
-  | { type: "phase"; group: string; phase: RotationPhase; message: string }
-  | {
-      type: "green-waiting";
-      nodegroup: string;
-      ready: number;
-      desired: number;
-      missingZones: string[];
-      message: string;
-    }
-  | { type: "green-ready"; nodegroup: string; nodes: string[]; message: string }
-  | { type: "node-cordoned"; node: string; message: string }
-  | { type: "node-uncordoned"; node: string; message: string }
-  | { type: "node-draining"; node: string; pods: number; message: string }
-  | { type: "node-drained"; node: string; ms: number; message: string }
-  | { type: "pod-evicted"; pod: string; node: string; budgets: string[]; message: string }
-  | {
-      type: "pod-retry";
-      pod: string;
-      node: string;
-      status: number;
-      attempt: number;
-      delayMs: number;
-      message: string;
-    }
-  | { type: "pod-gone"; pod: string; node: string; message: string }
-  | { type: "surge-started"; deployment: string; replicas: number; message: string }
-  | { type: "surge-ready"; deployment: string; pod: string; node: string; message: string }
-  | { type: "surge-restored"; deployment: string; replicas: number; message: string }
-  | {
-      type: "stalled";
-      pod: string;
-      node: string;
-      budget: string;
-      healthy: number;
-      desired: number;
-      allowed: number;
-      /** Evictions of this run the budget's status does not show yet. */
-      inFlight: number;
-      waitedMs: number;
-      message: string;
-    }
-  | { type: "slot-deleting"; nodegroup: string; message: string }
-  | { type: "done"; group: string; activeSlot: Slot; ms: number; message: string }
-  | { type: "warning"; code: string; message: string };
+type Ev<C extends string, D> = TenkaiEvent<C, Readonly<D>>;
 
-export type RotationEventType = RotationEvent["type"];
+/** What a rotation reports (shared/events.ts): `rotation.<thing>[.<what happened>]`, ids in `data`. */
+export type RotationEvent =
+  | Ev<"rotation.plan", { plan: RotationPlan }>
+  | Ev<"rotation.resumed", { group: string; phase: RotationPhase; nodesDone: number }>
+  | Ev<"rotation.phase", { group: string; phase: RotationPhase }>
+  | Ev<
+      "rotation.green.waiting",
+      { nodegroup: string; ready: number; desired: number; missingZones: string[] }
+    >
+  | Ev<"rotation.green.ready", { nodegroup: string; nodes: string[] }>
+  | Ev<"rotation.node.cordoned", { node: string }>
+  | Ev<"rotation.node.uncordoned", { node: string }>
+  | Ev<"rotation.node.draining", { node: string; pods: number }>
+  | Ev<"rotation.node.drained", { node: string; ms: number }>
+  | Ev<"rotation.pod.evicted", { pod: string; node: string; budgets: string[] }>
+  | Ev<"rotation.pod.retry", { pod: string; node: string; status: number; attempt: number; delayMs: number }>
+  | Ev<"rotation.pod.gone", { pod: string; node: string }>
+  | Ev<"rotation.surge.started", { deployment: string; replicas: number }>
+  | Ev<"rotation.surge.ready", { deployment: string; pod: string; node: string }>
+  | Ev<"rotation.surge.restored", { deployment: string; replicas: number }>
+  | Ev<
+      "rotation.stalled",
+      {
+        pod: string;
+        node: string;
+        budget: string;
+        healthy: number;
+        desired: number;
+        allowed: number;
+        /** Evictions of this run the budget's status does not show yet. */
+        inFlight: number;
+        waitedMs: number;
+      }
+    >
+  | Ev<"rotation.slot.deleting", { nodegroup: string }>
+  | Ev<"rotation.done", { group: string; activeSlot: Slot; ms: number }>
+  /** Something to look at that does not stop the run; `warning` is its stable code. */
+  | Ev<"rotation.warning", { warning: string }>;

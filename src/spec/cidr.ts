@@ -28,7 +28,3 @@ export function formatCidr(c: Cidr): string {
   const o = [24, 16, 8, 0].map((s) => Math.floor(c.base / 2 ** s) % 256);
   return `${o.join(".")}/${c.prefix}`;
 }
-
-export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
-  return a.base < b.base + cidrSize(b) && b.base < a.base + cidrSize(a);
-}

@@ -15,8 +15,6 @@ export interface SpecProblem {
   readonly column?: number;
 }
 
-export type PathSegment = string | number;
-
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const seg of path) {
@@ -36,7 +34,7 @@ export function formatProblem(p: SpecProblem): string {
 /** Thrown when a spec has errors; carries every problem found, not just the first. */
 export class SpecError extends TenkaiError {
   override name = "SpecError";
-  constructor(readonly problems: readonly SpecProblem[]) {
+  constructor(override readonly problems: readonly SpecProblem[]) {
     const errors = problems.filter((p) => p.severity === "error");
     super(
       "SPEC_INVALID",

@@ -13,6 +13,7 @@
 import { isKubeApiError, type KubeClient } from "../kube/api/client.js";
 import { mapLimit } from "../kube/api/concurrency.js";
 import { Discovery, resourcePath } from "../kube/api/discovery.js";
+import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import { ACCESS_LEVELS, type AccessLevelName, tenantGroup } from "../shared/kube-names.js";
 import type { Platform } from "../spec/schema.js";
 import { type CheckKind, decideAccess, decideProbe, type IsolationCheck, type SarStatus } from "./checks.js";
@@ -34,13 +35,15 @@ export interface VerifyIsolationOptions {
   readonly levels?: readonly AccessLevelName[];
   /** Which reviews to send (review-plan.ts). Default `auto`: exhaustive up to 200 000 reviews, else targeted. */
   readonly mode?: ReviewMode;
-  readonly onEvent?: (e: VerifyEvent) => void;
+  /** Where events go. Default: nowhere. */
+  readonly sink?: EventSink<VerifyEvent>;
 }
 
+/** What a verification reports (shared/events.ts); a breach is a `warn`. */
 export type VerifyEvent =
-  | { type: "verify.plan"; message: string; mode: "exhaustive" | "targeted"; reviews: number; probes: number }
-  | { type: "verify.progress"; message: string; done: number; total: number }
-  | { type: "verify.breach"; message: string; check: IsolationCheck };
+  | TenkaiEvent<"verify.plan", { mode: "exhaustive" | "targeted"; reviews: number; probes: number }>
+  | TenkaiEvent<"verify.progress", { done: number; total: number }>
+  | TenkaiEvent<"verify.breach", { check: IsolationCheck }>;
 
 export interface IsolationReport {
   readonly context: string;
@@ -74,7 +77,7 @@ export async function verifyIsolation(
   options: VerifyIsolationOptions,
 ): Promise<IsolationReport> {
   const { client } = options;
-  const emit = options.onEvent ?? (() => {});
+  const emit = emitter(options.sink);
   const limit = options.concurrency ?? 64;
   const levels = options.levels ?? ACCESS_LEVELS;
   const discovery = new Discovery(client);
@@ -99,13 +102,12 @@ export async function verifyIsolation(
     const other = tenants.length > 1 ? tenants[(i + 1) % tenants.length] : undefined;
     return probesFor(platform, t, other).map((p) => ({ tenant: t, probe: p }));
   });
-  emit({
-    type: "verify.plan",
-    mode: plan.mode,
-    message: `${plan.mode}: checking ${reviews.length} access reviews and ${probes.length} admission probes over ${tenants.length} tenants`,
-    reviews: reviews.length,
-    probes: probes.length,
-  });
+  emit(
+    "info",
+    "verify.plan",
+    `${plan.mode}: checking ${reviews.length} access reviews and ${probes.length} admission probes over ${tenants.length} tenants`,
+    { mode: plan.mode, reviews: reviews.length, probes: probes.length },
+  );
 
   // Ask.
   let done = 0;
@@ -121,9 +123,7 @@ export async function verifyIsolation(
       },
     });
     if (++done % step === 0)
-      emit({
-        type: "verify.progress",
-        message: `access reviews: ${done}/${reviews.length}`,
+      emit("debug", "verify.progress", `access reviews: ${done}/${reviews.length}`, {
         done,
         total: reviews.length,
       });
@@ -142,8 +142,7 @@ export async function verifyIsolation(
       action,
       ...decided,
     };
-    if (check.verdict === "breach")
-      emit({ type: "verify.breach", message: `BREACH ${check.message}`, check });
+    if (check.verdict === "breach") emit("warn", "verify.breach", `BREACH ${check.message}`, { check });
     return check;
   });
   const probeChecks = await mapLimit(probes, limit, async ({ tenant, probe }): Promise<IsolationCheck> => {
@@ -180,8 +179,7 @@ export async function verifyIsolation(
       action: probe.action,
       ...decided,
     };
-    if (check.verdict === "breach")
-      emit({ type: "verify.breach", message: `BREACH ${check.message}`, check });
+    if (check.verdict === "breach") emit("warn", "verify.breach", `BREACH ${check.message}`, { check });
     return check;
   });
 

@@ -40,14 +40,14 @@ describe("tenkai deploy / destroy without credentials", () => {
     const out = join(work, "deploy");
     const r = await tenkai(["deploy", EXAMPLE, "--out", out, "-o", "json", "--no-image-gate"]);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /"type":"image.gate.skipped"/);
+    assert.match(r.stdout, /"code":"image.gate.skipped"/);
     assert.ok(existsSync(join(out, "manifest.json")));
     const docs = r.stdout
       .trim()
       .split("\n")
-      .filter((l) => l.startsWith('{"type"'));
-    const plan = docs.map((l) => JSON.parse(l)).find((e) => e.type === "aws.plan");
-    assert.deepEqual(plan?.stacks, [
+      .filter((l) => l.startsWith('{"time"'));
+    const plan = docs.map((l) => JSON.parse(l)).find((e) => e.code === "aws.plan");
+    assert.deepEqual(plan?.data.stacks, [
       "web-network",
       "web-cluster",
       "web-nodes-general",

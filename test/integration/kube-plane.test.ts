@@ -80,17 +80,17 @@ describe("kube plane on a live cluster", () => {
     const events: ApplyEvent[] = [];
     const result = await applyPlatform(example, {
       client,
-      onEvent: (e) => events.push(e),
+      sink: (e) => events.push(e),
       waitTimeoutMs: 120_000,
     });
     assert.equal(result.summary.created, result.summary.total);
     assert.ok(result.summary.total > 100);
-    const phases = events.filter((e) => e.type === "apply.phase").map((e) => (e as { phase: number }).phase);
+    const phases = events.flatMap((e) => (e.code === "apply.phase" ? [e.data.phase] : []));
     assert.deepEqual(phases, [0, 1, 2]);
-    assert.ok(events.some((e) => e.type === "apply.crd-established"));
+    assert.ok(events.some((e) => e.code === "apply.crd-established"));
     assert.ok(
       events.some(
-        (e) => e.type === "apply.rollout" && e.ref === "Deployment.apps shop/catalog-api" && e.done,
+        (e) => e.code === "apply.rollout" && e.data.ref === "Deployment.apps shop/catalog-api" && e.data.done,
       ),
     );
     const ns = await get("/api/v1/namespaces/shop");

@@ -128,23 +128,27 @@ describe("tenkai nodes (CLI)", () => {
     // NDJSON events, one per line, then the pretty-printed result document.
     const lines = r.stdout.split("\n");
     const events = lines
-      .filter((l) => l.startsWith('{"type"'))
-      .map((l) => JSON.parse(l) as { type: string; node?: string });
-    const types = new Set(events.map((e) => e.type));
-    for (const type of [
-      "plan",
-      "green-ready",
-      "node-cordoned",
-      "node-draining",
-      "pod-evicted",
-      "surge-started",
-      "node-drained",
-      "slot-deleting",
-      "done",
+      .filter((l) => l.startsWith('{"time"'))
+      .map((l) => JSON.parse(l) as { time: string; level: string; code: string; data: { node?: string } });
+    const codes = new Set(events.map((e) => e.code));
+    for (const code of [
+      "rotation.plan",
+      "rotation.green.ready",
+      "rotation.node.cordoned",
+      "rotation.node.draining",
+      "rotation.pod.evicted",
+      "rotation.surge.started",
+      "rotation.node.drained",
+      "rotation.slot.deleting",
+      "rotation.done",
     ]) {
-      assert.ok(types.has(type), `event ${type} streamed`);
+      assert.ok(codes.has(code), `event ${code} streamed`);
     }
-    assert.equal(events.filter((e) => e.type === "node-drained").length, 3);
+    assert.ok(
+      events.every((e) => !Number.isNaN(Date.parse(e.time)) && e.level),
+      "every event has time and level",
+    );
+    assert.equal(events.filter((e) => e.code === "rotation.node.drained").length, 3);
     const result = JSON.parse(r.stdout.slice(r.stdout.indexOf("\n{\n") + 1)) as {
       activeSlot: string;
       phase: string;

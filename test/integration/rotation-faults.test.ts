@@ -5,6 +5,7 @@
  * requests in flight), an AbortSignal fired after a random delay, or a child process killed with
  * SIGKILL.
  */
+
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
+import { rotationCluster } from "../../src/rotation/cluster.js";
 import { rotate } from "../../src/rotation/rotate.js";
 import { StateStore } from "../../src/rotation/state.js";
 import { SURGE_ANNOTATION } from "../../src/rotation/surge.js";
@@ -103,7 +105,7 @@ describe("rotation survives being killed", () => {
       await buildFixture(cluster.kubeConfig, provider, spec);
       await waitBudgetsSettled(cluster.kubeConfig, spec.workloads, 60_000);
       const before = monitor?.violations().length ?? 0;
-      const deps = { kubeConfig: cluster.kubeConfig, provider, sink: () => {} };
+      const deps = { cluster: rotationCluster(cluster.kubeConfig), provider, sink: () => {} };
       let hit = false;
       await assert.rejects(
         rotate(
@@ -136,7 +138,7 @@ describe("rotation survives being killed", () => {
       await buildFixture(cluster.kubeConfig, provider, spec);
       await waitBudgetsSettled(cluster.kubeConfig, spec.workloads, 60_000);
       const before = monitor?.violations().length ?? 0;
-      const deps = { kubeConfig: cluster.kubeConfig, provider, sink: () => {} };
+      const deps = { cluster: rotationCluster(cluster.kubeConfig), provider, sink: () => {} };
       for (const d of [delayMs, Math.round(delayMs / 2)]) {
         await rotate(fixtureOptions(spec, { maxDraining: 1, signal: AbortSignal.timeout(d) }), deps).catch(
           () => undefined,
@@ -174,7 +176,11 @@ describe("rotation survives being killed", () => {
     assert.equal(child.signalCode, "SIGKILL", `the child was killed mid-run (output: ${out.slice(-300)})`);
     const state = await new StateStore(cluster.kubeConfig.makeApiClient(CoreV1Api)).read(spec.group);
     assert.equal(state?.phase, "draining", "the record says where it stopped");
-    await rotate(fixtureOptions(spec), { kubeConfig: cluster.kubeConfig, provider, sink: () => {} });
+    await rotate(fixtureOptions(spec), {
+      cluster: rotationCluster(cluster.kubeConfig),
+      provider,
+      sink: () => {},
+    });
     await assertFinished(cluster, spec, before);
   });
 });

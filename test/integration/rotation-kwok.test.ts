@@ -3,10 +3,12 @@
  * provider: real PDB status, real eviction 429s, real ReplicaSets re-creating pods, kwok stages
  * turning pods Ready and deleting them when their grace period ends.
  */
+
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
+import { clientsFor, rotationCluster } from "../../src/rotation/cluster.js";
 import { rollback } from "../../src/rotation/rollback.js";
 import { rotate } from "../../src/rotation/rotate.js";
 import { StateStore } from "../../src/rotation/state.js";
@@ -65,7 +67,7 @@ describe("tenkai nodes rotate on kwok", () => {
     const before = monitor.violations().length;
     const events: RotationEvent[] = [];
     const result = await rotate(fixtureOptions(spec, { maxDraining: 2 }), {
-      kubeConfig: cluster.kubeConfig,
+      cluster: rotationCluster(cluster.kubeConfig),
       provider,
       sink: (e) => events.push(e),
     });
@@ -81,14 +83,10 @@ describe("tenkai nodes rotate on kwok", () => {
     const green = await nodeNames(cluster, "rot-a-green");
     assert.equal(green.length, 4);
     assert.ok(green.every((n) => !n.cordoned));
-    const drained = events
-      .filter((e) => e.type === "node-drained")
-      .map((e) => (e as { node: string }).node)
-      .sort();
+    const drained = events.flatMap((e) => (e.code === "rotation.node.drained" ? [e.data.node] : [])).sort();
     assert.deepEqual(drained, ["rot-a-blue-0", "rot-a-blue-1", "rot-a-blue-2", "rot-a-blue-3"]);
     const surged = events
-      .filter((e) => e.type === "surge-restored")
-      .map((e) => (e as { deployment: string }).deployment)
+      .flatMap((e) => (e.code === "rotation.surge.restored" ? [e.data.deployment] : []))
       .sort();
     assert.deepEqual(
       surged,
@@ -98,13 +96,13 @@ describe("tenkai nodes rotate on kwok", () => {
     const state = await new StateStore(cluster.kubeConfig.makeApiClient(CoreV1Api)).read("rot-a");
     assert.equal(state?.phase, "done");
     assert.equal(state?.activeSlot, "green");
-    const [status] = await rotationStatus(cluster.kubeConfig, "rot-a");
+    const [status] = await rotationStatus(clientsFor(cluster.kubeConfig), "rot-a");
     assert.equal(status?.live.fromNodes, 0);
     assert.equal(status?.live.toNodes, 4);
 
     // The next rotation goes back from green to blue.
     const back = await rotate(fixtureOptions(spec), {
-      kubeConfig: cluster.kubeConfig,
+      cluster: rotationCluster(cluster.kubeConfig),
       provider,
       sink: () => {},
     });
@@ -130,7 +128,7 @@ describe("tenkai nodes rotate on kwok", () => {
         },
       },
     });
-    const deps = { kubeConfig: cluster.kubeConfig, provider, sink: () => {} };
+    const deps = { cluster: rotationCluster(cluster.kubeConfig), provider, sink: () => {} };
     await assert.rejects(rotate(fixtureOptions(spec), deps), (err: unknown) => {
       assert.ok(isTenkaiError(err, "ROTATION_BLOCKED"), String(err));
       assert.match(err.message, /POD_UNREPLICATED: .*rot-b-0\/bare/);
@@ -166,7 +164,11 @@ describe("tenkai nodes rotate on kwok", () => {
     await waitBudgetsSettled(cluster.kubeConfig, spec.workloads, 60_000);
     const before = monitor.violations().length;
     const events: RotationEvent[] = [];
-    const deps = { kubeConfig: cluster.kubeConfig, provider, sink: (e: RotationEvent) => events.push(e) };
+    const deps = {
+      cluster: rotationCluster(cluster.kubeConfig),
+      provider,
+      sink: (e: RotationEvent) => events.push(e),
+    };
     const stop = new AbortController();
     await assert.rejects(
       rotate(
@@ -180,11 +182,13 @@ describe("tenkai nodes rotate on kwok", () => {
         deps,
       ),
     );
-    const stalled = events.find((e) => e.type === "stalled");
-    assert.ok(stalled && stalled.type === "stalled", "a stalled event was emitted");
-    assert.equal(stalled.budget, "rot-c/slow");
-    assert.match(stalled.pod, /^rot-c\/slow-/);
-    assert.ok(stalled.desired === 3 && stalled.healthy <= 3, `healthy ${stalled.healthy}/${stalled.desired}`);
+    const stalled = events.find((e) => e.code === "rotation.stalled");
+    assert.ok(stalled && stalled.code === "rotation.stalled", "a stalled event was emitted");
+    assert.equal(stalled.level, "warn");
+    const d = stalled.data;
+    assert.equal(d.budget, "rot-c/slow");
+    assert.match(d.pod, /^rot-c\/slow-/);
+    assert.ok(d.desired === 3 && d.healthy <= 3, `healthy ${d.healthy}/${d.desired}`);
 
     const rb = await rollback(fixtureOptions(spec), deps);
     assert.equal(rb.activeSlot, "blue");

@@ -5,6 +5,7 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
+import { rotationCluster } from "../../src/rotation/cluster.js";
 import { rotate } from "../../src/rotation/rotate.js";
 import { type FixtureSpec, fixtureOptions } from "./rotation-fixture.js";
 
@@ -17,7 +18,7 @@ const kc = new KubeConfig();
 kc.loadFromFile(kubeconfig);
 const spec = JSON.parse(specJson) as FixtureSpec;
 await rotate(fixtureOptions(spec, { maxDraining: 1 }), {
-  kubeConfig: kc,
+  cluster: rotationCluster(kc),
   provider: new KwokNodeProvider({ kubeConfig: kc }),
   sink: (e) => process.stdout.write(`${JSON.stringify(e)}\n`),
 });

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { TenkaiError } from "../../shared/errors.js";
 import { type ImageGateFlags, imageGateStep, withImageGate } from "../aws-steps.js";
 import { runAction, withOutput } from "../output.js";
 
@@ -33,10 +34,11 @@ export async function connect(file: string, opts: ClusterFlags) {
   const context = opts.context ?? (opts.env ? platform.environments[opts.env]?.context : undefined);
   const concurrency = Number(opts.concurrency ?? 32);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw Object.assign(new Error(`--concurrency must be a positive integer, got ${opts.concurrency}`), {
-      code: "CLI_BAD_CONCURRENCY",
-      fix: "pass --concurrency 32",
-    });
+    throw new TenkaiError(
+      "CLI_BAD_CONCURRENCY",
+      `--concurrency must be a positive integer, got ${opts.concurrency}`,
+      "pass --concurrency 32",
+    );
   }
   const client = new KubeClient(loadKubeConfig({ context, kubeconfig: opts.kubeconfig }), {
     maxSockets: concurrency,
@@ -88,9 +90,10 @@ export function register(program: Command): void {
             wait: opts.wait,
             waitTimeoutMs: Number(opts.timeout) * 1000,
             forceConflicts: opts.forceConflicts ?? false,
-            onEvent: (e) => {
+            sink: (e) => {
               // People see what changed; scripts get every event.
-              if (io.format === "json" || e.type !== "apply.object" || e.outcome !== "unchanged") io.event(e);
+              if (io.format === "json" || e.code !== "apply.object" || e.data.outcome !== "unchanged")
+                io.sink(e);
             },
           });
           io.result(result, (r) => {

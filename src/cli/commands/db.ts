@@ -5,6 +5,7 @@
  * Read-only, through the RDS Data API with the caller's credentials.
  */
 import type { Command } from "commander";
+import { TenkaiError } from "../../shared/errors.js";
 import { clientConfig } from "../aws-steps.js";
 import { runAction, withOutput } from "../output.js";
 
@@ -28,10 +29,11 @@ export function register(program: Command): void {
       const { loadPlatform } = await import("../../spec/load.js");
       const platform = await loadPlatform(file, opts.env ? { environment: opts.env } : {});
       if (!platform.spec.database)
-        throw Object.assign(new Error(`${file} declares no spec.database`), {
-          code: "CLI_NO_DATABASE",
-          fix: "add spec.database (engine aurora-postgresql) to give tenants databases",
-        });
+        throw new TenkaiError(
+          "CLI_NO_DATABASE",
+          `${file} declares no spec.database`,
+          "add spec.database (engine aurora-postgresql) to give tenants databases",
+        );
       const [{ RDSClient }, { RDSDataClient }, { databaseStatus }, { awsCallError }] = await Promise.all([
         import("@aws-sdk/client-rds"),
         import("@aws-sdk/client-rds-data"),

@@ -5,7 +5,8 @@
  */
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
-import { clientConfig, imageGateStep, withImageGate } from "../aws-steps.js";
+import { TenkaiError } from "../../shared/errors.js";
+import { clientConfig, imageGateStep, report, withImageGate } from "../aws-steps.js";
 import { type CommandIO, runAction, withOutput } from "../output.js";
 
 interface AwsCommandOptions {
@@ -40,7 +41,7 @@ async function afterStacks(
     const { ensureEnhancedScanning } = await import("../../aws/registry-scanning.js");
     const ecr = new ECRClient(config);
     try {
-      registry = await ensureEnhancedScanning(ecr, platform, (e) => io.event(e));
+      registry = await ensureEnhancedScanning(ecr, platform, io.sink);
     } catch (err) {
       throw awsCallError(err, "merge enhanced scanning into the registry scanning configuration");
     } finally {
@@ -53,7 +54,7 @@ async function afterStacks(
   if (!platform.spec.database || !platform.spec.tenants.some(tenantUsesDatabase) || !touchesData)
     return { registry };
   if (opts.databases === false) {
-    io.event({ type: "aws.database.skipped", message: "tenant databases skipped (--no-databases)" });
+    report(io, "warn", "aws.database.skipped", "tenant databases skipped (--no-databases)");
     return { registry };
   }
   const [{ RDSClient }, { RDSDataClient }, { SecretsManagerClient }, { syncTenantDatabases }] =
@@ -69,7 +70,7 @@ async function afterStacks(
     secrets: new SecretsManagerClient(config),
   };
   try {
-    const databases = await syncTenantDatabases(platform, clients, (e) => io.event(e));
+    const databases = await syncTenantDatabases(platform, clients, io.sink);
     return { registry, databases };
   } catch (err) {
     throw awsCallError(err, "create the tenant databases through the RDS Data API");
@@ -121,7 +122,7 @@ export function register(program: Command): void {
           stacks: opts.stack,
           profile: opts.profile,
           bootstrap: opts.bootstrap,
-          onEvent: (e) => io.event(e),
+          sink: io.sink,
         });
         const after = await afterStacks(platform, opts, io);
         io.result(
@@ -152,14 +153,10 @@ export function register(program: Command): void {
         if (!opts.yes) {
           const { account, region } = platform.spec.aws;
           if (!process.stdin.isTTY) {
-            throw Object.assign(
-              new Error(
-                `destroy needs confirmation: it deletes ${stacks.join(", ")} in ${account}/${region}`,
-              ),
-              {
-                code: "CLI_CONFIRM_REQUIRED",
-                fix: "run it in a terminal to answer the prompt, or pass --yes",
-              },
+            throw new TenkaiError(
+              "CLI_CONFIRM_REQUIRED",
+              `destroy needs confirmation: it deletes ${stacks.join(", ")} in ${account}/${region}`,
+              "run it in a terminal to answer the prompt, or pass --yes",
             );
           }
           const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -176,7 +173,7 @@ export function register(program: Command): void {
           assemblyDir: synth.assemblyDir,
           stacks: opts.stack,
           profile: opts.profile,
-          onEvent: (e) => io.event(e),
+          sink: io.sink,
         });
         io.result(result, (r) => `destroyed ${r.stacks.length} stacks: ${r.stacks.join(", ")}`);
         return 0;

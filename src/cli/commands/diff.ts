@@ -6,6 +6,7 @@
  * credentials, no cluster) is reported with its code and fix, and the other still runs.
  */
 import type { Command } from "commander";
+import { isTenkaiError, TenkaiError } from "../../shared/errors.js";
 import { runAction } from "../output.js";
 import { type ClusterFlags, connect, withCluster } from "./apply.js";
 
@@ -25,21 +26,21 @@ interface PlaneFailure {
 }
 
 function failure(err: unknown): PlaneFailure {
-  const e = err as { code?: unknown; message?: unknown; fix?: unknown };
   return {
-    code: typeof e.code === "string" ? e.code : "INTERNAL",
-    message: typeof e.message === "string" ? e.message : String(err),
-    ...(typeof e.fix === "string" ? { fix: e.fix } : {}),
+    code: isTenkaiError(err) ? err.code : "INTERNAL",
+    message: err instanceof Error ? err.message : String(err),
+    ...(isTenkaiError(err) && err.fix ? { fix: err.fix } : {}),
   };
 }
 
 function planes(value: string): Plane[] {
   if (value === "all") return ["aws", "kubernetes"];
   if (value === "aws" || value === "kubernetes") return [value];
-  throw Object.assign(new Error(`--plane must be aws, kubernetes or all, got "${value}"`), {
-    code: "CLI_BAD_PLANE",
-    fix: "use --plane aws, --plane kubernetes or --plane all",
-  });
+  throw new TenkaiError(
+    "CLI_BAD_PLANE",
+    `--plane must be aws, kubernetes or all, got "${value}"`,
+    "use --plane aws, --plane kubernetes or --plane all",
+  );
 }
 
 export function register(program: Command): void {
@@ -75,10 +76,10 @@ export function register(program: Command): void {
             assemblyDir: synth.assemblyDir,
             ...(opts.against ? { against: opts.against } : {}),
             ...(opts.profile ? { profile: opts.profile } : {}),
-            onEvent: (e) => io.event(e),
+            sink: io.sink,
           });
         } catch (err) {
-          if ((err as { code?: unknown }).code?.toString().startsWith("SPEC_")) throw err;
+          if (isTenkaiError(err) && err.code.startsWith("SPEC_")) throw err;
           result.aws = { error: failure(err) };
         }
       }
@@ -93,7 +94,7 @@ export function register(program: Command): void {
             client.close();
           }
         } catch (err) {
-          if ((err as { code?: unknown }).code?.toString().startsWith("SPEC_")) throw err;
+          if (isTenkaiError(err) && err.code.startsWith("SPEC_")) throw err;
           result.kubernetes = { error: failure(err) };
         }
       }

@@ -4,7 +4,8 @@
  * who may read which group). Lines as text, or NDJSON events with `-o json`.
  */
 import type { Command } from "commander";
-import { clientConfig } from "../aws-steps.js";
+import { TenkaiError } from "../../shared/errors.js";
+import { clientConfig, report } from "../aws-steps.js";
 import { runAction, withOutput } from "../output.js";
 
 interface LogsFlags {
@@ -37,16 +38,18 @@ export function register(program: Command): void {
   ).action((tenant: string, service: string | undefined, opts: LogsFlags) =>
     runAction(opts, async (io) => {
       if (opts.query !== undefined && opts.insights !== undefined)
-        throw Object.assign(new Error("--query and --insights exclude each other"), {
-          code: "CLI_BAD_FLAGS",
-          fix: "pass one of them",
-        });
+        throw new TenkaiError(
+          "CLI_BAD_FLAGS",
+          "--query and --insights exclude each other",
+          "pass one of them",
+        );
       const isQuery = opts.query !== undefined || opts.insights !== undefined;
       if (isQuery && opts.follow)
-        throw Object.assign(new Error("--follow tails lines; it does not apply to a query"), {
-          code: "CLI_BAD_FLAGS",
-          fix: "drop --follow, or drop --query/--insights",
-        });
+        throw new TenkaiError(
+          "CLI_BAD_FLAGS",
+          "--follow tails lines; it does not apply to a query",
+          "drop --follow, or drop --query/--insights",
+        );
       const { loadPlatform } = await import("../../spec/load.js");
       const { CloudWatchLogsClient } = await import("@aws-sdk/client-cloudwatch-logs");
       const { logTarget, parseSince, tailLogs, insightsQuery, runInsights } = await import(
@@ -92,7 +95,12 @@ export function register(program: Command): void {
             signal: controller.signal,
             onLines: (lines) => {
               for (const l of lines) {
-                if (io.format === "json") io.event({ type: "logs.line", ...l });
+                if (io.format === "json")
+                  report(io, "info", "logs.line", l.message, {
+                    timestamp: l.timestamp,
+                    stream: l.stream,
+                    eventId: l.eventId,
+                  });
                 else
                   process.stdout.write(`${new Date(l.timestamp).toISOString()} ${l.stream} ${l.message}\n`);
               }

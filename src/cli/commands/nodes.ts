@@ -3,6 +3,7 @@
  * engine (src/rotation). Engines are imported lazily so `tenkai --help` stays fast.
  */
 import type { Command } from "commander";
+import { type ErrorCode, TenkaiError } from "../../shared/errors.js";
 import { type CommandIO, runAction, withOutput } from "../output.js";
 
 interface RotateFlags {
@@ -26,8 +27,8 @@ interface RotateFlags {
   launchTemplate?: string;
 }
 
-function cliError(code: string, message: string, fix: string): Error {
-  return Object.assign(new Error(message), { code, fix });
+function cliError(code: ErrorCode, message: string, fix: string): TenkaiError {
+  return new TenkaiError(code, message, fix);
 }
 
 /** `90s`, `30m`, `1h`, `500ms` or plain seconds, to milliseconds. */
@@ -150,7 +151,8 @@ export function register(program: Command): void {
         noSurge: !opts.surge,
         dryRun: opts.dryRun ?? false,
       };
-      const deps = { kubeConfig, provider, sink: (e: { type: string; message?: string }) => io.event(e) };
+      const { rotationCluster } = await import("../../rotation/cluster.js");
+      const deps = { cluster: rotationCluster(kubeConfig), provider, sink: io.sink };
       if (opts.rollback) {
         const { rollback } = await import("../../rotation/rollback.js");
         const r = await rollback(options, deps);
@@ -179,8 +181,9 @@ export function register(program: Command): void {
     runAction(opts, async (io) => {
       const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
       const { rotationStatus } = await import("../../rotation/status.js");
+      const { clientsFor } = await import("../../rotation/cluster.js");
       const list = await rotationStatus(
-        loadKubeConfig({ context: opts.context, kubeconfig: opts.kubeconfig }),
+        clientsFor(loadKubeConfig({ context: opts.context, kubeconfig: opts.kubeconfig })),
         group,
       );
       io.result(list, (l) =>

@@ -22,7 +22,7 @@ export function register(program: Command): void {
         outDir: opts.out,
         skipCost: !opts.cost,
         // In json mode the result is one document: progress stays on stderr for people only.
-        onEvent: (e) => io.info(e.message),
+        ...(io.format === "text" ? { sink: io.sink } : {}),
       });
       io.result(summary, renderPlanSummary);
     }),

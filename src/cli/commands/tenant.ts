@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { TenkaiError } from "../../shared/errors.js";
 import { type ImageGateFlags, imageGateStep, withImageGate } from "../aws-steps.js";
 import { type CommandIO, runAction } from "../output.js";
 import { type ClusterFlags, withCluster } from "./apply.js";
@@ -28,10 +29,11 @@ export function register(program: Command): void {
   ).action((name: string, opts: TenantFlags & { role?: string; level: string }) =>
     runAction(opts, async (io) => {
       if (!["view", "edit", "admin"].includes(opts.level)) {
-        throw Object.assign(new Error(`--level must be view, edit or admin, got ${opts.level}`), {
-          code: "CLI_BAD_LEVEL",
-          fix: "pass --level view|edit|admin",
-        });
+        throw new TenkaiError(
+          "CLI_BAD_LEVEL",
+          `--level must be view, edit or admin, got ${opts.level}`,
+          "pass --level view|edit|admin",
+        );
       }
       const { addTenant } = await import("../../spec/tenant-edit.js");
       return edit(
@@ -90,8 +92,8 @@ async function edit(
     const result = await applyPlatform(platform, {
       client,
       concurrency,
-      onEvent: (e) => {
-        if (io.format === "json" || e.type !== "apply.object" || e.outcome !== "unchanged") io.event(e);
+      sink: (e) => {
+        if (io.format === "json" || e.code !== "apply.object" || e.data.outcome !== "unchanged") io.sink(e);
       },
     });
     io.result({ file: opts.file, applied: true, ...result }, (r) => {

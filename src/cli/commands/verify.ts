@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { TenkaiError } from "../../shared/errors.js";
 import { runAction } from "../output.js";
 import { type ClusterFlags, connect, withCluster } from "./apply.js";
 
@@ -26,17 +27,18 @@ export function register(program: Command): void {
       });
       try {
         if (!["auto", "exhaustive", "targeted"].includes(opts.mode)) {
-          throw Object.assign(new Error(`--mode must be auto, exhaustive or targeted, got ${opts.mode}`), {
-            code: "CLI_BAD_MODE",
-            fix: "pass --mode auto",
-          });
+          throw new TenkaiError(
+            "CLI_BAD_MODE",
+            `--mode must be auto, exhaustive or targeted, got ${opts.mode}`,
+            "pass --mode auto",
+          );
         }
         const mode = opts.mode as "auto" | "exhaustive" | "targeted";
         const report = await verifyIsolation(platform, {
           client,
           concurrency,
           mode,
-          onEvent: (e) => io.event(e),
+          sink: io.sink,
         });
         io.result(report, formatIsolationReport);
         return report.ok ? 0 : 1;

@@ -3,18 +3,22 @@
  * apply (ApplySet pruning in applyset-live.ts, the apply loop in apply.ts) share them without
  * importing each other.
  */
+import type { TenkaiEvent } from "../../shared/events.js";
 import type { Phase } from "./order.js";
 
 export type ApplyOutcome = "created" | "configured" | "unchanged";
 
+type Ev<C extends string, D> = TenkaiEvent<C, Readonly<D>>;
+
+/** What an apply reports (shared/events.ts); `apply.object` is `debug`, the rest `info`. */
 export type ApplyEvent =
-  | { type: "apply.start"; message: string; applySetId: string; objects: number; dryRun: boolean }
-  | { type: "apply.phase"; message: string; phase: Phase; objects: number }
-  | { type: "apply.object"; message: string; ref: string; outcome: ApplyOutcome }
-  | { type: "apply.crd-established"; message: string; name: string }
-  | { type: "apply.rollout"; message: string; ref: string; ready: number; desired: number; done: boolean }
-  | { type: "apply.prune"; message: string; ref: string }
-  | { type: "apply.done"; message: string; summary: ApplySummary };
+  | Ev<"apply.start", { applySetId: string; objects: number; dryRun: boolean }>
+  | Ev<"apply.phase", { phase: Phase; objects: number }>
+  | Ev<"apply.object", { ref: string; outcome: ApplyOutcome }>
+  | Ev<"apply.crd-established", { name: string }>
+  | Ev<"apply.rollout", { ref: string; ready: number; desired: number; done: boolean }>
+  | Ev<"apply.prune", { ref: string }>
+  | Ev<"apply.done", { summary: ApplySummary }>;
 
 export interface ApplySummary {
   readonly applySetId: string;

@@ -6,8 +6,11 @@
  * A second apply of the same spec changes nothing: each object's resourceVersion before (from the
  * ApplySet listing) and after the patch are compared, so `unchanged` is what the server says.
  */
+import { type Clock, systemClock } from "../../shared/clock.js";
 import { TenkaiError } from "../../shared/errors.js";
+import { type EventSink, emitter } from "../../shared/events.js";
 import type { KubeObject } from "../../shared/planes.js";
+import { retry } from "../../shared/retry.js";
 import type { Platform } from "../../spec/schema.js";
 import { allObjects, renderKubernetesPlane } from "../render/render.js";
 import type { ApplyEvent, ApplyOutcome, ApplySummary } from "./apply-events.js";
@@ -33,7 +36,7 @@ import { PHASE_NAMES, type Phase, phaseOf } from "./order.js";
 
 export type { ApplyEvent, ApplyOutcome, ApplySummary } from "./apply-events.js";
 
-import { type Clock, realClock, waitForCrds, waitForRollouts } from "./wait.js";
+import { waitForCrds, waitForRollouts } from "./wait.js";
 
 export const FIELD_MANAGER = FIELD_MANAGER_NAME;
 
@@ -62,7 +65,8 @@ export interface ApplyOptions {
    * object to the server (what `kubectl apply --server-side` does).
    */
   readonly skipUnchanged?: boolean;
-  readonly onEvent?: (e: ApplyEvent) => void;
+  /** Where events go (shared/events.ts). Default: nowhere. */
+  readonly sink?: EventSink<ApplyEvent>;
   readonly clock?: Clock;
 }
 
@@ -93,9 +97,9 @@ export async function applyObjects(
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   const { client } = options;
-  const clock = options.clock ?? realClock;
+  const clock = options.clock ?? systemClock;
   const started = clock.now();
-  const emit = options.onEvent ?? (() => {});
+  const emit = emitter(options.sink, clock);
   const dryRun = options.dryRun ?? false;
   const limit = options.concurrency ?? 32;
   const parent = applySetParent(options.applySetName);
@@ -103,13 +107,12 @@ export async function applyObjects(
   const discovery = new Discovery(client);
   await discovery.refresh();
   await refuseOtherPlatform(client, parent.name);
-  emit({
-    type: "apply.start",
-    message: `${dryRun ? "dry run: " : ""}applying ${objects.length} objects as ApplySet ${parent.namespace}/${parent.name}`,
-    applySetId: id,
-    objects: objects.length,
-    dryRun,
-  });
+  emit(
+    "info",
+    "apply.start",
+    `${dryRun ? "dry run: " : ""}applying ${objects.length} objects as ApplySet ${parent.namespace}/${parent.name}`,
+    { applySetId: id, objects: objects.length, dryRun },
+  );
 
   const desired = objects.map((o) => withAppliedHash(withPartOf(o, id)));
   const desiredKeys = new Set(desired.map(objectKey));
@@ -141,7 +144,7 @@ export async function applyObjects(
     // the same rendered spec (hash annotation), needs no request at all.
     if (before && (options.skipUnchanged ?? true) && alreadyApplied(before, o)) {
       results.set(key, "unchanged");
-      emit({ type: "apply.object", message: `${key} unchanged`, ref: key, outcome: "unchanged" });
+      emit("debug", "apply.object", `${key} unchanged`, { ref: key, outcome: "unchanged" });
       return undefined;
     }
     let after: Live;
@@ -149,14 +152,13 @@ export async function applyObjects(
       after = await serverSideApply(client, discovery, o, {
         dryRun,
         force: before !== undefined || (options.forceConflicts ?? false),
+        clock,
       });
     } catch (err) {
       // A dry run cannot create into a namespace or kind that the same apply would create first.
       if (!dryRun || !unverifiableInDryRun(err)) throw err;
       results.set(key, "created");
-      emit({
-        type: "apply.object",
-        message: `${key} created (dry run; its namespace or CRD does not exist yet)`,
+      emit("debug", "apply.object", `${key} created (dry run; its namespace or CRD does not exist yet)`, {
         ref: key,
         outcome: "created",
       });
@@ -174,12 +176,7 @@ export async function applyObjects(
           ? "configured"
           : "unchanged";
     results.set(key, outcome);
-    emit({
-      type: "apply.object",
-      message: `${key} ${outcome}${dryRun ? " (dry run)" : ""}`,
-      ref: key,
-      outcome,
-    });
+    emit("debug", "apply.object", `${key} ${outcome}${dryRun ? " (dry run)" : ""}`, { ref: key, outcome });
     return after;
   };
 
@@ -191,14 +188,13 @@ export async function applyObjects(
     await serverSideApply(client, discovery, parentObject(parent, gks, [...namespaces, ...priorNamespaces]), {
       dryRun,
       force: true,
+      clock,
     });
 
   for (const phase of [0, 1, 2] as Phase[]) {
     const batch = desired.filter((o) => phaseOf(o.kind) === phase && o !== parentNs);
     if (batch.length === 0) continue;
-    emit({
-      type: "apply.phase",
-      message: `phase ${phase}: ${PHASE_NAMES[phase]} (${batch.length} objects)`,
+    emit("info", "apply.phase", `phase ${phase}: ${PHASE_NAMES[phase]} (${batch.length} objects)`, {
       phase,
       objects: batch.length,
     });
@@ -208,8 +204,7 @@ export async function applyObjects(
       if (crds.length > 0 && !dryRun) {
         await waitForCrds(client, crds, {
           clock,
-          onEstablished: (name) =>
-            emit({ type: "apply.crd-established", message: `CRD ${name} established`, name }),
+          onEstablished: (name) => emit("info", "apply.crd-established", `CRD ${name} established`, { name }),
         });
       }
       if (crds.length > 0) await discovery.refresh();
@@ -227,11 +222,12 @@ export async function applyObjects(
       timeoutMs: options.waitTimeoutMs ?? 300_000,
       concurrency: limit,
       onProgress: (p) =>
-        emit({
-          type: "apply.rollout",
-          message: `${p.ref}: ${p.ready}/${p.desired} ready${p.done ? ", rolled out" : ""}`,
-          ...p,
-        }),
+        emit(
+          "info",
+          "apply.rollout",
+          `${p.ref}: ${p.ready}/${p.desired} ready${p.done ? ", rolled out" : ""}`,
+          { ...p },
+        ),
     });
   }
 
@@ -243,6 +239,7 @@ export async function applyObjects(
     await serverSideApply(client, discovery, parentObject(parent, desired.map(groupKind), namespaces), {
       dryRun,
       force: true,
+      clock,
     });
 
   const count = (o: ApplyOutcome) => [...results.values()].filter((x) => x === o).length;
@@ -256,11 +253,12 @@ export async function applyObjects(
     pruned: pruned.length,
     durationMs: clock.now() - started,
   };
-  emit({
-    type: "apply.done",
-    message: `${dryRun ? "dry run: " : ""}${summary.created} created, ${summary.configured} configured, ${summary.unchanged} unchanged, ${summary.pruned} pruned in ${(summary.durationMs / 1000).toFixed(1)} s`,
-    summary,
-  });
+  emit(
+    "info",
+    "apply.done",
+    `${dryRun ? "dry run: " : ""}${summary.created} created, ${summary.configured} configured, ${summary.unchanged} unchanged, ${summary.pruned} pruned in ${(summary.durationMs / 1000).toFixed(1)} s`,
+    { summary },
+  );
   return {
     summary,
     objects: desired.map((o) => ({ ref: objectKey(o), outcome: results.get(objectKey(o)) ?? "unchanged" })),
@@ -269,6 +267,8 @@ export async function applyObjects(
 }
 
 const RETRIES = 5;
+/** Apply retries: 500 ms doubling to 8 s, jittered (shared/retry.ts). */
+const APPLY_BACKOFF = { baseMs: 500, capMs: 8_000 } as const;
 
 /**
  * Errors that a moment fixes: throttling and server errors, and admission that has not caught up
@@ -286,14 +286,14 @@ export async function serverSideApply(
   client: KubeClient,
   discovery: Discovery,
   o: KubeObject,
-  opts: { dryRun: boolean; force: boolean },
+  opts: { dryRun: boolean; force: boolean; clock?: Clock },
 ): Promise<Live> {
   const r = await discovery.resourceFor(o.apiVersion, o.kind);
   const path = resourcePath(r, o.metadata.namespace, o.metadata.name);
-  const send = async (force: boolean) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await client.request<Live>({
+  const send = (force: boolean) =>
+    retry(
+      () =>
+        client.request<Live>({
           method: "PATCH",
           path,
           query: {
@@ -303,13 +303,9 @@ export async function serverSideApply(
           },
           contentType: "application/apply-patch+yaml",
           body: o,
-        });
-      } catch (err) {
-        if (attempt >= RETRIES || !isTransient(err)) throw err;
-        await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
-      }
-    }
-  };
+        }),
+      { ...APPLY_BACKOFF, attempts: RETRIES, clock: opts.clock ?? systemClock, retryable: isTransient },
+    );
   try {
     return (await send(opts.force)).body;
   } catch (err) {

@@ -3,6 +3,7 @@
  * part-of label), pruning those that left the spec, and the one-platform-per-cluster guard.
  */
 import { TenkaiError } from "../../shared/errors.js";
+import type { Emit } from "../../shared/events.js";
 import { SYSTEM_NAMESPACE } from "../../shared/kube-names.js";
 import type { KubeObject } from "../../shared/planes.js";
 import type { ApplyEvent } from "./apply-events.js";
@@ -78,7 +79,7 @@ export async function prune(
   discovery: Discovery,
   existing: Map<string, Live>,
   keep: Set<string>,
-  o: { dryRun: boolean; limit: number; emit: (e: ApplyEvent) => void },
+  o: { dryRun: boolean; limit: number; emit: Emit<ApplyEvent> },
 ): Promise<string[]> {
   const gone = [...existing.entries()].filter(([k]) => !keep.has(k)).map(([k, v]) => ({ key: k, live: v }));
   const goneNamespaces = new Set(
@@ -87,7 +88,7 @@ export async function prune(
   for (const phase of [2, 1, 0] as Phase[]) {
     const batch = gone.filter((g) => phaseOf(String(g.live.kind)) === phase);
     await mapLimit(batch, o.limit, async ({ key, live }) => {
-      o.emit({ type: "apply.prune", message: `${key} pruned${o.dryRun ? " (dry run)" : ""}`, ref: key });
+      o.emit("info", "apply.prune", `${key} pruned${o.dryRun ? " (dry run)" : ""}`, { ref: key });
       // Deleting the namespace deletes what is in it.
       if (live.metadata.namespace && goneNamespaces.has(live.metadata.namespace)) return;
       const r = await discovery.resourceFor(String(live.apiVersion), String(live.kind));

@@ -9,6 +9,7 @@ import http from "node:http";
 import https from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { TenkaiError } from "../../shared/errors.js";
+import { type KubeReason, kubeReason } from "../../shared/kube-errors.js";
 
 export interface KubeRequest {
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -28,22 +29,27 @@ export interface KubeResponse<T> {
   readonly body: T;
 }
 
-/** An API error as the server reported it (metav1.Status), with the request it answered. */
+/**
+ * An API error as the server reported it (metav1.Status), with the request it answered. Its code
+ * is `KUBE_API_<reason>` from the one table in shared/kube-errors.ts.
+ */
 export class KubeApiError extends TenkaiError {
   override name = "KubeApiError";
+  /** metav1.Status reason, e.g. `NotFound`, `Conflict`, `Forbidden`, `Invalid`. */
+  readonly reason: KubeReason;
   constructor(
     readonly status: number,
-    /** metav1.Status reason, e.g. `NotFound`, `Conflict`, `Forbidden`, `Invalid`. */
-    readonly reason: string,
+    reason: string,
     message: string,
     readonly request: { readonly method: string; readonly path: string },
-    readonly details?: unknown,
+    /** The Status body's `details` (name, kind, causes). */
+    readonly statusDetails?: unknown,
   ) {
-    super(
-      `KUBE_API_${reason ? reason.replace(/[A-Z]/g, (c, i) => (i ? "_" : "") + c).toUpperCase() : status}`,
-      message,
-      fixFor(status, reason),
-    );
+    const k = kubeReason(status, reason);
+    super(k.code, message, fixFor(status, k.reason), {
+      details: { status, reason: k.reason, method: request.method, path: request.path },
+    });
+    this.reason = k.reason;
   }
 }
 

@@ -12,7 +12,7 @@ import type { KubeClient } from "./client.js";
 import { APPLIED_HASH_ANNOTATION, withAppliedHash } from "./compare.js";
 import { mapLimit } from "./concurrency.js";
 import { Discovery } from "./discovery.js";
-import { diffObjects, type FieldChange, formatChanges, normalizeObject } from "./object-diff.js";
+import { diffObjects, type FieldChange, normalizeObject } from "./object-diff.js";
 
 export interface ObjectDiff {
   readonly ref: string;
@@ -96,22 +96,4 @@ export async function diffObjectsAgainstCluster(
     unchanged,
     summary: { create: n("create"), update: n("update"), prune: n("prune"), unchanged },
   };
-}
-
-/** The diff for people: one block per object, `+` create, `~` update with its fields, `-` prune. */
-export function formatKubernetesDiff(d: KubernetesPlaneDiff): string {
-  const lines: string[] = [];
-  for (const o of d.objects) {
-    if (o.action === "create") lines.push(`+ ${o.ref}`);
-    else if (o.action === "prune") lines.push(`- ${o.ref}`);
-    else {
-      lines.push(`~ ${o.ref}`);
-      for (const l of formatChanges(o.changes)) lines.push(`    ${l}`);
-    }
-  }
-  const s = d.summary;
-  lines.push(
-    `${s.create} to create, ${s.update} to update, ${s.prune} to prune, ${s.unchanged} unchanged (context ${d.context})`,
-  );
-  return lines.join("\n");
 }

@@ -2,21 +2,12 @@
  * Waiting on the server: CRDs until Established (their kinds are served only then), workloads
  * until rolled out (the same conditions `kubectl rollout status` checks).
  */
+import type { Clock } from "../../shared/clock.js";
 import { TenkaiError } from "../../shared/errors.js";
 import type { KubeObject } from "../../shared/planes.js";
 import { objectKey } from "./applyset.js";
 import type { KubeClient } from "./client.js";
 import { mapLimit } from "./concurrency.js";
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-};
 
 export async function waitForCrds(
   client: KubeClient,

@@ -4,13 +4,8 @@
  * The slot's spec lives in a ConfigMap, the way EKS keeps a node group that has zero nodes, so
  * `describeSlot` answers for a slot with `desired: 0` too.
  */
-import {
-  ApiException,
-  CoreV1Api,
-  type KubeConfig,
-  type V1ConfigMap,
-  type V1Node,
-} from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig, type V1ConfigMap, type V1Node } from "@kubernetes/client-node";
+import { kubeMessage, kubeStatus } from "../../shared/kube-errors.js";
 import {
   type NodeGroupSlotSpec,
   type NodeGroupSlotState,
@@ -96,7 +91,7 @@ export class KwokNodeProvider implements NodeProvider {
     try {
       await this.core.createNamespacedConfigMap({ namespace: this.stateNamespace, body: state });
     } catch (err) {
-      if (statusOf(err) !== 409) throw wrap(err, "CREATE_FAILED", name, `recording node group ${name}`);
+      if (kubeStatus(err) !== 409) throw wrap(err, "CREATE_FAILED", name, `recording node group ${name}`);
       const existing = await this.readState(name, "CREATE_FAILED");
       const existingHash = existing?.metadata?.annotations?.[SLOT_SPEC_HASH_ANNOTATION];
       if (existing?.metadata?.deletionTimestamp) {
@@ -122,7 +117,7 @@ export class KwokNodeProvider implements NodeProvider {
         try {
           await this.core.createNode({ body: node });
         } catch (err) {
-          if (statusOf(err) !== 409)
+          if (kubeStatus(err) !== 409)
             throw wrap(err, "CREATE_FAILED", name, `creating node ${nodeName} of node group ${name}`);
           const existing = await this.core.readNode({ name: nodeName }).catch((e: unknown) => {
             throw wrap(e, "CREATE_FAILED", name, `reading node ${nodeName} of node group ${name}`);
@@ -169,7 +164,7 @@ export class KwokNodeProvider implements NodeProvider {
         labelSelector: `${NODEGROUP_LABEL}=${nodegroupName},${PROVIDER_LABEL}=kwok`,
       });
     } catch (err) {
-      if (statusOf(err) !== 404)
+      if (kubeStatus(err) !== 404)
         throw wrap(err, "DELETE_FAILED", nodegroupName, `deleting the nodes of node group ${nodegroupName}`);
     }
     try {
@@ -178,7 +173,7 @@ export class KwokNodeProvider implements NodeProvider {
         namespace: this.stateNamespace,
       });
     } catch (err) {
-      if (statusOf(err) !== 404)
+      if (kubeStatus(err) !== 404)
         throw wrap(err, "DELETE_FAILED", nodegroupName, `deleting the record of node group ${nodegroupName}`);
     }
   }
@@ -190,7 +185,7 @@ export class KwokNodeProvider implements NodeProvider {
         namespace: this.stateNamespace,
       });
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (kubeStatus(err) === 404) return undefined;
       throw wrap(err, code, name, `reading the record of node group ${name}`);
     }
   }
@@ -229,10 +224,6 @@ function compareNodeNames(a: string, b: string): number {
   return a.localeCompare(b, "en", { numeric: true });
 }
 
-function statusOf(err: unknown): number | undefined {
-  return err instanceof ApiException ? err.code : undefined;
-}
-
 /** 429 from the apiserver (API Priority and Fairness, or max-requests-inflight) is THROTTLED. */
 function wrap(
   err: unknown,
@@ -240,21 +231,8 @@ function wrap(
   nodegroupName: string,
   doing: string,
 ): NodeProviderError {
-  const status = statusOf(err);
+  const status = kubeStatus(err);
   const finalCode: NodeProviderErrorCode = status === 429 ? "THROTTLED" : code;
-  const detail = err instanceof ApiException ? `HTTP ${err.code}: ${apiMessage(err)}` : String(err);
+  const detail = status !== undefined ? `HTTP ${status}: ${kubeMessage(err)}` : String(err);
   return new NodeProviderError(finalCode, `${doing}: ${detail}`, nodegroupName, { cause: err });
-}
-
-function apiMessage(err: ApiException<unknown>): string {
-  const body = err.body;
-  if (typeof body === "string") {
-    try {
-      const parsed = JSON.parse(body) as { message?: string };
-      return parsed.message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return err.message;
 }
