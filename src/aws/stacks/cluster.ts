@@ -27,6 +27,7 @@ import { TenkaiError } from "../../shared/errors.js";
 import type { Platform } from "../../spec/schema.js";
 import { ackManagedPolicies, ackWildcardResources } from "../nag.js";
 import { irsaTrust, issuerHostPath } from "../trust.js";
+import { addAlbAccessLogs } from "./alb-access-logs.js";
 import { logsKeyPolicy, retention, TenkaiStack } from "./shared.js";
 
 /**
@@ -132,6 +133,7 @@ export class ClusterStack extends TenkaiStack {
     this.addFargate(platform, vpc);
     this.addLoadBalancerControllerRole(platform);
     this.addFluentBitRole(platform);
+    addAlbAccessLogs(this, platform);
     // registry.enhancedScanning is applied by `tenkai deploy` as a read-merge-write of the
     // account's registry scanning configuration (registry-scanning.ts): the CloudFormation
     // resource would replace the account's other rules.

@@ -129,6 +129,11 @@ describe("renderKubernetesPlane", () => {
   it("pins each tenant's IngressClass to the group and its namespace, and routes host+path", () => {
     const params = find(tenant("users"), "IngressClassParams", "tenkai-users");
     assert.deepEqual(params.spec.group, { name: "tenkai" });
+    assert.deepEqual(params.spec.loadBalancerAttributes, [
+      { key: "access_logs.s3.enabled", value: "true" },
+      { key: "access_logs.s3.bucket", value: "web-alb-logs-123456789012-ap-northeast-1" },
+      { key: "access_logs.s3.prefix", value: "alb" },
+    ]);
     assert.deepEqual(params.spec.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "users" });
     assert.equal(
       find(tenant("users"), "IngressClass", "tenkai-users").spec.controller,
