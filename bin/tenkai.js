@@ -13,4 +13,4 @@ try {
     throw err;
   }
 }
-if (main) await main.buildProgram().parseAsync(process.argv);
+if (main) await main.runCli(process.argv);

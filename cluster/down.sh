@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Stops a cluster started by cluster/up.sh: only the processes named in DIR/run/*.pid, and only
-# if they are still the processes up.sh started (their command line names DIR).
+# Stops a cluster started by cluster/up.sh: its real nodes (cluster/node.sh down), then only the
+# processes named in DIR/run/*.pid, and only if they are still the processes up.sh started (their
+# command line names DIR); then removes the bridge, routes and iptables rules up.sh made.
 #
 #   cluster/down.sh [--dir DIR] [--purge]
 #
@@ -8,6 +9,8 @@
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source=lib/net.sh
+. "$cluster_root/lib/net.sh"
 
 dir="${TENKAI_CLUSTER_DIR:-}"; purge=""
 while [ $# -gt 0 ]; do
@@ -15,7 +18,7 @@ while [ $# -gt 0 ]; do
     --dir) dir="$2"; shift 2 ;;
     --dir=*) dir="${1#--dir=}"; shift ;;
     --purge) purge=1; shift ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (usage: down.sh [--dir DIR] [--purge])" ;;
   esac
 done
@@ -26,6 +29,14 @@ fi
 [ -d "$dir" ] || { log "cluster: $dir does not exist; nothing to stop"; exit 0; }
 dir="$(cd "$dir" && pwd)"
 
+# Clients and real nodes first (containers, namespaces, routes), then the control plane, then the bridge.
+for cd_ in "$dir"/clients/*/; do
+  [ -f "$cd_/client.env" ] && bash "$cluster_root/client.sh" down --dir "$dir" --name "$(basename "$cd_")" || true
+done
+for nd in "$dir"/nodes/*/; do
+  [ -f "$nd/node.env" ] || continue
+  bash "$cluster_root/node.sh" down --dir "$dir" --name "$(basename "$nd")" || log "cluster: stopping node $(basename "$nd") failed; continuing"
+done
 stopped=()
 for (( i=${#COMPONENTS[@]}-1; i>=0; i-- )); do
   c="${COMPONENTS[$i]}"
@@ -38,8 +49,13 @@ for (( i=${#COMPONENTS[@]}-1; i>=0; i-- )); do
   fi
   rm -f "$dir/run/$c.pid"
 done
+net_teardown "$dir"
 log "cluster: stopped ${stopped[*]:-nothing} in $dir"
 if [ -n "$purge" ]; then
+  # Never delete through a mount (a pod volume, a container root filesystem) that is still there.
+  if awk -v p="$dir/" 'index($5, p) == 1 { found=1 } END { exit !found }' /proc/self/mountinfo; then
+    die "not purging $dir: something is still mounted under it (see /proc/self/mountinfo)"
+  fi
   rm -rf "$dir"
   if [ -f "$LAST_CLUSTER_FILE" ] && [ "$(cat "$LAST_CLUSTER_FILE")" = "$dir" ]; then rm -f "$LAST_CLUSTER_FILE"; fi
 fi

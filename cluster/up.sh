@@ -6,12 +6,16 @@
 #
 # DIR (default: a new ${TMPDIR:-/tmp}/tenkai-cluster-XXXXXX) holds certificates, data, logs, PID
 # files and the kubeconfig, so several clusters run side by side. Ports are picked free on
-# 127.0.0.1. Returns once every component reports healthy, then prints the kubeconfig path on
+# 127.0.0.1. As root it also prepares real nodes (cluster/node.sh): it leases address ranges, makes
+# the cluster's host bridge, and the apiserver listens on the bridge address (in the kubeconfig)
+# instead of 127.0.0.1; the controller-manager gives each Node a pod CIDR. Returns once every component reports healthy, then prints the kubeconfig path on
 # stdout (last line). If a component fails, says which, prints the tail of its log, stops what was
 # started and exits 1. Stop with cluster/down.sh [--dir DIR] [--purge].
 set -euo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source=lib/net.sh
+. "$cluster_root/lib/net.sh"
 
 dir="${TENKAI_CLUSTER_DIR:-}"
 timeout_s="${TENKAI_CLUSTER_TIMEOUT:-90}"
@@ -63,18 +67,26 @@ SERVICE_CIDR=10.96.0.0/16
 SERVICE_IP=10.96.0.1
 POD_CIDR=10.244.0.0/16
 
+# ---------- real-node networking ----------
+# As root: lease address ranges, make the host bridge the apiserver listens on, so real nodes
+# (cluster/node.sh) and their pods reach it. Without root the cluster is kwok-only, as before.
+BRIDGE_IP=""
+rm -f "$dir/net.env.tmp"
+if net_prepare "$dir"; then
+  # shellcheck source=/dev/null
+  . "$dir/net.env"
+else
+  rm -f "$dir/net.env"
+  log "cluster: not root: no bridge for real nodes; kwok nodes only (cluster/node.sh needs root)"
+fi
+listen_ip="${BRIDGE_IP:-127.0.0.1}"
+
 # ---------- certificates ----------
 # ECDSA P-256 keys: generating them takes milliseconds, where RSA would dominate the start time.
 pki="$dir/pki"
 newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-# Made once per directory; sa.pub is written last, so its absence means "(re)make them all".
-if [ ! -f "$pki/sa.pub" ] || [ ! -f "$pki/front-proxy-client.crt" ]; then
-  newkey "$pki/ca.key"
-  openssl req -x509 -new -key "$pki/ca.key" -days 3650 -subj "/CN=tenkai-local-ca" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
-    -out "$pki/ca.crt" 2>/dev/null
-  # sign <name> <subject> <extendedKeyUsage> [subjectAltName]
-  sign() {
+# sign <name> <subject> <extendedKeyUsage> [subjectAltName]
+sign() {
     newkey "$pki/$1.key"
     local ext="basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
@@ -85,9 +97,15 @@ subjectAltName=$4"
     openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 3650 \
       -extfile <(printf '%s\n' "$ext") -out "$pki/$1.crt" 2>/dev/null
     rm -f "$pki/$1.csr"
-  }
-  sign apiserver "/CN=kube-apiserver" serverAuth \
-    "IP:127.0.0.1,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+}
+apiserver_sans="IP:127.0.0.1,IP:$SERVICE_IP${BRIDGE_IP:+,IP:$BRIDGE_IP},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+# Made once per directory; sa.pub is written last, so its absence means "(re)make them all".
+if [ ! -f "$pki/sa.pub" ] || [ ! -f "$pki/front-proxy-client.crt" ]; then
+  newkey "$pki/ca.key"
+  openssl req -x509 -new -key "$pki/ca.key" -days 3650 -subj "/CN=tenkai-local-ca" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+    -out "$pki/ca.crt" 2>/dev/null
+  sign apiserver "/CN=kube-apiserver" serverAuth "$apiserver_sans"
   sign admin "/O=system:masters/CN=tenkai-admin" clientAuth
   sign controller-manager "/CN=system:kube-controller-manager" clientAuth
   sign scheduler "/CN=system:kube-scheduler" clientAuth
@@ -102,7 +120,12 @@ subjectAltName=$4"
   openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 fi
 
-server="https://127.0.0.1:$API_PORT"
+# A reused directory whose cluster got another bridge address: the serving cert must name it.
+if [ -n "$BRIDGE_IP" ] && ! openssl x509 -in "$pki/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep -qF "IP Address:$BRIDGE_IP,"; then
+  sign apiserver "/CN=kube-apiserver" serverAuth "$apiserver_sans"
+fi
+
+server="https://$listen_ip:$API_PORT"
 kubeconfig_for() { # <file> <cert-name> <user>
   cat > "$1" <<KC
 apiVersion: v1
@@ -179,10 +202,11 @@ start etcd "$ETCD_BIN/etcd" \
 # The apiserver retries etcd until it answers, so the two start together.
 start kube-apiserver "$K8S_BIN/kube-apiserver" \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-  --bind-address=127.0.0.1 --secure-port="$API_PORT" --advertise-address=127.0.0.1 \
+  --bind-address="$listen_ip" --secure-port="$API_PORT" --advertise-address="$listen_ip" \
   --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
   --client-ca-file="$pki/ca.crt" \
   --kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" --kubelet-client-key="$pki/apiserver-kubelet-client.key" \
+  --kubelet-preferred-address-types=InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP \
   --requestheader-client-ca-file="$pki/ca.crt" --requestheader-allowed-names=front-proxy-client \
   --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
   --requestheader-extra-headers-prefix=X-Remote-Extra- \
@@ -194,7 +218,7 @@ start kube-apiserver "$K8S_BIN/kube-apiserver" \
   --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
   --api-audiences=https://kubernetes.default.svc.cluster.local \
   --service-cluster-ip-range="$SERVICE_CIDR" \
-  --endpoint-reconciler-type=none \
+  --endpoint-reconciler-type="$( [ -n "$BRIDGE_IP" ] && echo lease || echo none )" \
   --profiling=false
 
 # ---------- wait ----------
@@ -235,6 +259,7 @@ start kube-controller-manager "$K8S_BIN/kube-controller-manager" \
   --service-account-private-key-file="$pki/sa.key" --root-ca-file="$pki/ca.crt" \
   --cluster-signing-cert-file="$pki/ca.crt" --cluster-signing-key-file="$pki/ca.key" \
   --service-cluster-ip-range="$SERVICE_CIDR" \
+  ${BRIDGE_IP:+--allocate-node-cidrs=true --cluster-cidr="$CLUSTER_CIDR" --node-cidr-mask-size="$NODE_CIDR_MASK"} \
   --kube-api-qps=200 --kube-api-burst=400 \
   --profiling=false
 

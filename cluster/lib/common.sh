@@ -7,6 +7,12 @@ K8S_BIN="$TENKAI_CACHE/bin/k8s-$KUBERNETES_VERSION"
 ETCD_BIN="$TENKAI_CACHE/bin/etcd-$ETCD_VERSION"
 KWOK_BIN="$TENKAI_CACHE/bin/kwok-$KWOK_VERSION"
 LAST_CLUSTER_FILE="$TENKAI_CACHE/last-cluster"
+# Real nodes (cluster/node.sh).
+K8S_NODE_BIN="$TENKAI_CACHE/bin/k8s-node-$KUBERNETES_VERSION"
+CONTAINERD_BIN="$TENKAI_CACHE/bin/containerd-$CONTAINERD_VERSION"
+CNI_BIN="$TENKAI_CACHE/bin/cni-plugins-$CNI_PLUGINS_VERSION"
+COREDNS_BIN="$TENKAI_CACHE/bin/coredns-$COREDNS_VERSION"
+KUBE_ROUTER_BIN="$TENKAI_CACHE/bin/kube-router-$KUBE_ROUTER_VERSION"
 # Start and stop order; down goes in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
@@ -20,6 +26,21 @@ now_ms() { date +%s%3N; }
 binaries_present() {
   local f
   for f in "$K8S_BIN/.complete" "$ETCD_BIN/.complete" "$KWOK_BIN/.complete"; do [ -f "$f" ] || return 1; done
+}
+
+# images_key: what the image archives are built from (sources, module pins, CoreDNS version).
+images_key() {
+  (cd "$cluster_root/images" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name '*.env' \) | LC_ALL=C sort | xargs sha256sum
+   echo "coredns $COREDNS_VERSION") | sha256sum | cut -c1-16
+}
+IMAGES_DIR="$TENKAI_CACHE/images/$(images_key)"
+
+# True when everything a real node runs is in the cache.
+node_binaries_present() {
+  local f
+  for f in "$K8S_NODE_BIN" "$CONTAINERD_BIN" "$CNI_BIN" "$COREDNS_BIN" "$KUBE_ROUTER_BIN" "$IMAGES_DIR"; do
+    [ -f "$f/.complete" ] || return 1
+  done
 }
 
 # pid_alive <dir> <component>: the PID in the component's pid file is running AND is the process

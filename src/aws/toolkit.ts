@@ -5,7 +5,7 @@
  * (`AwsPlaneEvent`) for an injected sink and never prints (STYLE.md 6). Toolkit errors become
  * TenkaiErrors with a stable code and a fix (no credentials, no bootstrap, a failed stack).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   BaseCredentials,
@@ -305,12 +305,75 @@ export interface AwsDiffOptions extends AwsToolkitOptions {
   readonly against?: string;
 }
 
+/** One CloudFormation resource that a deploy would add, remove, modify in place or replace. */
+export interface AwsResourceChange {
+  readonly logicalId: string;
+  readonly type: string;
+  /** replace: CloudFormation re-creates it (WILL_REPLACE, or MAY_REPLACE when `maybe`). */
+  readonly action: "add" | "remove" | "modify" | "replace";
+  readonly maybe?: boolean;
+  /** Changed properties, for modify and replace. */
+  readonly properties?: readonly string[];
+}
+
+export interface AwsStackDiff {
+  readonly stackName: string;
+  readonly changes: number;
+  readonly securityChanges: boolean;
+  /** add: a stack the previous plan did not have; remove: a stack this plan no longer has. */
+  readonly stackAction?: "add" | "remove";
+  readonly resources: readonly AwsResourceChange[];
+}
+
 export interface AwsDiffResult {
-  readonly stacks: readonly {
-    readonly stackName: string;
-    readonly changes: number;
-    readonly securityChanges: boolean;
-  }[];
+  readonly stacks: readonly AwsStackDiff[];
+}
+
+type ResourceDifference = {
+  isAddition: boolean;
+  isRemoval: boolean;
+  resourceType?: string;
+  resourceTypeChanged?: boolean;
+  changeImpact?: string;
+  forEachDifference?: (
+    cb: (type: "Property" | "Other", name: string, value: { isDifferent?: boolean }) => unknown,
+  ) => void;
+};
+
+/** The resource changes of one stack's template diff. */
+function resourceChanges(diff: {
+  resources: { forEachDifference(cb: (logicalId: string, change: ResourceDifference) => unknown): void };
+}): AwsResourceChange[] {
+  const out: AwsResourceChange[] = [];
+  diff.resources.forEachDifference((logicalId, change) => {
+    const type = change.resourceType ?? "";
+    if (change.isAddition) return out.push({ logicalId, type, action: "add" });
+    if (change.isRemoval) return out.push({ logicalId, type, action: "remove" });
+    const properties: string[] = [];
+    change.forEachDifference?.((kind, name, value) => {
+      if (kind === "Property" && value.isDifferent !== false) properties.push(name);
+    });
+    const impact = change.changeImpact ?? "";
+    const replace =
+      change.resourceTypeChanged === true || impact === "WILL_REPLACE" || impact === "MAY_REPLACE";
+    return out.push({
+      logicalId,
+      type,
+      action: replace ? "replace" : "modify",
+      ...(impact === "MAY_REPLACE" ? { maybe: true } : {}),
+      properties,
+    });
+  });
+  return out;
+}
+
+function templateResources(path: string): AwsResourceChange[] {
+  const t = JSON.parse(readFileSync(path, "utf8")) as { Resources?: Record<string, { Type?: string }> };
+  return Object.entries(t.Resources ?? {}).map(([logicalId, r]) => ({
+    logicalId,
+    type: r.Type ?? "",
+    action: "add",
+  }));
 }
 
 /** Differences between the assembly and the deployed stacks (or a previous plan's templates). */
@@ -319,9 +382,23 @@ export async function diffAwsPlane(options: AwsDiffOptions): Promise<AwsDiffResu
   const toolkit = toolkitFor(options, "diff");
   try {
     const cx = await toolkit.fromAssemblyDirectory(options.assemblyDir);
-    const results: { stackName: string; changes: number; securityChanges: boolean }[] = [];
-    const runs: [string[] | undefined, DiffMethod | undefined][] = options.against
-      ? stacks.map((s) => [[s], DiffMethod.LocalFile(join(options.against as string, `${s}.template.json`))])
+    const results: AwsStackDiff[] = [];
+    const against = options.against;
+    const previous = (s: string) => (against ? join(against, `${s}.template.json`) : "");
+    // A stack the previous plan did not have: every resource is added (no template to diff with).
+    const fresh = against ? stacks.filter((s) => !existsSync(previous(s))) : [];
+    for (const stackName of fresh) {
+      const resources = templateResources(join(options.assemblyDir, `${stackName}.template.json`));
+      results.push({
+        stackName,
+        changes: resources.length,
+        securityChanges: false,
+        stackAction: "add",
+        resources,
+      });
+    }
+    const runs: [string[] | undefined, DiffMethod | undefined][] = against
+      ? stacks.filter((s) => !fresh.includes(s)).map((s) => [[s], DiffMethod.LocalFile(previous(s))])
       : [
           [
             options.stacks ? [...options.stacks] : undefined,
@@ -333,15 +410,35 @@ export async function diffAwsPlane(options: AwsDiffOptions): Promise<AwsDiffResu
       for (const [stackName, diff] of Object.entries(diffs)) {
         const changes = diff.differenceCount;
         const securityChanges = diff.permissionsAnyChanges;
-        results.push({ stackName, changes, securityChanges });
-        emitter(options.sink)(
-          securityChanges ? "warn" : "info",
-          "aws.stack.diff",
-          `${stackName}: ${changes === 0 ? "no changes" : `${changes} changes${securityChanges ? " (IAM or security group changes)" : ""}`}`,
-          { stack: stackName, changes, securityChanges },
-        );
+        results.push({ stackName, changes, securityChanges, resources: resourceChanges(diff as never) });
       }
     }
+    // A stack only the previous plan had (its tenants left): every resource goes.
+    if (against && !options.stacks) {
+      for (const f of readdirSync(against).filter((f) => f.endsWith(".template.json"))) {
+        const stackName = f.slice(0, -".template.json".length);
+        if (stacks.includes(stackName)) continue;
+        const resources = templateResources(join(against, f)).map((r) => ({
+          ...r,
+          action: "remove" as const,
+        }));
+        results.push({
+          stackName,
+          changes: resources.length,
+          securityChanges: false,
+          stackAction: "remove",
+          resources,
+        });
+      }
+    }
+    const emit = emitter(options.sink);
+    for (const r of results)
+      emit(
+        r.securityChanges ? "warn" : "info",
+        "aws.stack.diff",
+        `${r.stackName}: ${r.changes === 0 ? "no changes" : `${r.changes} changes${r.securityChanges ? " (IAM or security group changes)" : ""}`}`,
+        { stack: r.stackName, changes: r.changes, securityChanges: r.securityChanges },
+      );
     return { stacks: results };
   } catch (err) {
     throw awsError(err, "diff", accountOf(options.assemblyDir));

@@ -29,6 +29,19 @@ export interface OutputStreams {
   readonly stderr: { write(chunk: string): unknown };
 }
 
+/** Flags every command takes (set on the program by conventions.ts, read by `runAction`). */
+export interface GlobalFlags {
+  /** Print stack traces of unexpected errors. Default false: no stack trace reaches a user unasked. */
+  readonly debug: boolean;
+}
+
+let globalFlags: GlobalFlags = { debug: false };
+
+/** Called once the program has parsed its options (a preAction hook in conventions.ts). */
+export function setGlobalFlags(flags: Partial<GlobalFlags>): void {
+  globalFlags = { ...globalFlags, ...flags };
+}
+
 const PREFIX: Readonly<Record<EventLevel, string>> = {
   debug: "",
   info: "",
@@ -126,7 +139,13 @@ export async function runAction(
         .map((c) => `\n  caused by: ${c}`)
         .join("");
       streams.stderr.write(`error ${code}: ${message}${chain}${fix ? `\n  fix: ${fix}` : ""}\n`);
-      if (!known && raw instanceof Error && raw.stack) streams.stderr.write(`${raw.stack}\n`);
+      if (!known && raw instanceof Error && raw.stack) {
+        if (globalFlags.debug) streams.stderr.write(`${raw.stack}\n`);
+        else
+          streams.stderr.write(
+            "  this is a bug in tenkai: run again with --debug for the stack trace, and report it\n",
+          );
+      }
     }
     process.exitCode = exitCodeFor(raw);
   }

@@ -1,4 +1,4 @@
 /** Runs the CLI from source (tests and `tsx src/cli/run.ts ...`); the published bin runs dist/. */
-import { buildProgram } from "./main.js";
+import { runCli } from "./main.js";
 
-await buildProgram().parseAsync(process.argv);
+await runCli(process.argv);

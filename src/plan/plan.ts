@@ -7,15 +7,17 @@
  *   <out>/manifests/tenants/<t>.yaml  each tenant's objects
  *   <out>/plan.json                 the summary below
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { stringify } from "yaml";
 import { nodegroupName } from "../shared/aws-names.js";
+import { pricedRegions } from "../shared/data.js";
 import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import type { AwsPlaneOptions, AwsPlaneSynthesis, KubeObject, KubernetesPlane } from "../shared/planes.js";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform } from "../spec/schema.js";
 import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
+import { toYamlStream } from "./manifest-yaml.js";
+import { prepareOutDir } from "./out-dir.js";
 
 /** The AWS plane as plan composes it (src/aws/synth.ts: `synthesizeAwsPlane(platform, options)`). */
 export type SynthesizeAwsPlane = (platform: Platform, options: AwsPlaneOptions) => Promise<AwsPlaneSynthesis>;
@@ -26,11 +28,17 @@ export type RenderKubernetesPlane = (platform: Platform) => KubernetesPlane;
 /** What a plan reports (shared/events.ts). */
 export type PlanEvent =
   | TenkaiEvent<"plan.stage", { readonly stage: "aws" | "kubernetes" | "cost" | "write" }>
+  | TenkaiEvent<"plan.warning", { readonly code: string }>
   | TenkaiEvent<"plan.done", { readonly elapsedMs: number }>;
 
 export interface PlanOptions {
-  /** Output directory; replaced on each run. */
+  /**
+   * Output directory. tenkai creates and marks it (or adopts an empty one) and on later runs
+   * replaces only what a plan writes; a non-empty directory it did not make is refused.
+   */
   readonly outDir: string;
+  /** Files a plan must never overwrite or remove, such as the spec itself. Default: none. */
+  readonly protect?: readonly string[];
   /** Where progress events go. Default: nowhere. */
   readonly sink?: EventSink<PlanEvent>;
   /** Skip the cost estimate (e.g. for a region with no prices). Default false. */
@@ -94,18 +102,16 @@ export interface PlanSummary {
     readonly manifestsDir: string;
   };
   readonly cost?: CostEstimate;
+  /** Why there is no cost estimate (--no-cost, or no prices for the region). */
+  readonly costSkipped?: string;
   readonly elapsedMs: number;
-}
-
-function toYamlStream(objects: readonly KubeObject[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
 }
 
 export async function planPlatform(platform: Platform, options: PlanOptions): Promise<PlanSummary> {
   const started = performance.now();
   const emit = emitter(options.sink);
   const outDir = resolve(options.outDir);
-  await rm(outDir, { recursive: true, force: true });
+  await prepareOutDir(outDir, { protect: options.protect ?? [] });
   await mkdir(join(outDir, "manifests", "tenants"), { recursive: true });
 
   emit("info", "plan.stage", "rendering Kubernetes objects", { stage: "kubernetes" });
@@ -127,7 +133,12 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
   }
 
   let cost: CostEstimate | undefined;
-  if (!options.skipCost) {
+  let costSkipped: string | undefined = options.skipCost ? "--no-cost" : undefined;
+  if (!options.skipCost && !pricedRegions().includes(platform.spec.aws.region)) {
+    // validate warned (SPEC_NO_PRICES): a plan without an estimate, never an error.
+    costSkipped = `the price table has no prices for ${platform.spec.aws.region}`;
+    emit("warn", "plan.warning", `warning: ${costSkipped}; no cost estimate`, { code: "PLAN_NO_PRICES" });
+  } else if (!options.skipCost) {
     emit("info", "plan.stage", "estimating monthly cost", { stage: "cost" });
     cost = estimateMonthlyCost(platform, options.now ? { now: options.now } : {});
   }
@@ -201,6 +212,7 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
       manifestsDir: join(outDir, "manifests"),
     },
     ...(cost ? { cost } : {}),
+    ...(costSkipped ? { costSkipped } : {}),
     elapsedMs: Math.round(performance.now() - started),
   };
   await writeFile(join(outDir, "plan.json"), `${JSON.stringify(summary, null, 2)}\n`);

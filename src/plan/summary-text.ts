@@ -103,6 +103,9 @@ export function renderPlanSummary(s: PlanSummary): string {
     );
     out.push(`Not included: ${c.excludes.join(", ")}.`);
     for (const w of c.warnings) out.push(`warning: ${w}`);
+  } else if (s.costSkipped && s.costSkipped !== "--no-cost") {
+    out.push("");
+    out.push(`No cost estimate: ${s.costSkipped}.`);
   }
   out.push("");
   out.push(`Planned in ${(s.elapsedMs / 1000).toFixed(1)} s. Output: ${s.outDir}`);

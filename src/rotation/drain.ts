@@ -12,7 +12,16 @@ import type { Emit } from "../shared/events.js";
 import { kubeMessage, kubeStatus } from "../shared/kube-errors.js";
 import { backoffDelay } from "../shared/retry.js";
 import type { ClusterClients, PodView } from "./cluster.js";
-import { blockCode, decidePod, fixFor, isTerminating, podKey } from "./filters.js";
+import {
+  blockCode,
+  decidePod,
+  type FilterOptions,
+  fixFor,
+  isFinished,
+  isTerminating,
+  type PodDecision,
+  podKey,
+} from "./filters.js";
 import { deploymentOf, keyed } from "./plan.js";
 import type { Surger } from "./surge.js";
 import type { RotationEvent } from "./types.js";
@@ -57,6 +66,8 @@ export interface DrainerDeps {
   readonly emit: Emit<RotationEvent>;
   /** Jitter source for eviction retries. Default Math.random. */
   readonly random?: () => number;
+  /** The pod filter (filters.ts). Default decidePod; tests count its calls. */
+  readonly decide?: (pod: V1Pod, o: FilterOptions) => PodDecision;
 }
 
 export class Drainer {
@@ -78,7 +89,12 @@ export class Drainer {
   private readonly emit: Emit<RotationEvent>;
   private readonly random: () => number;
 
+  private readonly decide: (pod: V1Pod, o: FilterOptions) => PodDecision;
+  /** Scans of the active nodes so far (one decision per pod per scan). */
+  scans = 0;
+
   constructor(deps: DrainerDeps) {
+    this.decide = deps.decide ?? decidePod;
     this.clients = deps.clients;
     this.view = deps.view;
     this.surger = deps.surger;
@@ -96,16 +112,24 @@ export class Drainer {
     for (;;) {
       r.signal?.throwIfAborted();
       if (this.fatal) throw this.fatal;
+      const fresh = new Set<string>();
       while (active.size < r.maxDraining && queue.length > 0) {
         const node = queue.shift() as string;
         active.set(node, this.clock.now());
-        const pods = this.workloadPods(node, r).length;
-        this.emit("info", "rotation.node.draining", `node ${node}: draining ${pods} pod(s)`, { node, pods });
+        fresh.add(node);
       }
       if (active.size === 0) break;
       const now = this.clock.now();
+      this.scans++;
       for (const [node, since] of [...active]) {
+        // One decision per pod per scan: the same one filters the node's pods and guards the eviction.
         const pods = this.workloadPods(node, r);
+        if (fresh.has(node)) {
+          this.emit("info", "rotation.node.draining", `node ${node}: draining ${pods.length} pod(s)`, {
+            node,
+            pods: pods.length,
+          });
+        }
         if (pods.length === 0) {
           active.delete(node);
           await r.onNodeDrained(node);
@@ -118,9 +142,9 @@ export class Drainer {
           r.checkpoint?.(`node-drained:${node}`);
           continue;
         }
-        for (const pod of pods) {
+        for (const { pod, decision } of pods) {
           if (isTerminating(pod) || this.inFlight >= r.maxConcurrentEvictions) continue;
-          this.consider(pod, node, now, r);
+          this.consider(pod, decision, node, now, r);
         }
       }
       if (this.clock.now() > deadline) throw this.timeoutError(r, [...active.keys()]);
@@ -134,15 +158,25 @@ export class Drainer {
     if (this.fatal) throw this.fatal;
   }
 
-  /** Pods on the node the drain must move (DaemonSet and mirror pods stay), terminating ones included. */
-  private workloadPods(node: string, r: DrainRun): V1Pod[] {
-    return this.view.podsOnNode(node).filter((p) => {
-      if (p.status?.phase === "Succeeded" || p.status?.phase === "Failed") return !isTerminating(p);
-      return decidePod(p, r).verdict !== "skip";
-    });
+  /**
+   * Pods on the node the drain must move (DaemonSet and mirror pods stay), terminating ones
+   * included, each with its decision. Finished pods are removed without a decision (kubectl
+   * deletes them too); a terminating finished pod is on its way out.
+   */
+  private workloadPods(node: string, r: DrainRun): { pod: V1Pod; decision: PodDecision | undefined }[] {
+    const out: { pod: V1Pod; decision: PodDecision | undefined }[] = [];
+    for (const pod of this.view.podsOnNode(node)) {
+      if (isFinished(pod)) {
+        if (!isTerminating(pod)) out.push({ pod, decision: undefined });
+        continue;
+      }
+      const decision = this.decide(pod, r);
+      if (decision.verdict !== "skip") out.push({ pod, decision });
+    }
+    return out;
   }
 
-  private consider(pod: V1Pod, node: string, now: number, r: DrainRun): void {
+  private consider(pod: V1Pod, d: PodDecision | undefined, node: string, now: number, r: DrainRun): void {
     const uid = pod.metadata?.uid ?? "";
     let st = this.progress.get(uid);
     if (!st) {
@@ -151,8 +185,7 @@ export class Drainer {
     }
     if (st.evicting || now < st.retryAt) return;
     const key = podKey(pod);
-    const d = decidePod(pod, r);
-    if (d.verdict === "block") {
+    if (d?.verdict === "block") {
       // A pod that arrived after the plan (the plan refused all the others up front).
       this.fatal = new TenkaiError(
         blockCode(d.reason),
@@ -288,7 +321,9 @@ export class Drainer {
       return;
     }
     this.view.budgets.accepted(budgets, name);
-    this.evictions++;
+    // The count is taken now: a surge restore below may let other evictions finish first, and
+    // every fault point `evicted:N` must be reported exactly once.
+    const evictionNumber = ++this.evictions;
     const dep = this.deploymentFor(pod);
     if (dep) this.moved.add(`${dep.metadata?.namespace}/${dep.metadata?.name}`);
     this.emit("debug", "rotation.pod.evicted", `pod ${key} on ${node}: evicted`, { pod: key, node, budgets });
@@ -299,7 +334,7 @@ export class Drainer {
       });
     }
     try {
-      r.checkpoint?.(`evicted:${this.evictions}`);
+      r.checkpoint?.(`evicted:${evictionNumber}`);
     } catch (err) {
       this.fatal = err;
     }

@@ -77,3 +77,26 @@ export function instanceTypes(): Readonly<Record<string, InstanceType>> {
     return {};
   }
 }
+
+export interface RegionTable {
+  readonly asOf: string;
+  readonly source: string;
+  /** Partition (`aws`, `aws-us-gov`, `aws-cn`) to its regions. */
+  readonly partitions: Readonly<Record<string, readonly string[]>>;
+}
+
+export function regions(): RegionTable {
+  return readData<RegionTable>("regions.json");
+}
+
+/** The partition a region belongs to (`aws` for commercial regions), or undefined when unknown. */
+export function partitionOf(region: string): string | undefined {
+  for (const [partition, list] of Object.entries(regions().partitions))
+    if (list.includes(region)) return partition;
+  return undefined;
+}
+
+/** Regions the price table covers: `plan` estimates cost only for these. */
+export function pricedRegions(): readonly string[] {
+  return Object.keys(readData<{ regions: Record<string, unknown> }>("prices.json").regions);
+}

@@ -28,6 +28,11 @@ export const ERROR_CODES = {
   CLI_EKS_NEEDS_NETWORK: "the eks provider was not given the node role and subnets",
   CLI_CONFIRM_REQUIRED: "a destructive command needs --yes without a terminal",
   CLI_FILE_EXISTS: "the file to write exists already (pass --force)",
+  CLI_BAD_FLAG: "a flag's value would make an invalid spec (init --name, --account, --region)",
+  CLI_OUT_NOT_OURS: "--out names a non-empty directory tenkai did not make",
+  CLI_OUT_HOLDS_SPEC: "--out would write over the spec being planned",
+  CLI_OUT_NOT_DIRECTORY: "--out names a file, not a directory",
+  CLI_AGAINST_NOT_A_PLAN: "--against names a directory without a previous plan's manifests",
   CLI_BAD_ALLOW_IMAGE: "an --allow-image names no image the spec runs",
   CLI_BAD_SINCE: "--since is neither a duration nor a date",
   CLI_BAD_FLAGS: "flags that exclude each other were given together",
@@ -42,6 +47,7 @@ export const ERROR_CODES = {
   TENANT_NOT_FOUND: "the tenant to remove is not in the spec",
   // Plan.
   COST_NO_PRICES: "the price table has no prices for the region",
+  PLAN_OUT_UNREADABLE: "the plan output directory could not be read",
   // The AWS plane.
   AWS_NO_CREDENTIALS: "no AWS credentials were found",
   AWS_NOT_BOOTSTRAPPED: "the account/region is not bootstrapped for the CDK",

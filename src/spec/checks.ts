@@ -6,21 +6,22 @@
 import { eksVersions, instanceTypes } from "../shared/data.js";
 import { crossTenantAllowProblems } from "./aws-allow.js";
 import { cidrSize, parseCidr } from "./cidr.js";
+import { runDomainChecks } from "./domain-checks.js";
 import { subnetPlan } from "./network.js";
-import { formatPath, type SpecProblem } from "./problems.js";
+import { type CheckProblem, formatPath, listSome } from "./problems.js";
+import { normalizePath } from "./routes.js";
+
+export type { CheckProblem } from "./problems.js";
+export { normalizePath } from "./routes.js";
+
 import { parseQuantity } from "./quantity.js";
 import type { CronJob, Platform, Service, Tenant } from "./schema.js";
+import { closest } from "./suggest.js";
 
 export interface CheckOptions {
   /** The clock for version-support checks. Default: now. */
   readonly now?: Date;
 }
-
-export type CheckProblem = Omit<SpecProblem, "line" | "column" | "file"> & {
-  readonly pathSegments: readonly (string | number)[];
-  /** Point at this key of the object at `pathSegments` (for clashing names). */
-  readonly key?: string;
-};
 
 /** Namespaces that tenkai or EKS own; a tenant cannot take them. */
 const RESERVED_NAMESPACES = new Set([
@@ -55,6 +56,7 @@ export function runChecks(platform: Platform, options: CheckOptions = {}): Check
   checkSizes(platform, emit);
   checkAccess(platform, emit);
   checkAwsAllow(platform, emit);
+  problems.push(...runDomainChecks(platform));
   return problems;
 }
 
@@ -152,10 +154,6 @@ function checkRoutes(p: Platform, emit: Emit): void {
   );
 }
 
-export function normalizePath(path: string): string {
-  return path.length > 1 ? path.replace(/\/+$/, "") : path;
-}
-
 /** Labels tenkai puts on a workload's pods that Fargate profile selectors may match. */
 export function fargatePodLabels(workload: string): Record<string, string> {
   return { "app.kubernetes.io/name": workload, "tenkai.dev/compute": "fargate" };
@@ -166,13 +164,14 @@ function checkFargate(p: Platform, emit: Emit): void {
   p.spec.fargate.profiles.forEach((f, i) =>
     f.selectors.forEach((sel, j) => {
       if (!namespaces.has(sel.namespace) && sel.namespace !== "kube-system") {
-        const known = [...namespaces].join(", ") || "(no tenants)";
+        const guess = closest(sel.namespace, [...namespaces]);
+        const known = guess ? `${guess}?` : listSome([...namespaces], 8) || "(no tenants)";
         emit(
           "error",
           "SPEC_FARGATE_UNKNOWN_NAMESPACE",
           ["spec", "fargate", "profiles", i, "selectors", j, "namespace"],
           `Fargate selector names namespace "${sel.namespace}", which is no tenant's; pods would never match it (on EKS they stay Pending)`,
-          `use a tenant namespace: ${known}`,
+          guess ? `did you mean ${known}` : `use a tenant namespace: ${known}`,
         );
       }
     }),

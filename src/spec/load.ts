@@ -3,10 +3,22 @@
  * with the zod schema, runs the cross-field checks and reports every problem at once, each with
  * file, line, column, field path, what was expected and how to fix it.
  */
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Document, isMap, isNode, isPair, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Alias,
+  type Document,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from "yaml";
 import type { z } from "zod";
 import { type CheckOptions, runChecks } from "./checks.js";
 import { applyEnvironment } from "./environments.js";
@@ -30,29 +42,138 @@ export interface LoadResult {
 
 /** Reads and validates a spec file; never throws for spec problems (see `loadPlatform`). */
 export async function validateFile(file: string, options: LoadOptions = {}): Promise<LoadResult> {
-  if (/\.(m?ts|m?js)$/.test(file)) return validateModule(file, options);
-  let text: string;
+  if (/\.(m?ts|m?js|cts|cjs)$/.test(file)) return validateModule(file, options);
+  const read = await readSpecText(file);
+  if ("problem" in read) return { problems: [read.problem] };
+  return validateText(read.text, file, options);
+}
+
+/** Above this a file is not a platform spec (8,000 tenants take about 5 MB). */
+export const MAX_SPEC_BYTES = 64 * 1024 * 1024;
+
+function unreadable(
+  file: string,
+  code: string,
+  message: string,
+  fix: string,
+  line?: number,
+  column?: number,
+): SpecProblem {
+  return {
+    code,
+    severity: "error",
+    path: "(file)",
+    file,
+    ...(line !== undefined ? { line, column: column ?? 1 } : {}),
+    message,
+    fix,
+  };
+}
+
+/**
+ * Reads a spec as UTF-8 text, refusing what is not one before parsing: a directory, a file too
+ * large to be a spec, or binary content (a NUL byte or bytes that are not UTF-8).
+ */
+async function readSpecText(file: string): Promise<{ text: string } | { problem: SpecProblem }> {
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    const info = await stat(file);
+    if (info.isDirectory()) {
+      return {
+        problem: unreadable(
+          file,
+          "SPEC_IS_DIRECTORY",
+          "this is a directory, not a spec file",
+          `name the file inside it, for example ${join(file, "platform.yaml")}`,
+        ),
+      };
+    }
+    if (info.size > MAX_SPEC_BYTES) {
+      return {
+        problem: unreadable(
+          file,
+          "SPEC_TOO_LARGE",
+          `the file is ${Math.round(info.size / 2 ** 20)} MiB; a platform spec is at most ${MAX_SPEC_BYTES / 2 ** 20} MiB`,
+          "check that this is the platform spec (8,000 tenants take about 5 MB)",
+        ),
+      };
+    }
+    bytes = await readFile(file);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    return {
-      problems: [
-        {
-          code: "SPEC_UNREADABLE",
-          severity: "error",
-          path: "(file)",
+    if (code === "ENOENT")
+      return {
+        problem: unreadable(
           file,
-          message: code === "ENOENT" ? "file not found" : `cannot read the file (${code ?? String(cause)})`,
-          fix:
-            code === "ENOENT"
-              ? "check the path, or run `tenkai init` to write a starter platform.yaml"
-              : "check the file's permissions",
-        },
-      ],
+          "SPEC_UNREADABLE",
+          "file not found",
+          "check the path, or run `tenkai init` to write a starter platform.yaml",
+        ),
+      };
+    if (code === "EACCES" || code === "EPERM")
+      return {
+        problem: unreadable(
+          file,
+          "SPEC_UNREADABLE",
+          "permission denied",
+          `let your user read it (for example chmod u+r ${file})`,
+        ),
+      };
+    return {
+      problem: unreadable(
+        file,
+        "SPEC_UNREADABLE",
+        `cannot read the file (${code ?? String(cause)})`,
+        "check that the path names a readable file",
+      ),
     };
   }
-  return validateText(text, file, options);
+  const nul = bytes.indexOf(0);
+  let text: string | undefined;
+  if (nul < 0) {
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      text = undefined;
+    }
+  }
+  if (text === undefined) {
+    const bad = nul >= 0 ? nul : firstInvalidUtf8(bytes);
+    const before = bytes.subarray(0, bad);
+    const line = before.filter((b) => b === 10).length + 1;
+    const column = bad - (before.lastIndexOf(10) + 1) + 1;
+    return {
+      problem: unreadable(
+        file,
+        "SPEC_NOT_TEXT",
+        `this is not a text file: byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, "0")} at offset ${bad} is ${nul >= 0 ? "a NUL" : "not UTF-8"}`,
+        "point tenkai at the YAML spec (platform.yaml), saved as UTF-8",
+        line,
+        column,
+      ),
+    };
+  }
+  return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
+}
+
+function firstInvalidUtf8(bytes: Buffer): number {
+  // Binary search for the shortest prefix that fails to decode; its last byte starts the bad sequence.
+  const ok = (n: number) => {
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, n), { stream: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ok(mid + 1)) lo = mid + 1;
+    else hi = mid;
+  }
+  return Math.min(lo, bytes.length - 1);
 }
 
 /**
@@ -67,9 +188,21 @@ async function validateModule(file: string, options: LoadOptions): Promise<LoadR
       ? await (await import("tsx/esm/api")).tsImport(url, import.meta.url)
       : await import(url);
     exported = (mod as { default?: unknown }).default;
+    // A CommonJS module (a .ts file in a CommonJS package): its module.exports is the default,
+    // and `export default` put the platform on its `default`.
+    if (
+      exported !== null &&
+      typeof exported === "object" &&
+      "default" in exported &&
+      !("apiVersion" in exported)
+    )
+      exported = (exported as { default: unknown }).default;
   } catch (cause) {
-    if (cause instanceof SpecError) {
-      return { problems: cause.problems.map((p) => ({ ...p, file })) };
+    // By shape, not instanceof: the spec's definePlatform may come from another copy of tenkai
+    // (the one installed in the user's package).
+    const problems = (cause as { code?: unknown; problems?: unknown }).problems;
+    if ((cause as { code?: unknown }).code === "SPEC_INVALID" && Array.isArray(problems)) {
+      return { problems: (problems as SpecProblem[]).map((p) => ({ ...p, file })) };
     }
     return {
       problems: [
@@ -111,40 +244,118 @@ export async function loadPlatform(file: string, options: LoadOptions = {}): Pro
 
 export function validateText(text: string, file: string, options: LoadOptions = {}): LoadResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => lineCounter.linePos(offset);
-
-  if (doc.errors.length > 0) {
-    // One syntax slip cascades into many parser errors: the first few locate it.
-    return {
-      problems: doc.errors.slice(0, MAX_SYNTAX_ERRORS).map((e) => {
-        const pos = at(e.pos[0]);
-        return {
-          code: "SPEC_YAML_SYNTAX",
-          severity: "error" as const,
-          path: "(yaml)",
-          file,
-          line: pos.line,
-          column: pos.col,
-          message: e.message.split("\n")[0] ?? e.message,
-          fix:
-            e.code === "DUPLICATE_KEY"
-              ? "remove or rename the repeated key"
-              : /tab/i.test(e.message)
-                ? "indent with spaces, not tabs"
-                : "fix the YAML syntax at this place",
-        };
-      }),
-    };
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (cause) {
+    // The parser recurses per nesting level: thousands of `[[[[` exhaust the stack.
+    return { problems: [tooDeep(file, cause)] };
   }
 
-  const raw: unknown = doc.toJS();
+  if (doc.errors.length > 0) return { problems: syntaxProblems(doc.errors, file, at) };
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (cause) {
+    if (cause instanceof RangeError) return { problems: [tooDeep(file, cause)] };
+    // yaml refuses an alias expanded more than maxAliasCount times ("billion laughs").
+    let first: Alias | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        first = node;
+        return visit.BREAK;
+      },
+    });
+    const pos = first?.range ? at(first.range[0]) : undefined;
+    return {
+      problems: [
+        {
+          code: "SPEC_YAML_ALIASES",
+          severity: "error",
+          path: "(yaml)",
+          file,
+          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          message: `YAML aliases here expand to more than ${MAX_ALIAS_COUNT} copies (an alias bomb); tenkai does not expand them`,
+          fix: "write the values out, or use each anchor (&name) only a few times; a platform spec needs no nested aliases",
+        },
+      ],
+    };
+  }
   const place = (path: readonly PropertyKey[], key?: string) => locate(doc, path, key, at);
   const result = validateObject(raw, options, place);
   return {
     ...result,
     problems: result.problems.map((p) => ({ ...p, file })),
   };
+}
+
+/** yaml's default: enough for anchors a person writes, far too few for an alias bomb. */
+const MAX_ALIAS_COUNT = 100;
+
+function tooDeep(file: string, cause: unknown): SpecProblem {
+  return {
+    code: "SPEC_YAML_TOO_DEEP",
+    severity: "error",
+    path: "(yaml)",
+    file,
+    message: `the YAML nests too deeply to read (${cause instanceof Error ? cause.message : String(cause)})`,
+    fix: "a platform spec nests about ten levels; check that this is the spec and that brackets are closed",
+  };
+}
+
+/** What to do about each YAML syntax error, by yaml's error code. */
+const SYNTAX_FIXES: Partial<Record<YAMLError["code"], string>> = {
+  DUPLICATE_KEY: "remove or rename the repeated key",
+  TAB_AS_INDENT: "indent with spaces, not tabs (YAML does not allow tabs for indentation)",
+  BAD_INDENT: "line this up with the other keys of the same mapping (same number of spaces)",
+  MISSING_CHAR: "add the missing character (a closing quote or bracket, or ': ' after a key)",
+  MULTILINE_IMPLICIT_KEY: "put a key and its ':' on one line, or quote a value that contains ': '",
+  BLOCK_AS_IMPLICIT_KEY: "put a space after ':' and indent the value on the lines below",
+  BAD_SCALAR_START: "quote the value: it starts with a character YAML reserves (like @, ` or %)",
+  UNEXPECTED_TOKEN: "remove the stray character, or quote the value it belongs to",
+  BAD_DQ_ESCAPE: 'use a valid escape inside double quotes (\\n, \\", \\\\) or single quotes',
+  MULTIPLE_DOCS: "keep one document: remove the second '---' and what follows, or move it to its own file",
+  BAD_ALIAS: "define the anchor (&name) before the alias (*name) that uses it",
+  KEY_OVER_1024_CHARS: "shorten the key, or put its text in a value",
+  BLOCK_IN_FLOW: "inside [ ] or { } write values inline, without '- ' or indented blocks",
+};
+
+/**
+ * One slip cascades into several parser errors (a tab makes four or five). Report the first error
+ * on each line and, once a line has a tab, nothing after it that the tab could have caused.
+ */
+function syntaxProblems(
+  errors: readonly YAMLError[],
+  file: string,
+  at: (offset: number) => { line: number; col: number },
+): SpecProblem[] {
+  const out: SpecProblem[] = [];
+  const lines = new Set<number>();
+  const tab = errors.some((e) => e.code === "TAB_AS_INDENT" || /\btabs?\b/i.test(e.message));
+  for (const e of errors) {
+    const isTab = e.code === "TAB_AS_INDENT" || /\btabs?\b/i.test(e.message);
+    if (tab && !isTab) continue;
+    const pos = at(e.pos[0]);
+    if (lines.has(pos.line)) continue;
+    lines.add(pos.line);
+    out.push({
+      code: isTab ? "SPEC_YAML_TAB" : "SPEC_YAML_SYNTAX",
+      severity: "error",
+      path: "(yaml)",
+      file,
+      line: pos.line,
+      column: pos.col,
+      message: e.message.split("\n")[0] ?? e.message,
+      fix: isTab
+        ? (SYNTAX_FIXES.TAB_AS_INDENT as string)
+        : (SYNTAX_FIXES[e.code] ??
+          "compare this line with the starter from `tenkai init`; quoting the value often fixes it"),
+    });
+    if (out.length >= MAX_SYNTAX_ERRORS) break;
+  }
+  return out;
 }
 
 type Locator = (path: readonly PropertyKey[], key?: string) => { line: number; column: number } | undefined;
@@ -244,7 +455,9 @@ function fromZodIssue(
             message: missing
               ? `required field is missing (expected ${issue.expected})`
               : `expected ${issue.expected}, got ${describeValue(actual)}`,
-            fix: missing ? `add "${String(path[path.length - 1])}"` : `write a ${issue.expected} here`,
+            fix: missing
+              ? `add "${String(path[path.length - 1])}"${exampleFor(issue.expected, path)}`
+              : typeFix(issue.expected, path, actual),
           },
           missing ? path.slice(0, -1) : path,
         ),
@@ -284,10 +497,11 @@ function fromZodIssue(
             path: dotted,
             message: `${custom ? issue.message : issue.message.replace(/^Invalid input: /, "")}; got ${describeValue(actual)}`,
             fix:
+              paramFix(issue) ??
               rangeFix(issue) ??
               (custom && issue.message.startsWith("expected ")
                 ? `write ${issue.message.slice("expected ".length)}`
-                : "change the value to match what is expected"),
+                : formatFix(issue, actual)),
           },
           path,
         ),
@@ -296,10 +510,74 @@ function fromZodIssue(
   }
 }
 
+/** What the field looks like when written, for a missing field. */
+function exampleFor(expected: string, path: readonly PropertyKey[]): string {
+  const key = String(path[path.length - 1]);
+  if (expected === "object")
+    return ` with its fields indented on the lines below (\`${key}:\` then \`  field: value\`)`;
+  if (expected === "array") return ` as a list (\`${key}:\` then \`  - item\` per line)`;
+  if (expected === "number") return ` with a number (\`${key}: 1\`)`;
+  if (expected === "string") return ` with a value in quotes (\`${key}: "..."\`)`;
+  if (expected === "boolean") return ` with true or false (\`${key}: true\`)`;
+  return "";
+}
+
+/** How to turn the value that was written into the type the field takes. */
+function typeFix(expected: string, path: readonly PropertyKey[], actual: unknown): string {
+  const key = typeof path[path.length - 1] === "string" ? String(path[path.length - 1]) : "the item";
+  switch (expected) {
+    case "object":
+      return Array.isArray(actual)
+        ? `${key} is a mapping, not a list: drop the '- ' and write its fields as \`field: value\` lines indented under it`
+        : `write ${key}'s fields as \`field: value\` lines indented under \`${key}:\`, not a single value`;
+    case "array":
+      return `write ${key} as a list: one \`- item\` line per entry, indented under \`${key}:\`${
+        actual !== null && typeof actual !== "object"
+          ? ` (for one entry: \`- ${JSON.stringify(actual)}\`)`
+          : ""
+      }`;
+    case "string":
+      return actual !== null && typeof actual !== "object"
+        ? `quote it: ${key}: "${String(actual)}"`
+        : `write ${key} as one value in quotes on the same line as the key`;
+    case "number": {
+      const n = typeof actual === "string" ? Number(actual.trim()) : Number.NaN;
+      return Number.isFinite(n)
+        ? `remove the quotes: ${key}: ${n}`
+        : `write a plain number without quotes, like ${key}: 2`;
+    }
+    case "boolean":
+      return `write true or false without quotes (${key}: true)`;
+    default:
+      return `write a ${expected} for ${key}`;
+  }
+}
+
+/** A fix for a value of the right type in the wrong form (a pattern or a format). */
+function formatFix(issue: z.core.$ZodIssue, actual: unknown): string {
+  const key = String(issue.path[issue.path.length - 1] ?? "the value");
+  if (/DNS label/.test(issue.message) && typeof actual === "string") {
+    const slug = actual
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 63);
+    return slug ? `write ${key}: ${slug}` : "use lower-case letters, digits and '-'";
+  }
+  const m = /^(.*?)(?:; got .*)?$/.exec(issue.message.replace(/^Invalid input: /, ""));
+  return `make ${key} ${m?.[1] ?? issue.message}`.replace(/^make (\S+) \1 /, "make $1 ");
+}
+
 function suggestValue(actual: unknown, values: readonly unknown[]): string {
   if (typeof actual !== "string") return "";
   const guess = closest(actual, values.map(String));
   return guess ? ` (did you mean "${guess}"?)` : "";
+}
+
+/** A fix a schema rule carries itself (`params: { fix }` on a refine). */
+function paramFix(issue: z.core.$ZodIssue): string | undefined {
+  const params = (issue as { params?: { fix?: unknown } }).params;
+  return typeof params?.fix === "string" ? params.fix : undefined;
 }
 
 function rangeFix(issue: z.core.$ZodIssue): string | undefined {

@@ -24,9 +24,22 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === "" ? "(root)" : out;
 }
 
+/**
+ * Names for a message or fix line, never thousands of them: the first `max`, then how many more
+ * ("a, b, c and 997 more").
+ */
+export function listSome(names: readonly string[], max = 8): string {
+  if (names.length <= max) return names.join(", ");
+  return `${names.slice(0, max).join(", ")} and ${names.length - max} more`;
+}
+
 /** `file:line:col: error CODE path: message (fix)`, the shape editors and CI annotate. */
 export function formatProblem(p: SpecProblem): string {
-  const where = p.file ? `${p.file}:${p.line ?? 1}:${p.column ?? 1}: ` : "";
+  const where = p.file
+    ? p.line !== undefined
+      ? `${p.file}:${p.line}:${p.column ?? 1}: `
+      : `${p.file}: `
+    : "";
   const fix = p.fix ? `\n    fix: ${p.fix}` : "";
   return `${where}${p.severity} ${p.code} ${p.path}: ${p.message}${fix}`;
 }
@@ -43,3 +56,10 @@ export class SpecError extends TenkaiError {
     );
   }
 }
+
+/** A problem found by a cross-field check, before the loader gives it a file position. */
+export type CheckProblem = Omit<SpecProblem, "line" | "column" | "file"> & {
+  readonly pathSegments: readonly (string | number)[];
+  /** Point at this key of the object at `pathSegments` (for clashing names). */
+  readonly key?: string;
+};

@@ -51,9 +51,32 @@ const imageTag = z
       }),
   );
 
+/**
+ * The registry host of an image reference, if it has one: by Docker's rule, a first path
+ * component with a '.' or ':' or equal to `localhost` (docker.io/library/nginx,
+ * 123456789012.dkr.ecr.us-east-1.amazonaws.com/app, localhost:5000/app).
+ */
+export function registryHostOf(image: string): string | undefined {
+  const slash = image.indexOf("/");
+  if (slash < 0) return undefined;
+  const first = image.slice(0, slash);
+  return first.includes(".") || first.includes(":") || first === "localhost" ? first : undefined;
+}
+
 /** A repository name under the tenant's ECR prefix, e.g. `users-api` or `jobs/report`. */
 const imageRepository = z
   .string()
+  .refine((v) => registryHostOf(v) === undefined, {
+    error: (issue) => {
+      const image = String(issue.input);
+      const host = registryHostOf(image) ?? "";
+      return `"${host}" is a registry host: an image here is a repository name in the tenant's own ECR prefix (<platform>/<tenant>/<name>), never a reference to another registry or account`;
+    },
+    params: {
+      fix: "push the image to the tenant's ECR prefix and write only the repository name, e.g. image: nginx (tenkai prefixes <account>.dkr.ecr.<region>.amazonaws.com/<platform>/<tenant>/)",
+    },
+    abort: true,
+  })
   .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
     error:
       "expected an ECR repository name under the tenant's prefix, like users-api (no registry host, no tag)",

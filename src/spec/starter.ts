@@ -2,6 +2,7 @@
 import { writeFile } from "node:fs/promises";
 import { eksVersions, readDataText } from "../shared/data.js";
 import { TenkaiError } from "../shared/errors.js";
+import { validateText } from "./load.js";
 
 export interface StarterOptions {
   readonly name: string;
@@ -33,6 +34,30 @@ export async function writeStarter(
   options: StarterOptions,
 ): Promise<{ file: string; version: string }> {
   const text = starterSpec(options);
+  // Check the options by validating what would be written: nothing is written that then fails.
+  const flags: Record<string, string> = {
+    "metadata.name": "--name",
+    "spec.aws.account": "--account",
+    "spec.aws.region": "--region",
+  };
+  const bad = validateText(text, file).problems.filter((p) => p.severity === "error");
+  if (bad.length > 0) {
+    const lines = bad.map((p) => `${flags[p.path] ?? p.path}: ${p.message}`);
+    throw Object.assign(
+      new TenkaiError(
+        "CLI_BAD_FLAG",
+        `not writing ${file}: ${lines.join("; ")}`,
+        bad
+          .map((p) =>
+            flags[p.path] && p.fix
+              ? p.fix.replace(/^write (?:\w+: )?/, `pass ${flags[p.path]} `).replace(/ in quotes,/, ",")
+              : `pass a valid ${flags[p.path] ?? p.path}`,
+          )
+          .join("; "),
+      ),
+      { problems: bad },
+    );
+  }
   try {
     await writeFile(file, text, { flag: options.force ? "w" : "wx" });
   } catch (cause) {

@@ -27,11 +27,51 @@ describe("tenant add/remove", () => {
     assert.ok(edit.text.startsWith(text.slice(0, text.indexOf("environments:"))));
   });
 
-  it("refuses a tenant that exists, by code", () => {
+  it("continues when run again (the tenant is there as asked), refuses a different one by code", () => {
+    const again = addTenant(
+      text,
+      file,
+      { name: "shop", role: "arn:aws:iam::123456789012:role/shop-developers", level: "edit" },
+      now,
+    );
+    assert.equal(again.unchanged, true);
+    assert.equal(again.text, text);
     assert.throws(
-      () => addTenant(text, file, { name: "shop" }, now),
+      () =>
+        addTenant(
+          text,
+          file,
+          { name: "shop", role: "arn:aws:iam::123456789012:role/other", level: "view" },
+          now,
+        ),
       (e) => isTenkaiError(e, "TENANT_EXISTS"),
     );
+  });
+
+  it("keeps each tenant's comments with it, and the file's CRLF line endings", () => {
+    const commented = text
+      .replace("    - name: users\n", "    # users: the identity team (owner: ana)\n    - name: users\n")
+      .replace(
+        "    - name: orders\n",
+        "    # orders: the fulfilment team\n    # pager: #orders-oncall\n    - name: orders\n",
+      );
+    const removed = removeTenant(commented, file, "users", now);
+    assert.ok(!removed.text.includes("identity team"), "the removed tenant's comment went with it");
+    assert.match(
+      removed.text,
+      /# orders: the fulfilment team\n {4}# pager: #orders-oncall\n {4}- name: orders\n/,
+    );
+    const crlf = commented.replace(/\n/g, "\r\n");
+    const removedCrlf = removeTenant(crlf, file, "users", now);
+    assert.equal(removedCrlf.text, removed.text.replace(/\n/g, "\r\n"));
+    const added = addTenant(
+      crlf,
+      file,
+      { name: "billing", role: "arn:aws:iam::123456789012:role/billing" },
+      now,
+    );
+    assert.ok(!/[^\r]\n/.test(added.text), "every line ends in CRLF");
+    assert.match(added.text, /- name: billing\r\n/);
   });
 
   it("refuses an invalid name with the spec's own error", () => {

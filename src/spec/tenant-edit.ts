@@ -7,7 +7,7 @@ import { isMap, isSeq, parseDocument, YAMLMap, YAMLSeq } from "yaml";
 import { TenkaiError } from "../shared/errors.js";
 import type { AccessLevelName } from "../shared/kube-names.js";
 import { type LoadOptions, validateText } from "./load.js";
-import { SpecError } from "./problems.js";
+import { listSome, SpecError } from "./problems.js";
 import type { Platform } from "./schema.js";
 
 export interface TenantAddition {
@@ -23,6 +23,31 @@ export interface SpecEdit {
   readonly text: string;
   /** The validated platform the new text describes. */
   readonly platform: Platform;
+  /** True when the file already said this (a re-run): nothing to write, apply still due. */
+  readonly unchanged?: boolean;
+}
+
+/** The file's line ending, kept on every line an edit adds. */
+function eolOf(text: string): "\r\n" | "\n" {
+  return /\r\n/.test(text) ? "\r\n" : "\n";
+}
+
+function withEol(text: string, eol: string): string {
+  return eol === "\n" ? text : text.replace(/\r?\n/g, eol);
+}
+
+/**
+ * Where an item's own lines begin: its `- ` line, or the comment lines directly above it (no
+ * blank line between), which describe it and go wherever it goes.
+ */
+function ownStart(text: string, itemStart: number, floor: number): number {
+  let start = lineStart(text, itemStart);
+  while (start > floor) {
+    const prev = lineStart(text, start - 1);
+    if (prev < floor || !/^\s*#/.test(text.slice(prev, start))) break;
+    start = prev;
+  }
+  return start;
 }
 
 function tenantsOf(text: string) {
@@ -81,12 +106,20 @@ export function addTenant(
   options: LoadOptions = {},
 ): SpecEdit {
   const { doc, tenants, names } = tenantsOf(text);
-  if (names.includes(add.name))
+  const eol = eolOf(text);
+  if (names.includes(add.name)) {
+    // A re-run (say after an apply that failed): the file already says this, so continue.
+    const existing = validated(text, file, options);
+    const tenant = existing.platform.spec.tenants.find((t) => t.name === add.name);
+    const same =
+      !add.role || tenant?.access.some((a) => a.role === add.role && a.level === (add.level ?? "edit"));
+    if (same) return { ...existing, unchanged: true };
     throw new TenkaiError(
       "TENANT_EXISTS",
-      `tenant ${add.name} is already in ${file}`,
-      "choose another name, or edit its entry in the file",
+      `tenant ${add.name} is already in ${file}, without access for ${add.role} at level ${add.level ?? "edit"}`,
+      `add the role under spec.tenants[${names.indexOf(add.name)}].access in ${file}, or choose another tenant name`,
     );
+  }
   const first = tenants.items[0] as { range?: [number, number, number] } | undefined;
   const last = tenants.items.at(-1) as { range?: [number, number, number] } | undefined;
   if (!tenants.flow && first?.range && last?.range) {
@@ -101,7 +134,7 @@ export function addTenant(
     const at = nextLine(text, last.range[1] - 1);
     const before = text.slice(0, at);
     return validated(
-      `${before}${before.endsWith("\n") ? "" : "\n"}${lines.join("\n")}\n${text.slice(at)}`,
+      `${before}${before.endsWith("\n") ? "" : eol}${lines.join(eol)}${eol}${text.slice(at)}`,
       file,
       options,
     );
@@ -117,7 +150,7 @@ export function addTenant(
   }
   node.flow = tenants.flow ?? false;
   tenants.items.push(node);
-  return validated(doc.toString(), file, options);
+  return validated(withEol(doc.toString(), eol), file, options);
 }
 
 /** Removes a tenant: its lines are cut out of a block list; other layouts are re-serialised. */
@@ -128,16 +161,23 @@ export function removeTenant(text: string, file: string, name: string, options: 
     throw new TenkaiError(
       "TENANT_NOT_FOUND",
       `tenant ${name} is not in ${file}`,
-      `tenants: ${names.join(", ") || "(none)"}`,
+      names.length === 0
+        ? "the spec has no tenants"
+        : `check the name; tenants in the file: ${listSome(names, 8)}`,
     );
   const item = tenants.items[i] as { range?: [number, number, number] };
   const next = tenants.items[i + 1] as { range?: [number, number, number] } | undefined;
   if (!tenants.flow && tenants.items.length > 1 && item.range) {
-    const from = lineStart(text, item.range[0]);
-    const to = next?.range ? lineStart(text, next.range[0]) : nextLine(text, item.range[1] - 1);
+    // The tenant's comments go with it; the next tenant's comments stay with the next tenant.
+    const prev = tenants.items[i - 1] as { range?: [number, number, number] } | undefined;
+    const floor = prev?.range ? nextLine(text, prev.range[1] - 1) : 0;
+    const from = ownStart(text, item.range[0], floor);
+    const to = next?.range
+      ? ownStart(text, next.range[0], nextLine(text, item.range[1] - 1))
+      : nextLine(text, item.range[1] - 1);
     return validated(text.slice(0, from) + text.slice(to), file, options);
   }
   tenants.items.splice(i, 1);
   if (tenants.items.length === 0) tenants.flow = true;
-  return validated(doc.toString(), file, options);
+  return validated(withEol(doc.toString(), eolOf(text)), file, options);
 }

@@ -168,7 +168,7 @@ describe("rotation survives being killed", () => {
       child.stdout.setEncoding("utf8").on("data", (d: string) => {
         out += d;
         // Kill it the moment it reports its first eviction: mid-drain, requests in flight.
-        if (out.includes('"type":"pod-evicted"') && child.exitCode === null) child.kill("SIGKILL");
+        if (out.includes('"code":"rotation.pod.evicted"') && child.exitCode === null) child.kill("SIGKILL");
       });
       child.on("exit", () => resolve());
     });

@@ -5,7 +5,12 @@
  * through server-side dry runs against the live cluster. A plane that cannot be compared (no
  * credentials, no cluster) is reported with its code and fix, and the other still runs.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
+import type { AwsDiffResult } from "../../aws/toolkit.js";
+import type { KubernetesPlaneDiff } from "../../kube/api/diff.js";
+import type { FieldChange } from "../../kube/api/object-diff.js";
 import { isTenkaiError, TenkaiError } from "../../shared/errors.js";
 import { runAction } from "../output.js";
 import { type ClusterFlags, connect, withCluster } from "./apply.js";
@@ -43,40 +48,59 @@ function planes(value: string): Plane[] {
   );
 }
 
+interface DiffResult {
+  aws?: AwsDiffResult | { error: PlaneFailure };
+  kubernetes?: KubernetesPlaneDiff | { error: PlaneFailure };
+  /** Whether anything would change (planes that could not be compared count as unknown). */
+  changes: boolean;
+}
+
+/** `--against DIR`: a previous plan's output directory (cdk.out/ and manifests/) or its cdk.out. */
+function againstDirs(dir: string): { assembly: string; manifests?: string } {
+  if (existsSync(join(dir, "cdk.out"))) return { assembly: join(dir, "cdk.out"), manifests: dir };
+  return { assembly: dir };
+}
+
 export function register(program: Command): void {
   withCluster(
     program
       .command("diff")
-      .description("show what deploy (AWS plane) and apply (Kubernetes plane) would change")
+      .description(
+        "show which AWS resources and Kubernetes objects deploy and apply would add, remove, modify or replace",
+      )
       .argument("<file>", "platform.yaml")
       .option("--plane <plane>", "aws, kubernetes or all", "all")
       .option("--out <dir>", "where to synthesize the cloud assembly", "out/diff/cdk.out")
-      .option("--against <dir>", "compare the AWS plane with a previous plan's cdk.out (no AWS call)")
-      .option("--profile <name>", "AWS profile for credentials"),
-  ).action((file: string, opts: DiffFlags) =>
+      .option(
+        "--against <dir>",
+        "compare with a previous `tenkai plan` output directory instead of AWS and the cluster (offline)",
+      )
+      .option(
+        "--exit-code",
+        "exit 0 when nothing changes, 1 when something does, 2 on bad input or a plane that cannot be compared",
+      )
+      .option("--profile <name>", "AWS profile for credentials")
+      .option("--region <region>", "AWS region for the SDK's calls (default: the spec's region)"),
+  ).action((file: string, opts: DiffFlags & { exitCode?: boolean; region?: string }) =>
     runAction(opts, async (io) => {
       const selected = planes(opts.plane);
-      const result: {
-        aws?:
-          | { stacks: readonly { stackName: string; changes: number; securityChanges: boolean }[] }
-          | { error: PlaneFailure };
-        kubernetes?:
-          | Awaited<ReturnType<typeof import("../../kube/api/diff.js").diffKubernetesPlane>>
-          | { error: PlaneFailure };
-      } = {};
+      const { loadPlatform } = await import("../../spec/load.js");
+      const platform = await loadPlatform(file, opts.env ? { environment: opts.env } : {});
+      const against = opts.against ? againstDirs(opts.against) : undefined;
+      const result: DiffResult = { changes: false };
 
       if (selected.includes("aws")) {
         try {
-          const { loadPlatform } = await import("../../spec/load.js");
           const { synthesizeAwsPlane } = await import("../../aws/synth.js");
           const { diffAwsPlane } = await import("../../aws/toolkit.js");
-          const platform = await loadPlatform(file, opts.env ? { environment: opts.env } : {});
           const synth = await synthesizeAwsPlane(platform, { outdir: opts.out });
+          if (opts.region) process.env.AWS_REGION = opts.region;
           result.aws = await diffAwsPlane({
             assemblyDir: synth.assemblyDir,
-            ...(opts.against ? { against: opts.against } : {}),
+            ...(against ? { against: against.assembly } : {}),
             ...(opts.profile ? { profile: opts.profile } : {}),
-            sink: io.sink,
+            // One JSON document on stdout in json mode: progress is for people only.
+            ...(io.format === "text" ? { sink: io.sink } : {}),
           });
         } catch (err) {
           if (isTenkaiError(err) && err.code.startsWith("SPEC_")) throw err;
@@ -86,12 +110,17 @@ export function register(program: Command): void {
 
       if (selected.includes("kubernetes")) {
         try {
-          const { diffKubernetesPlane } = await import("../../kube/api/diff.js");
-          const { platform, client, concurrency } = await connect(file, opts);
-          try {
-            result.kubernetes = await diffKubernetesPlane(platform, { client, concurrency });
-          } finally {
-            client.close();
+          if (against?.manifests) {
+            const { diffKubernetesPlaneOffline } = await import("../../kube/api/offline-diff.js");
+            result.kubernetes = await diffKubernetesPlaneOffline(platform, against.manifests);
+          } else {
+            const { diffKubernetesPlane } = await import("../../kube/api/diff.js");
+            const { client, concurrency } = await connect(file, opts);
+            try {
+              result.kubernetes = await diffKubernetesPlane(platform, { client, concurrency });
+            } finally {
+              client.close();
+            }
           }
         } catch (err) {
           if (isTenkaiError(err) && err.code.startsWith("SPEC_")) throw err;
@@ -99,44 +128,64 @@ export function register(program: Command): void {
         }
       }
 
+      const aws = result.aws && !("error" in result.aws) ? result.aws : undefined;
+      const kube = result.kubernetes && !("error" in result.kubernetes) ? result.kubernetes : undefined;
+      result.changes =
+        (aws?.stacks.some((s) => s.changes > 0) ?? false) || (kube ? kube.objects.length > 0 : false);
       const { formatChanges } = await import("../../kube/api/object-diff.js");
-      io.result(result, (r) => {
-        const out: string[] = [];
-        if (r.aws) {
-          out.push("AWS plane");
-          if ("error" in r.aws)
-            out.push(
-              `  cannot compare: ${r.aws.error.code}: ${r.aws.error.message}${r.aws.error.fix ? `\n  fix: ${r.aws.error.fix}` : ""}`,
-            );
-          else
-            for (const s of r.aws.stacks)
-              out.push(
-                `  ${s.stackName}: ${s.changes === 0 ? "no changes" : `${s.changes} changes${s.securityChanges ? " (IAM or security group changes: review them)" : ""}`}`,
-              );
-        }
-        if (r.kubernetes) {
-          out.push("Kubernetes plane");
-          if ("error" in r.kubernetes)
-            out.push(
-              `  cannot compare: ${r.kubernetes.error.code}: ${r.kubernetes.error.message}${r.kubernetes.error.fix ? `\n  fix: ${r.kubernetes.error.fix}` : ""}`,
-            );
-          else {
-            for (const o of r.kubernetes.objects) {
-              out.push(
-                `  ${o.action === "create" ? "+" : o.action === "prune" ? "-" : "~"} ${o.ref}${o.action === "prune" ? " (pruned: left the spec)" : ""}`,
-              );
-              for (const line of formatChanges(o.changes)) out.push(`      ${line}`);
-            }
-            const s = r.kubernetes.summary;
-            out.push(
-              `  ${s.create} to create, ${s.update} to update, ${s.prune} to prune, ${s.unchanged} unchanged (context ${r.kubernetes.context})`,
-            );
-          }
-        }
-        return out.join("\n");
-      });
+      io.result(result, (r) => renderDiff(r, formatChanges));
       const failed = (r: object | undefined) => r !== undefined && "error" in r;
-      return failed(result.aws) || failed(result.kubernetes) ? 1 : 0;
+      const broken = failed(result.aws) || failed(result.kubernetes);
+      if (opts.exitCode) return broken ? 2 : result.changes ? 1 : 0;
+      return broken ? 1 : 0;
     }),
   );
+}
+
+const AWS_MARK = { add: "+", remove: "-", modify: "~", replace: "±" } as const;
+const AWS_WORD = { add: "added", remove: "removed", modify: "modified", replace: "replaced" } as const;
+const KUBE = {
+  create: ["+", "added"],
+  prune: ["-", "removed (pruned: left the spec)"],
+  update: ["~", "modified"],
+  replace: ["±", "replaced (an immutable field changes: deleted and re-created)"],
+} as const;
+
+function renderDiff(r: DiffResult, formatChanges: (c: readonly FieldChange[]) => string[]): string {
+  const out: string[] = [];
+  const cannot = (e: PlaneFailure) =>
+    `  cannot compare: ${e.code}: ${e.message}${e.fix ? `\n  fix: ${e.fix}` : ""}`;
+  if (r.aws) {
+    out.push("AWS plane");
+    if ("error" in r.aws) out.push(cannot(r.aws.error));
+    else
+      for (const s of r.aws.stacks) {
+        const head =
+          s.stackAction === "add" ? " (new stack)" : s.stackAction === "remove" ? " (stack removed)" : "";
+        out.push(
+          `  ${s.stackName}${head}: ${s.changes === 0 ? "no changes" : `${s.changes} changes${s.securityChanges ? " (IAM or security group changes: review them)" : ""}`}`,
+        );
+        for (const c of s.resources)
+          out.push(
+            `    ${AWS_MARK[c.action]} ${c.type} ${c.logicalId} ${AWS_WORD[c.action]}${c.maybe ? " (may be replaced)" : ""}${c.properties?.length ? `: ${c.properties.join(", ")}` : ""}`,
+          );
+      }
+  }
+  if (r.kubernetes) {
+    out.push("Kubernetes plane");
+    if ("error" in r.kubernetes) out.push(cannot(r.kubernetes.error));
+    else {
+      for (const o of r.kubernetes.objects) {
+        const [mark, word] = KUBE[o.action];
+        out.push(`  ${mark} ${o.ref} ${word}`);
+        for (const line of formatChanges(o.changes)) out.push(`      ${line}`);
+      }
+      const s = r.kubernetes.summary;
+      out.push(
+        `  ${s.create} added, ${s.update} modified, ${s.replace ?? 0} replaced, ${s.prune} removed, ${s.unchanged} unchanged (${r.kubernetes.context.startsWith("offline") ? r.kubernetes.context : `context ${r.kubernetes.context}`})`,
+      );
+    }
+  }
+  out.push(r.changes ? "changes: yes" : "changes: none");
+  return out.join("\n");
 }

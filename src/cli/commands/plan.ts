@@ -9,7 +9,11 @@ export function register(program: Command): void {
         "offline: write CloudFormation (CDK cloud assembly) and Kubernetes manifests, and summarise with a cost estimate",
       )
       .argument("<file>", "platform.yaml")
-      .option("--out <dir>", "output directory (replaced)", "out/plan")
+      .option(
+        "--out <dir>",
+        "output directory: tenkai makes and marks it, and replaces only what a plan writes there",
+        "out/plan",
+      )
       .option("-e, --env <name>", "plan this environment's overlay")
       .option("--no-cost", "skip the cost estimate"),
   ).action((file: string, opts: { output?: string; out: string; env?: string; cost: boolean }) =>
@@ -20,6 +24,7 @@ export function register(program: Command): void {
       const platform = await loadPlatform(file, opts.env ? { environment: opts.env } : {});
       const summary = await planPlatform(platform, {
         outDir: opts.out,
+        protect: [file],
         skipCost: !opts.cost,
         // In json mode the result is one document: progress stays on stderr for people only.
         ...(io.format === "text" ? { sink: io.sink } : {}),

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { TenkaiError } from "../../shared/errors.js";
+import { isTenkaiError, TenkaiError } from "../../shared/errors.js";
 import { type ImageGateFlags, imageGateStep, withImageGate } from "../aws-steps.js";
 import { type CommandIO, runAction } from "../output.js";
 import { type ClusterFlags, withCluster } from "./apply.js";
@@ -69,24 +69,43 @@ export function register(program: Command): void {
 async function edit(
   io: CommandIO,
   opts: TenantFlags,
-  change: (text: string) => { text: string },
+  change: (text: string) => { text: string; unchanged?: boolean },
   done: string,
 ): Promise<number> {
   const { readFile, writeFile } = await import("node:fs/promises");
   const before = await readFile(opts.file, "utf8");
-  const { text } = change(before); // validated before anything is written
-  await writeFile(opts.file, text);
-  io.info(`${done} in ${opts.file}`);
+  const { text, unchanged } = change(before); // validated before anything is written
+  if (!unchanged) await writeFile(opts.file, text);
+  const what = unchanged
+    ? `${opts.file} already has this (${done}); nothing to write`
+    : `${done} in ${opts.file}`;
+  const next = `tenkai apply -f ${opts.file}${opts.context ? ` --context ${opts.context}` : ""}`;
   if (!opts.apply) {
     io.result(
-      { file: opts.file, applied: false },
-      () => `${done} in ${opts.file} (not applied: run tenkai apply ${opts.file})`,
+      { file: opts.file, changed: !unchanged, applied: false, next },
+      () => `${what}\nnot applied (--no-apply): run ${next} to make the cluster match`,
     );
     return 0;
   }
   const { connect } = await import("./apply.js");
   const { applyPlatform } = await import("../../kube/api/apply.js");
-  const { platform, client, concurrency } = await connect(opts.file, opts);
+  let session: Awaited<ReturnType<typeof connect>>;
+  try {
+    session = await connect(opts.file, opts);
+  } catch (cause) {
+    // The file is changed; say so plainly, and what comes next.
+    const c = cause as { code?: unknown; message?: unknown; fix?: unknown };
+    throw Object.assign(
+      new TenkaiError(
+        isTenkaiError(cause) ? cause.code : "KUBE_UNREACHABLE",
+        `${what}, but it is not applied: no cluster to apply to (${typeof c.message === "string" ? c.message : String(cause)})`,
+        `${typeof c.fix === "string" ? `${c.fix}; then ` : ""}run ${next} (running this command again also continues)`,
+        { cause },
+      ),
+      { changed: !unchanged },
+    );
+  }
+  const { platform, client, concurrency } = session;
   try {
     await imageGateStep(platform, opts, io);
     const result = await applyPlatform(platform, {
@@ -96,9 +115,9 @@ async function edit(
         if (io.format === "json" || e.code !== "apply.object" || e.data.outcome !== "unchanged") io.sink(e);
       },
     });
-    io.result({ file: opts.file, applied: true, ...result }, (r) => {
+    io.result({ file: opts.file, changed: !unchanged, applied: true, ...result }, (r) => {
       const s = r.summary;
-      return `${done}; applied: ${s.created} created, ${s.configured} configured, ${s.pruned} pruned (context ${client.context})`;
+      return `${what}; applied: ${s.created} created, ${s.configured} configured, ${s.pruned} pruned (context ${client.context})`;
     });
     return 0;
   } finally {

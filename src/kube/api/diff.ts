@@ -16,8 +16,9 @@ import { diffObjects, type FieldChange, normalizeObject } from "./object-diff.js
 
 export interface ObjectDiff {
   readonly ref: string;
-  readonly action: "create" | "update" | "prune";
-  /** Field changes for `update`; empty for create and prune. */
+  /** create: added; update: modified in place; replace: re-created (an immutable field changes); prune: removed. */
+  readonly action: "create" | "update" | "replace" | "prune";
+  /** Field changes for `update` and `replace`; empty for create and prune. */
   readonly changes: readonly FieldChange[];
 }
 
@@ -28,6 +29,8 @@ export interface KubernetesPlaneDiff {
   readonly summary: {
     readonly create: number;
     readonly update: number;
+    /** Objects an immutable-field change re-creates (offline diff only; a live dry run reports them as errors). */
+    readonly replace?: number;
     readonly prune: number;
     readonly unchanged: number;
   };

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KubeObject } from "../../shared/planes.js";
+import { planAlbGroups } from "../../spec/alb-groups.js";
 import { definePlatform } from "../../spec/define.js";
 import { loadPlatform } from "../../spec/load.js";
-import { planAlbGroups } from "./alb-groups.js";
 import { allObjects, renderKubernetesPlane } from "./render.js";
 
 const example = await loadPlatform(new URL("../../../examples/platform.yaml", import.meta.url).pathname, {

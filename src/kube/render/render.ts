@@ -6,10 +6,10 @@
 import { TenkaiError } from "../../shared/errors.js";
 import { baseLabels, SYSTEM_NAMESPACE } from "../../shared/kube-names.js";
 import type { KubeObject, KubernetesPlane } from "../../shared/planes.js";
+import { type AlbGroupPlan, planAlbGroups } from "../../spec/alb-groups.js";
 import type { Platform, Tenant } from "../../spec/schema.js";
 import { platformAdmissionPolicies, tenantRoutePolicy } from "./admission-policies.js";
 import { albController } from "./alb-controller.js";
-import { type AlbGroupPlan, planAlbGroups } from "./alb-groups.js";
 import { serviceIngress, tenantIngressClass } from "./ingress.js";
 import { fargateLogging, fluentBit } from "./logging.js";
 import { networkPolicies } from "./network-policies.js";

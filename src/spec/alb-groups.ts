@@ -7,8 +7,10 @@
  * a host move together. Components are packed first-fit in spec order, so adding a tenant at the
  * end never moves an existing one to another ALB.
  */
-import { normalizePath } from "../../spec/checks.js";
-import type { Platform } from "../../spec/schema.js";
+
+import { listSome } from "./problems.js";
+import { normalizePath } from "./routes.js";
+import type { Platform } from "./schema.js";
 
 export interface AlbGroup {
   /** IngressGroup name: `<groupName>` for the first ALB, `<groupName>-2`, ... after it. */
@@ -20,6 +22,8 @@ export interface AlbGroup {
 
 export interface AlbGroupProblem {
   readonly code: "KUBE_ALB_HOST_OVER_LIMIT";
+  /** The hosts that must share one ALB. */
+  readonly hosts: readonly string[];
   readonly message: string;
   readonly fix: string;
 }
@@ -80,8 +84,9 @@ export function planAlbGroups(platform: Platform): AlbGroupPlan {
     if (c.rules > limit) {
       problems.push({
         code: "KUBE_ALB_HOST_OVER_LIMIT",
-        message: `hosts ${[...c.hosts].join(", ")} (tenants ${c.tenants.join(", ")}) need ${c.rules} ALB rules; one ALB takes ${limit}`,
-        fix: "move some routes to another host name, or merge paths under a common prefix",
+        hosts: [...c.hosts],
+        message: `${c.hosts.size === 1 ? "host" : "hosts"} ${listSome([...c.hosts], 5)} (tenants ${listSome(c.tenants, 5)}) must share one ALB and need ${c.rules} rules; one ALB takes ${limit}`,
+        fix: "give some tenants their own host name (each host can go to another ALB), or merge paths under a common prefix",
       });
     }
     const bin = bins.find((b) => b.rules + c.rules <= limit);

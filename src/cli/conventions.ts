@@ -1,0 +1,109 @@
+/**
+ * What every command shares, applied once over the whole command tree so no command can drift:
+ *
+ * - the spec is named the same way everywhere: `-f, --file FILE` (default `platform.yaml`), and
+ *   the positional FILE is still accepted;
+ * - every command's help ends with an example;
+ * - `--debug` and `--quiet` work on every command.
+ */
+import { type Command, Option } from "commander";
+import { setGlobalFlags } from "./output.js";
+
+/** The spec when neither `-f` nor a positional names one. */
+export const DEFAULT_SPEC = "platform.yaml";
+
+/** One example per command path (`tenkai <path>`), shown at the end of its `--help`. */
+export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  init: ["tenkai init --name web --account 123456789012 --region eu-west-1"],
+  validate: ["tenkai validate", "tenkai validate -f platform.yaml --env staging -o json"],
+  schema: ["tenkai schema > platform.schema.json"],
+  plan: ["tenkai plan -f platform.yaml --out out/plan", "tenkai plan --no-cost -o json > plan.json"],
+  deploy: ["tenkai deploy -f platform.yaml --profile prod --region eu-west-1"],
+  destroy: ["tenkai destroy -f platform.yaml --stack web-tenants-000 --yes"],
+  diff: [
+    "tenkai diff --against out/plan --exit-code      # offline, against a previous plan",
+    "tenkai diff --plane kubernetes --context web-staging -o json",
+  ],
+  apply: ["tenkai apply -f platform.yaml --context web-staging --timeout 10m"],
+  db: ["tenkai db status -f platform.yaml --profile prod"],
+  "db status": ["tenkai db status -f platform.yaml -o json"],
+  logs: [
+    "tenkai logs users users-api --since 30m --follow",
+    "tenkai logs users --query slow-requests-by-path --since 1d -o json",
+  ],
+  verify: ["tenkai verify isolation -f platform.yaml --context web-staging"],
+  "verify isolation": ["tenkai verify isolation -f platform.yaml --mode targeted"],
+  tenant: ["tenkai tenant add payments --role arn:aws:iam::123456789012:role/payments-dev"],
+  "tenant add": [
+    "tenkai tenant add payments --role arn:aws:iam::123456789012:role/payments-dev --level edit",
+    "tenkai tenant add payments --no-apply          # edit platform.yaml only",
+  ],
+  "tenant remove": ["tenkai tenant remove payments -f platform.yaml"],
+  nodes: ["tenkai nodes rotate general --dry-run"],
+  "nodes rotate": ["tenkai nodes rotate general -f platform.yaml --timeout 45m"],
+  "nodes status": ["tenkai nodes status general -o json"],
+  completion: ["tenkai completion bash > /etc/bash_completion.d/tenkai", "source <(tenkai completion zsh)"],
+};
+
+function pathOf(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+export function* allCommands(cmd: Command): Generator<Command> {
+  for (const sub of cmd.commands) {
+    yield sub;
+    yield* allCommands(sub);
+  }
+}
+
+/**
+ * Applies the shared conventions to every command registered on `program`. Call after every
+ * command is registered.
+ */
+export function applyConventions(program: Command): void {
+  program
+    .addOption(new Option("--debug", "print stack traces of unexpected errors"))
+    .addOption(new Option("-q, --quiet", "no progress on stderr: only results and errors"));
+  for (const cmd of allCommands(program)) {
+    const path = pathOf(cmd);
+    const examples = EXAMPLES[path];
+    if (examples)
+      cmd.addHelpText(
+        "after",
+        `\nExample${examples.length > 1 ? "s" : ""}:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`,
+      );
+    const first = cmd.registeredArguments[0];
+    const hasFileOption = cmd.options.some((o) => o.long === "--file");
+    if (first?.name() === "file" && !hasFileOption) {
+      // The positional stays (older scripts use it) but is optional: -f/--file or the default names the spec.
+      first.required = false;
+      first.defaultValue = undefined;
+      first.description = `the platform spec (or -f FILE; default ${DEFAULT_SPEC})`;
+      cmd.option("-f, --file <file>", `the platform spec (default ${DEFAULT_SPEC})`);
+    }
+    cmd
+      .option("--debug", "print stack traces of unexpected errors")
+      .option("-q, --quiet", "no progress on stderr");
+  }
+  program.hook("preAction", (_root, action) => {
+    const opts = action.optsWithGlobals() as { debug?: boolean; quiet?: boolean; file?: unknown };
+    setGlobalFlags({ debug: opts.debug === true });
+    // `tenkai -q CMD` as well as `tenkai CMD -q`: runAction reads the command's own options.
+    if (opts.quiet === true && action.options.some((o) => o.long === "--quiet"))
+      action.setOptionValue("quiet", true);
+    const first = action.registeredArguments[0];
+    if (first?.name() === "file" && !first.required) {
+      const positional = action.processedArgs[0] as string | undefined;
+      const flag = typeof opts.file === "string" ? opts.file : undefined;
+      if (positional !== undefined && flag !== undefined && positional !== flag) {
+        action.error(`error: the spec is named twice (${positional} and --file ${flag}); name it once`, {
+          exitCode: 2,
+          code: "tenkai.specTwice",
+        });
+      }
+      action.processedArgs[0] = positional ?? flag ?? DEFAULT_SPEC;
+    }
+  });
+}
