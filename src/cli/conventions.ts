@@ -83,9 +83,10 @@ export function applyConventions(program: Command): void {
       first.description = `the platform spec (or -f FILE; default ${DEFAULT_SPEC})`;
       cmd.option("-f, --file <file>", `the platform spec (default ${DEFAULT_SPEC})`);
     }
-    cmd
-      .option("--debug", "print stack traces of unexpected errors")
-      .option("-q, --quiet", "no progress on stderr");
+    // withOutput() adds -q/--quiet already on commands with -o (two merges added it twice).
+    const has = (flag: string) => cmd.options.some((o) => o.long === flag);
+    if (!has("--debug")) cmd.option("--debug", "print stack traces of unexpected errors");
+    if (!has("--quiet")) cmd.option("-q, --quiet", "no progress on stderr");
   }
   program.hook("preAction", (_root, action) => {
     const opts = action.optsWithGlobals() as { debug?: boolean; quiet?: boolean; file?: unknown };
