@@ -57,7 +57,8 @@ const platform = definePlatform({
   metadata: { name: "bench" },
   spec: {
     aws: { account: "123456789012", region: "ap-northeast-1" },
-    cluster: { version: "1.35" },
+    target: "local",
+    cluster: { version: "1.35", creatorAdmin: true },
     nodeGroups: [{ name: "general", instanceTypes: ["m6i.large"], min: 3, max: 12 }],
     database: { engine: "aurora-postgresql", version: "16.6" },
     tenants: Array.from({ length: tenantCount }, (_, i) => ({

@@ -66,7 +66,7 @@ esac
 client_down
 mkdir -p "$dir/nodes" "$cd_"
 exec 7>"$dir/nodes/.lock"; flock 7
-used=" $(cat "$dir"/nodes/*/node.env "$dir"/clients/*/client.env 2>/dev/null | sed -n 's/^NODE_INDEX=//p' | tr '\n' ' ') "
+used=" $(cat "$dir"/nodes/*/node.env "$dir"/clients/*/client.env 2>/dev/null | sed -n 's/^NODE_INDEX=//p' | tr '\n' ' ' || true) "
 idx=""
 for (( i=254; i>1; i-- )); do case "$used" in *" $i "*) ;; *) idx="$i"; break ;; esac; done
 [ -n "$idx" ] || die "client: no free address on $BRIDGE_CIDR"

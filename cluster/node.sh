@@ -145,7 +145,7 @@ if [ -f "$nd/node.env" ]; then
   # shellcheck source=/dev/null
   . "$nd/node.env"
 else
-  used=" $(cat "$dir"/nodes/*/node.env "$dir"/clients/*/client.env 2>/dev/null | sed -n 's/^NODE_INDEX=//p' | tr '\n' ' ') "
+  used=" $(cat "$dir"/nodes/*/node.env "$dir"/clients/*/client.env 2>/dev/null | sed -n 's/^NODE_INDEX=//p' | tr '\n' ' ' || true) "
   idx=""
   for (( i=2; i<255; i++ )); do case "$used" in *" $i "*) ;; *) idx="$i"; break ;; esac; done
   [ -n "$idx" ] || die "node: no free address on $BRIDGE_CIDR"
@@ -297,6 +297,9 @@ state = "$nd/containerd/state"
     enable_selinux = false
     disable_apparmor = true
     netns_mounts_under_state_dir = true
+    # Without CAP_SYS_RESOURCE (as on this machine) nothing may lower oom_score_adj below its
+    # parent's (the pause container's -998 fails with EPERM): keep pods at containerd's or above.
+    restrict_oom_score_adj = true
     [plugins.'io.containerd.cri.v1.runtime'.containerd]
       default_runtime_name = "runc"
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]

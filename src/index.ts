@@ -1,7 +1,7 @@
 /**
  * tenkai as a library: the commands are thin wrappers over these. Heavy planes (AWS CDK, the
  * Kubernetes client) are subpath exports of their own, so importing this stays cheap:
- * `tenkai/aws`, `tenkai/kube`, `tenkai/rotation`, `tenkai/verify`, `tenkai/providers/eks`,
+ * `tenkai/aws`, `tenkai/kube`, `tenkai/rotation`, `tenkai/verify`, `tenkai/upgrade`, `tenkai/providers/eks`,
  * `tenkai/providers/kwok` (package.json `exports`; test/cli/exports.test.ts checks each one).
  */
 export { type CostEstimate, estimateMonthlyCost } from "./plan/cost.js";

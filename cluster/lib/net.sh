@@ -124,15 +124,15 @@ net_teardown_index() {
   ip -4 route show | grep -E "^10\.($third|$((third+1))|$((third+2))|$((third+3)))\." | while read -r rule; do
     # shellcheck disable=SC2086
     ip route del $rule 2>/dev/null || true
-  done
+  done || true
   iptables -w -S FORWARD 2>/dev/null | grep -- "-j $chain\$" | sed 's/^-A /-D /' | while read -r rule; do
     # shellcheck disable=SC2086
     eval iptables -w $rule 2>/dev/null || true
-  done
+  done || true
   iptables -w -t nat -S POSTROUTING 2>/dev/null | grep -- "-j $chain\$" | sed 's/^-A /-D /' | while read -r rule; do
     # shellcheck disable=SC2086
     eval iptables -w -t nat $rule 2>/dev/null || true
-  done
+  done || true
   iptables -w -F "$chain" 2>/dev/null && iptables -w -X "$chain" 2>/dev/null || true
   iptables -w -t nat -F "$chain" 2>/dev/null && iptables -w -t nat -X "$chain" 2>/dev/null || true
   # Namespaces of nodes whose cluster vanished without node.sh down.

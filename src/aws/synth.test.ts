@@ -63,6 +63,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 describe("stacks", () => {
   it("names stacks after the platform, in the spec's account and region", () => {
     assert.deepEqual([...templates.keys()].sort(), [
+      "web-addons",
       "web-cluster",
       "web-data",
       "web-network",
@@ -90,19 +91,19 @@ describe("stacks", () => {
       "web-network.template.json",
       join(dir, "web-network.template.json"),
     );
-    assert.equal(s.resourcesByType["AWS::EC2::Subnet"], 6);
+    assert.equal(s.resourcesByType["AWS::EC2::Subnet"], 9);
     assert.equal(s.resourceCount, Object.keys(tpl("web-network").Resources).length);
   });
 });
 
 describe("network", () => {
-  it("lays subnets out as subnetPlan() says, private and public, over the spec's AZs", () => {
+  it("lays subnets out as subnetPlan() says, private, public and database, over the spec's AZs", () => {
     const plan = subnetPlan(platform.spec.network);
     const subnets = resourcesOfType(tpl("web-network"), "AWS::EC2::Subnet").map(
       ([, r]) => r.Properties ?? {},
     );
     const byCidr = new Map(subnets.map((p) => [p.CidrBlock as string, p]));
-    for (const c of [...plan.private, ...plan.public])
+    for (const c of [...plan.private, ...plan.public, ...plan.database])
       assert.ok(byCidr.has(c), `subnet ${c} missing; have ${[...byCidr.keys()].join(", ")}`);
     const azs = subnets.map((p) => JSON.stringify(p.AvailabilityZone));
     assert.equal(new Set(azs).size, 3);

@@ -21,7 +21,14 @@ import {
 } from "./toolkit.js";
 
 const EXAMPLE = new URL("../../examples/platform.yaml", import.meta.url).pathname;
-const ORDER = ["web-network", "web-cluster", "web-nodes-general", "web-data", "web-tenants-001"];
+const ORDER = [
+  "web-network",
+  "web-cluster",
+  "web-nodes-general",
+  "web-addons",
+  "web-data",
+  "web-tenants-001",
+];
 
 // No credentials from anywhere: env, files, SSO, or the EC2 metadata service.
 for (const k of [

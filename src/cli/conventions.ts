@@ -83,10 +83,11 @@ export function applyConventions(program: Command): void {
       first.description = `the platform spec (or -f FILE; default ${DEFAULT_SPEC})`;
       cmd.option("-f, --file <file>", `the platform spec (default ${DEFAULT_SPEC})`);
     }
-    // withOutput() adds -q/--quiet already on commands with -o (two merges added it twice).
-    const has = (flag: string) => cmd.options.some((o) => o.long === flag);
-    if (!has("--debug")) cmd.option("--debug", "print stack traces of unexpected errors");
-    if (!has("--quiet")) cmd.option("-q, --quiet", "no progress on stderr");
+    // Commands made with withOutput() may have some of these already; commander refuses a flag twice.
+    if (!cmd.options.some((o) => o.long === "--debug"))
+      cmd.option("--debug", "print stack traces of unexpected errors");
+    if (!cmd.options.some((o) => o.long === "--quiet"))
+      cmd.option("-q, --quiet", "print only warnings, errors and the result");
   }
   program.hook("preAction", (_root, action) => {
     const opts = action.optsWithGlobals() as { debug?: boolean; quiet?: boolean; file?: unknown };

@@ -15,6 +15,7 @@ import { register as registerNodes } from "./commands/nodes.js";
 import { register as registerPlan } from "./commands/plan.js";
 import { register as registerSchema } from "./commands/schema.js";
 import { register as registerTenant } from "./commands/tenant.js";
+import { register as registerUpgrade } from "./commands/upgrade.js";
 import { register as registerValidate } from "./commands/validate.js";
 import { register as registerVerify } from "./commands/verify.js";
 import { applyConventions } from "./conventions.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerNodes(program);
   registerDb(program);
   registerLogs(program);
+  registerUpgrade(program);
   registerCompletion(program);
   applyConventions(program);
   return program;

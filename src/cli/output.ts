@@ -81,11 +81,9 @@ export function createIO(
   };
 }
 
-/** Adds `-o, --output <text|json>` and `-q, --quiet` to a command. */
+/** Adds `-o, --output <text|json>` to a command (`-q, --quiet` comes with every command: conventions.ts). */
 export function withOutput(cmd: Command): Command {
-  return cmd
-    .option("-o, --output <format>", "output format: text or json", "text")
-    .option("-q, --quiet", "print only warnings, errors and the result");
+  return cmd.option("-o, --output <format>", "output format: text or json", "text");
 }
 
 function parseFormat(value: unknown): OutputFormat {

@@ -46,4 +46,22 @@ describe("monthly cost estimate", async () => {
       (e: unknown) => isTenkaiError(e, "COST_NO_PRICES") && /--no-cost/.test(e.fix ?? ""),
     );
   });
+  it("adds public IPv4 addresses, log ingestion at the stated volumes, KMS keys and secrets", () => {
+    const c = estimateMonthlyCost(platform, { now: NOW, kmsKeys: 4, secrets: 3 });
+    const line = (item: string) => c.lines.find((l) => l.item === item);
+    // 3 NAT gateways + an internet-facing ALB in 3 AZs = 6 addresses x $0.005/h x 730 h
+    assert.equal(line("Public IPv4 addresses")?.monthlyLow, 21.9);
+    assert.match(line("Public IPv4 addresses")?.detail ?? "", /3 NAT \+ 3 ALB/);
+    // 10 GB control-plane + 5 GB flow logs at $0.76/GB, volumes stated in the line
+    assert.equal(line("CloudWatch Logs ingestion")?.monthlyLow, 11.4);
+    assert.match(line("CloudWatch Logs ingestion")?.detail ?? "", /10 GB.*5 GB.*assumed/);
+    assert.equal(line("KMS keys")?.monthlyLow, 4);
+    assert.equal(line("Secrets Manager")?.monthlyLow, 1.2);
+    const more = estimateMonthlyCost(platform, {
+      now: NOW,
+      controlPlaneLogGbPerMonth: 100,
+      flowLogGbPerMonth: 0,
+    });
+    assert.equal(more.lines.find((l) => l.item === "CloudWatch Logs ingestion")?.monthlyLow, 76);
+  });
 });

@@ -1,8 +1,9 @@
 /**
  * A monthly cost estimate from the dated price table in `data/prices.json`: what the platform
  * costs standing still (control plane, nodes, NAT, ALB, Aurora at min and max capacity, Fargate).
- * Data transfer, LCUs beyond one per ALB, storage I/O and log ingestion are usage-based and
- * left out; the estimate says so.
+ * Public IPv4 addresses, KMS keys and secrets are counted; control-plane and flow log ingestion is
+ * priced at a stated volume. Data transfer, LCUs beyond one per ALB, storage I/O and tenant log
+ * volume are usage-based and left out; the estimate says so.
  */
 import { AURORA_INSTANCE_ROLES } from "../shared/aws-names.js";
 import { eksVersions, readData } from "../shared/data.js";
@@ -19,6 +20,10 @@ interface RegionPrices {
   readonly fargate: { readonly vcpuHour: number; readonly gbHour: number };
   readonly auroraServerlessV2AcuHour: number;
   readonly ebsGp3GbMonth: number;
+  readonly cloudwatchLogsIngestGb: number;
+  readonly publicIpv4Hour: number;
+  readonly kmsKeyMonth: number;
+  readonly secretMonth: number;
   readonly ec2: Readonly<Record<string, number>>;
 }
 
@@ -55,7 +60,18 @@ export interface CostOptions {
   readonly cronMinutes?: number;
   /** The clock, for standard vs extended support. Default now. */
   readonly now?: Date;
+  /** Customer managed KMS keys the templates create (plan counts them). Default 0. */
+  readonly kmsKeys?: number;
+  /** Secrets Manager secrets the templates create (plan counts them). Default 0. */
+  readonly secrets?: number;
+  /** Assumed control-plane log volume (api, audit, authenticator), GB a month. Default 10. */
+  readonly controlPlaneLogGbPerMonth?: number;
+  /** Assumed VPC flow log volume, GB a month. Default 5. */
+  readonly flowLogGbPerMonth?: number;
 }
+
+/** Log volumes assumed when none is given (a small, quiet cluster; say so in the line). */
+export const DEFAULT_LOG_GB = { controlPlane: 10, flowLogs: 5 } as const;
 
 /** Fargate rounds each pod up to one of these vCPU sizes (and adds 256 MiB for its agents). */
 const FARGATE_VCPU = [0.25, 0.5, 1, 2, 4, 8, 16];
@@ -141,6 +157,34 @@ export function estimateMonthlyCost(platform: Platform, options: CostOptions = {
     );
   }
 
+  // Public IPv4 addresses are billed per hour whether in use or idle: one Elastic IP per NAT
+  // gateway, and one per AZ for an internet-facing ALB.
+  const albIps = platform.spec.ingress.scheme === "internet-facing" ? albs * platform.spec.network.azs : 0;
+  add(
+    "Public IPv4 addresses",
+    `${nats} NAT + ${albIps} ALB x $${prices.publicIpv4Hour}/h`,
+    (nats + albIps) * prices.publicIpv4Hour * h,
+  );
+
+  const cpGb = options.controlPlaneLogGbPerMonth ?? DEFAULT_LOG_GB.controlPlane;
+  const flowGb = options.flowLogGbPerMonth ?? DEFAULT_LOG_GB.flowLogs;
+  add(
+    "CloudWatch Logs ingestion",
+    `control-plane logs ${cpGb} GB + VPC flow logs ${flowGb} GB a month (assumed volumes) at $${prices.cloudwatchLogsIngestGb}/GB`,
+    (cpGb + flowGb) * prices.cloudwatchLogsIngestGb,
+  );
+
+  const keys = options.kmsKeys ?? 0;
+  if (keys > 0)
+    add(
+      "KMS keys",
+      `${keys} customer managed keys x $${prices.kmsKeyMonth}/month`,
+      keys * prices.kmsKeyMonth,
+    );
+  const secrets = options.secrets ?? 0;
+  if (secrets > 0)
+    add("Secrets Manager", `${secrets} secrets x $${prices.secretMonth}/month`, secrets * prices.secretMonth);
+
   let fargateLow = 0;
   let fargateHigh = 0;
   const fargateParts: string[] = [];
@@ -180,9 +224,9 @@ export function estimateMonthlyCost(platform: Platform, options: CostOptions = {
       "data transfer",
       "NAT and ALB data processing beyond 1 LCU",
       "Aurora storage and I/O",
-      "CloudWatch Logs ingestion and storage",
+      "CloudWatch Logs ingestion beyond the stated volumes, tenant application logs, and log storage",
       "ECR storage",
-      "KMS requests",
+      "KMS and Secrets Manager API requests",
     ],
     warnings,
   };

@@ -13,6 +13,7 @@ import { nodegroupName } from "../shared/aws-names.js";
 import { pricedRegions } from "../shared/data.js";
 import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import type { AwsPlaneOptions, AwsPlaneSynthesis, KubeObject, KubernetesPlane } from "../shared/planes.js";
+import { addonTable, type PlannedAddon, plannedAddons } from "../spec/addons.js";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform } from "../spec/schema.js";
 import { type CostEstimate, estimateMonthlyCost } from "./cost.js";
@@ -90,6 +91,11 @@ export interface PlanSummary {
     readonly desired: number;
   }[];
   readonly fargateProfiles: readonly { readonly name: string; readonly namespaces: readonly string[] }[];
+  /** Add-ons with their pinned versions (data/eks-addons.json, or the spec's overrides). */
+  readonly addons: {
+    readonly asOf: string;
+    readonly list: readonly PlannedAddon[];
+  };
   readonly aws: {
     readonly assemblyDir: string;
     readonly stacks: AwsPlaneSynthesis["stacks"];
@@ -132,6 +138,12 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
     objectsByTenant.set(t.tenant, { objects: t.objects.length, manifest });
   }
 
+  const resourcesByType: Record<string, number> = {};
+  for (const s of aws.stacks) {
+    for (const [type, n] of Object.entries(s.resourcesByType))
+      resourcesByType[type] = (resourcesByType[type] ?? 0) + n;
+  }
+
   let cost: CostEstimate | undefined;
   let costSkipped: string | undefined = options.skipCost ? "--no-cost" : undefined;
   if (!options.skipCost && !pricedRegions().includes(platform.spec.aws.region)) {
@@ -140,13 +152,12 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
     emit("warn", "plan.warning", `warning: ${costSkipped}; no cost estimate`, { code: "PLAN_NO_PRICES" });
   } else if (!options.skipCost) {
     emit("info", "plan.stage", "estimating monthly cost", { stage: "cost" });
-    cost = estimateMonthlyCost(platform, options.now ? { now: options.now } : {});
-  }
-
-  const resourcesByType: Record<string, number> = {};
-  for (const s of aws.stacks) {
-    for (const [type, n] of Object.entries(s.resourcesByType))
-      resourcesByType[type] = (resourcesByType[type] ?? 0) + n;
+    cost = estimateMonthlyCost(platform, {
+      ...(options.now ? { now: options.now } : {}),
+      // Counted from the templates, so the estimate follows what is really created.
+      kmsKeys: resourcesByType["AWS::KMS::Key"] ?? 0,
+      secrets: resourcesByType["AWS::SecretsManager::Secret"] ?? 0,
+    });
   }
   const { spec } = platform;
   const summary: PlanSummary = {
@@ -200,6 +211,7 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
       name: f.name,
       namespaces: [...new Set(f.selectors.map((s) => s.namespace))],
     })),
+    addons: { asOf: addonTable().asOf, list: plannedAddons(platform) },
     aws: {
       assemblyDir: aws.assemblyDir,
       stacks: aws.stacks,

@@ -71,6 +71,14 @@ export function renderPlanSummary(s: PlanSummary): string {
     );
   }
   out.push("");
+  out.push(`Add-ons (versions from data/eks-addons.json as of ${s.addons.asOf})`);
+  out.push(
+    table([
+      ["ADD-ON", "KIND", "VERSION", "FROM"],
+      ...s.addons.list.map((a) => [a.name, a.kind, a.version ?? "(not pinned)", a.from]),
+    ]),
+  );
+  out.push("");
   out.push(`AWS resources: ${s.aws.totalResources} in ${s.aws.stacks.length} stacks (${s.aws.assemblyDir})`);
   out.push(
     table(

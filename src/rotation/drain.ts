@@ -38,6 +38,9 @@ export interface DrainRun {
   readonly forceUnreplicated: boolean;
   readonly deleteEmptyDirData: boolean;
   readonly noSurge: boolean;
+  /** A pod `overridable` says may be (a tenant's) held back by budgets this long is deleted instead. */
+  readonly budgetTimeoutMs?: number;
+  readonly overridable?: (pod: V1Pod) => boolean;
   readonly signal?: AbortSignal;
   readonly checkpoint?: (point: string) => void;
   /** Called (awaited, one at a time) when a node has no workload pod left. */
@@ -195,6 +198,12 @@ export class Drainer {
       return;
     }
     const budgets = this.view.budgets.budgetsFor(pod);
+    const overridable = r.overridable?.(pod) === true && Number.isFinite(r.budgetTimeoutMs ?? Number.NaN);
+    if (budgets.length > 1 && overridable) {
+      // The Eviction API refuses such pods (500); a tenant's pod waits out the budget timeout.
+      this.blocked(st, pod, node, budgets.join(" + "), now, r, budgets);
+      return;
+    }
     if (budgets.length > 1) {
       this.fatal = multipleBudgets(key, node, budgets);
       return;
@@ -220,7 +229,7 @@ export class Drainer {
     }
     const blocking = budgets.map((b) => this.view.budgets.status(b)).find((s) => s.allowed <= 0);
     if (blocking) {
-      this.blocked(st, pod, node, blocking.key, now, r);
+      this.blocked(st, pod, node, blocking.key, now, r, overridable ? budgets : undefined);
       return;
     }
     st.blockedSince = undefined;
@@ -232,9 +241,26 @@ export class Drainer {
     });
   }
 
-  private blocked(st: PodProgress, pod: V1Pod, node: string, by: string, now: number, r: DrainRun): void {
+  private blocked(
+    st: PodProgress,
+    pod: V1Pod,
+    node: string,
+    by: string,
+    now: number,
+    r: DrainRun,
+    /** The budgets to get past once the budget timeout is up (a tenant's pod), else undefined. */
+    override?: readonly string[],
+  ): void {
     st.blockedSince ??= now;
     st.blockedBy = by;
+    if (override && r.budgetTimeoutMs !== undefined && now - st.blockedSince >= r.budgetTimeoutMs) {
+      st.evicting = true;
+      this.inFlight++;
+      void this.overrideBudget(pod, node, by, now - st.blockedSince, st, r).finally(() => {
+        this.inFlight--;
+      });
+      return;
+    }
     if (now - st.blockedSince < r.stallAfterMs) return;
     if (st.lastStallAt !== undefined && now - st.lastStallAt < r.stallAfterMs) return;
     st.lastStallAt = now;
@@ -335,6 +361,61 @@ export class Drainer {
     }
     try {
       r.checkpoint?.(`evicted:${evictionNumber}`);
+    } catch (err) {
+      this.fatal = err;
+    }
+  }
+
+  /**
+   * Deletes a tenant's pod its budget has held back past the budget timeout: the DELETE goes
+   * around the Eviction API (which would refuse it), keeps the UID precondition and the pod's own
+   * grace period, and is reported per pod.
+   */
+  private async overrideBudget(
+    pod: V1Pod,
+    node: string,
+    by: string,
+    waitedMs: number,
+    st: PodProgress,
+    r: DrainRun,
+  ): Promise<void> {
+    const name = pod.metadata?.name ?? "";
+    const namespace = pod.metadata?.namespace ?? "";
+    const key = podKey(pod);
+    try {
+      await this.clients.core.deleteNamespacedPod({
+        name,
+        namespace,
+        body: { preconditions: { uid: pod.metadata?.uid ?? "" } },
+      });
+    } catch (err) {
+      const status = kubeStatus(err);
+      st.evicting = false;
+      if (status === 404 || status === 409) {
+        this.emit("debug", "rotation.pod.gone", `pod ${key} on ${node}: already gone`, { pod: key, node });
+        return;
+      }
+      st.attempt++;
+      if (st.attempt > MAX_OTHER_FAILURES) {
+        this.fatal = new TenkaiError(
+          "ROTATION_EVICTION_FAILED",
+          `draining node ${node}: deleting ${key} past its budget: HTTP ${status ?? "error"}: ${kubeMessage(err)}`,
+          "check the API server and the pod, then run the same command again: the rotation resumes",
+          { cause: err },
+        );
+      } else st.retryAt = this.clock.now() + EVICTION_BACKOFF.capMs;
+      return;
+    }
+    const dep = this.deploymentFor(pod);
+    if (dep) this.moved.add(`${dep.metadata?.namespace}/${dep.metadata?.name}`);
+    this.emit(
+      "warn",
+      "rotation.budget.overridden",
+      `pod ${key} on ${node}: deleted past PodDisruptionBudget ${by} after waiting ${fmtMs(waitedMs)} (--budget-timeout ${fmtMs(r.budgetTimeoutMs ?? 0)}; tenant budgets bound a rotation's wait, they cannot stop it)`,
+      { pod: key, node, budget: by, waitedMs },
+    );
+    try {
+      r.checkpoint?.(`overridden:${key}`);
     } catch (err) {
       this.fatal = err;
     }

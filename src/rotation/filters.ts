@@ -4,6 +4,7 @@
  * blocker is gathered before anything changes (STYLE.md 5).
  */
 import type { V1Pod } from "@kubernetes/client-node";
+import { SAFE_TO_EVICT_VOLUMES } from "../kube/render/pod-spec.js";
 
 export type Verdict = "evict" | "skip" | "block";
 
@@ -84,7 +85,17 @@ export function decidePod(pod: V1Pod, opts: FilterOptions): PodDecision {
     }
     warning = `${key} is not managed by a controller and will not come back (--force-unreplicated)`;
   }
-  const emptyDirs = (pod.spec?.volumes ?? []).filter((v) => v.emptyDir !== undefined).map((v) => v.name);
+  // Volumes the pod declares disposable (the cluster autoscaler's annotation; tenkai's own
+  // workloads declare their /tmp scratch) do not hold it back.
+  const disposable = new Set(
+    (pod.metadata?.annotations?.[SAFE_TO_EVICT_VOLUMES] ?? "")
+      .split(",")
+      .map((v) => v.trim())
+      .filter(Boolean),
+  );
+  const emptyDirs = (pod.spec?.volumes ?? [])
+    .filter((v) => v.emptyDir !== undefined && !disposable.has(v.name))
+    .map((v) => v.name);
   if (emptyDirs.length > 0) {
     if (!opts.deleteEmptyDirData) {
       return {

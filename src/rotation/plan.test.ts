@@ -140,6 +140,16 @@ describe("pod filters (kubectl drain's verdicts)", () => {
       "evict",
     );
     assert.equal(decidePod(pod("tmp", { emptyDir: true }), opts).reason, "emptydir");
+    const scratch = pod("scratch", { emptyDir: true });
+    scratch.metadata = {
+      ...scratch.metadata,
+      annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes": "scratch" },
+    };
+    assert.equal(
+      decidePod(scratch, opts).verdict,
+      "evict",
+      "a volume the pod declares disposable holds nothing back",
+    );
     const forced = decidePod(pod("tmp", { emptyDir: true }), { ...opts, deleteEmptyDirData: true });
     assert.equal(forced.verdict, "evict");
     assert.match(forced.warning ?? "", /scratch/);

@@ -32,6 +32,9 @@ export interface PlanInput {
   readonly forceUnreplicated: boolean;
   readonly deleteEmptyDirData: boolean;
   readonly noSurge: boolean;
+  /** Tenant namespaces: their budgets are gotten past after `budgetTimeoutMs` (none when unset). */
+  readonly tenantNamespaces?: ReadonlySet<string>;
+  readonly budgetTimeoutMs?: number;
 }
 
 /** The Deployment that owns a pod through its ReplicaSet, if any. */
@@ -141,6 +144,20 @@ export function decide(input: PlanInput): RotationPlan {
     }
 
     const budgets = input.pdbs.filter((b) => budgetMatchesPod(b, pod));
+    // A tenant's budget bounds the rotation's wait, it cannot stop it (drain.ts: budget-overridden).
+    const overridable =
+      input.budgetTimeoutMs !== undefined &&
+      Number.isFinite(input.budgetTimeoutMs) &&
+      input.tenantNamespaces?.has(pod.metadata?.namespace ?? "") === true;
+    const after = overridable ? `${((input.budgetTimeoutMs ?? 0) / 60_000).toFixed(1)} min` : "";
+    if (budgets.length > 1 && overridable) {
+      warnings.push({
+        pod: key,
+        code: "BUDGET_WILL_BE_OVERRIDDEN",
+        message: `${key} on node ${node} is covered by ${budgets.length} PodDisruptionBudgets (${budgets.map(pdbKey).join(", ")}), which the Eviction API refuses; it is a tenant's pod, so it will be deleted after ${after}`,
+      });
+      continue;
+    }
     if (budgets.length > 1) {
       blockers.push({
         code: "POD_MULTIPLE_BUDGETS",
@@ -156,7 +173,13 @@ export function decide(input: PlanInput): RotationPlan {
     if (pdb) {
       const expected = (pdb.status?.expectedPods ?? 0) + (surged ? 1 : 0);
       const want = desiredHealthy(pdb, expected);
-      if (expected > 0 && want >= expected) {
+      if (expected > 0 && want >= expected && overridable) {
+        warnings.push({
+          pod: key,
+          code: "BUDGET_WILL_BE_OVERRIDDEN",
+          message: `PodDisruptionBudget ${pdbKey(pdb)} allows no disruption of its ${expected} pod(s) (needs ${want} healthy); ${key} on node ${node} is a tenant's pod, so it will be deleted after ${after} of waiting`,
+        });
+      } else if (expected > 0 && want >= expected) {
         blockers.push({
           code: "BUDGET_ALLOWS_NONE",
           message: `PodDisruptionBudget ${pdbKey(pdb)} allows no disruption of its ${expected} pod(s) (needs ${want} healthy), so ${key} on node ${node} can never be evicted`,

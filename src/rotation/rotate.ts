@@ -13,6 +13,7 @@ import { type Clock, systemClock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
 import { type Emit, emitter } from "../shared/events.js";
 import { isNotFound, kubeError, kubeMessage } from "../shared/kube-errors.js";
+import { TENANT_LABEL } from "../shared/kube-names.js";
 import { type ClusterClients, type PodView, zoneOf } from "./cluster.js";
 import { Drainer, fmtMs } from "./drain.js";
 import { decidePod } from "./filters.js";
@@ -45,6 +46,7 @@ export function resolveOptions(o: RotationOptions) {
     maxConcurrentEvictions: o.maxConcurrentEvictions ?? 64,
     timeoutMs: o.timeoutMs ?? 30 * 60_000,
     stallAfterMs: o.stallAfterMs ?? 10_000,
+    budgetTimeoutMs: o.budgetTimeoutMs ?? 15 * 60_000,
     forceUnreplicated: o.forceUnreplicated ?? false,
     deleteEmptyDirData: o.deleteEmptyDirData ?? false,
     noSurge: o.noSurge ?? false,
@@ -298,10 +300,12 @@ class Run {
       ...(this.deps.random ? { random: this.deps.random } : {}),
     });
     let saving = Promise.resolve();
+    const tenants = await tenantNamespaces(this.clients);
     await drainer.run({
       ...this.o,
       nodes: all,
       done,
+      overridable: (pod) => tenants.has(pod.metadata?.namespace ?? ""),
       ...(this.o.signal ? { signal: this.o.signal } : {}),
       ...(this.o.checkpoint ? { checkpoint: this.o.checkpoint } : {}),
       onNodeDrained: async (node) => {
@@ -460,7 +464,22 @@ export async function makePlan(
     forceUnreplicated: o.forceUnreplicated,
     deleteEmptyDirData: o.deleteEmptyDirData,
     noSurge: o.noSurge,
+    tenantNamespaces: await tenantNamespaces(clients),
+    budgetTimeoutMs: o.budgetTimeoutMs,
   });
+}
+
+/** Namespaces tenkai made for tenants: their budgets are the ones a rotation may get past. */
+export async function tenantNamespaces(clients: ClusterClients): Promise<Set<string>> {
+  const list = await clients.core.listNamespace({ labelSelector: TENANT_LABEL }).catch((err: unknown) => {
+    throw new TenkaiError(
+      "ROTATION_LIST_FAILED",
+      `listing tenant namespaces: ${kubeMessage(err)}`,
+      "check that tenkai may list namespaces",
+      { cause: err },
+    );
+  });
+  return new Set(list.items.map((n) => n.metadata?.name ?? ""));
 }
 
 /** What `desired` new nodes will offer, from the instance-type table (EKS AMI reservations). */

@@ -58,6 +58,15 @@ export interface RotationOptions {
   readonly forceUnreplicated?: boolean;
   /** Evict pods with emptyDir volumes (their data is lost). Default false (they block). */
   readonly deleteEmptyDirData?: boolean;
+  /**
+   * Past a tenant's budget: a pod in a tenant namespace (labelled `tenkai.dev/tenant`) that a
+   * PodDisruptionBudget (or several overlapping ones) has held back this long is deleted instead of
+   * evicted, with its UID as precondition and its grace period, and reported per pod
+   * (`budget-overridden`), the way EKS managed node groups stop honouring a budget after 15 min.
+   * Platform and system budgets are never overridden. Default 15 min; `undefined` after
+   * resolution never happens: pass `Infinity` to always wait.
+   */
+  readonly budgetTimeoutMs?: number;
   /** Do not surge single-replica Deployments before evicting them. Default false. */
   readonly noSurge?: boolean;
   /** Decide and emit the plan; change nothing. Default false. */
@@ -159,6 +168,8 @@ export type RotationEvent =
         waitedMs: number;
       }
     >
+  /** A tenant's pod deleted past the budget(s) that held it back longer than `budgetTimeoutMs`. */
+  | Ev<"rotation.budget.overridden", { pod: string; node: string; budget: string; waitedMs: number }>
   | Ev<"rotation.slot.deleting", { nodegroup: string }>
   | Ev<"rotation.done", { group: string; activeSlot: Slot; ms: number }>
   /** Something to look at that does not stop the run; `warning` is its stable code. */

@@ -52,6 +52,8 @@ export const stackNames = {
   network: (p: PlatformIdentity) => `${p.metadata.name}-network`,
   cluster: (p: PlatformIdentity) => `${p.metadata.name}-cluster`,
   nodes: (p: PlatformIdentity, group: string) => `${p.metadata.name}-nodes-${group}`,
+  /** EKS add-ons that run as Deployments (CoreDNS, metrics-server): created once nodes exist. */
+  addons: (p: PlatformIdentity) => `${p.metadata.name}-addons`,
   data: (p: PlatformIdentity) => `${p.metadata.name}-data`,
   /** Tenant stacks are numbered from 1 in spec order of their first tenant (see tenantStackPlan). */
   tenants: (p: PlatformIdentity, index: number) =>
@@ -93,6 +95,7 @@ export const platformRoleNames = {
   fargatePodExecution: (p: PlatformIdentity) => `${p.metadata.name}-eks-fargate-pod`,
   loadBalancerController: (p: PlatformIdentity) => `${p.metadata.name}-aws-load-balancer-controller`,
   fluentBit: (p: PlatformIdentity) => `${p.metadata.name}-fluent-bit`,
+  clusterAutoscaler: (p: PlatformIdentity) => `${p.metadata.name}-cluster-autoscaler`,
   clusterService: (p: PlatformIdentity) => `${p.metadata.name}-eks-cluster`,
 } as const;
 
@@ -100,6 +103,7 @@ export const platformRoleNames = {
 export const platformServiceAccounts = {
   loadBalancerController: { namespace: "kube-system", name: "aws-load-balancer-controller" },
   fluentBit: { namespace: "tenkai-system", name: "fluent-bit" },
+  clusterAutoscaler: { namespace: "kube-system", name: "cluster-autoscaler" },
 } as const;
 
 export function platformRoleArn(platform: PlatformRef, role: keyof typeof platformRoleNames): string {

@@ -29,17 +29,41 @@ export function readDataText(name: string): string {
   return text;
 }
 
-/** The AWS Load Balancer Controller's pinned manifest set (version and source in its header). */
-export const ALB_CONTROLLER_MANIFESTS = "kube/aws-load-balancer-controller.yaml";
+/** Upstream Helm charts tenkai ships rendered (scripts/render-charts.sh), by directory under data/charts. */
+export const CHARTS = {
+  albController: "aws-load-balancer-controller",
+  clusterAutoscaler: "cluster-autoscaler",
+} as const;
+
+export interface ChartProvenance {
+  readonly chart: string;
+  readonly repository: string;
+  readonly path: string;
+  readonly tag: string;
+  readonly commit: string;
+  readonly chartVersion: string;
+  readonly appVersion: string;
+  readonly values: string;
+  readonly helm: string;
+  readonly kubeVersion: string;
+}
+
+/** Where a rendered chart came from (chart and app version, values, Helm version). */
+export function chartProvenance(chart: string): ChartProvenance {
+  return readData<ChartProvenance>(`charts/${chart}/provenance.json`);
+}
+
+/** The rendered chart's manifests, with `${NAME}` placeholders for the values tenkai sets. */
+export function chartRender(chart: string): string {
+  return readDataText(`charts/${chart}/render.yaml`);
+}
 
 /**
- * The controller's pinned version, read from the manifest set's Deployment image tag. The AWS
- * plane sizes the controller's IAM policy by it and the Kubernetes plane deploys it.
+ * The AWS Load Balancer Controller version the Kubernetes plane installs (the chart's app
+ * version); the AWS plane grants the IAM policy published with it.
  */
 export function albControllerVersion(): string {
-  return (
-    /aws-load-balancer-controller:(v[\d.]+)/.exec(readDataText(ALB_CONTROLLER_MANIFESTS))?.[1] ?? "unknown"
-  );
+  return chartProvenance(CHARTS.albController).appVersion;
 }
 
 export interface EksVersion {

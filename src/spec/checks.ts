@@ -7,6 +7,7 @@ import { eksVersions, instanceTypes } from "../shared/data.js";
 import { crossTenantAllowProblems } from "./aws-allow.js";
 import { cidrSize, parseCidr } from "./cidr.js";
 import { runDomainChecks } from "./domain-checks.js";
+import { checkEks } from "./eks-checks.js";
 import { subnetPlan } from "./network.js";
 import { type CheckProblem, formatPath, listSome } from "./problems.js";
 import { normalizePath } from "./routes.js";
@@ -56,6 +57,8 @@ export function runChecks(platform: Platform, options: CheckOptions = {}): Check
   checkSizes(platform, emit);
   checkAccess(platform, emit);
   checkAwsAllow(platform, emit);
+  checkEks(platform, emit);
+  checkPromotion(platform, emit);
   problems.push(...runDomainChecks(platform));
   return problems;
 }
@@ -271,6 +274,20 @@ function checkNetwork(p: Platform, emit: Emit): void {
       "use a /16 (recommended: pods take VPC addresses) up to /24",
     );
     return;
+  }
+  const services = parseCidr(p.spec.network.serviceCidr)!;
+  const overlap = (a: typeof vpc, b: typeof vpc) => {
+    const end = (c: typeof vpc) => c.base + cidrSize(c) - 1;
+    return a.base <= end(b) && b.base <= end(a);
+  };
+  if (overlap(vpc, services)) {
+    emit(
+      "error",
+      "SPEC_SERVICE_CIDR_OVERLAP",
+      ["spec", "network", "serviceCidr"],
+      `the Service range ${p.spec.network.serviceCidr} overlaps the VPC ${p.spec.network.vpcCidr}`,
+      "pick a Service range outside the VPC, e.g. 172.20.0.0/16 for a VPC in 10.0.0.0/8",
+    );
   }
   const plan = subnetPlan(p.spec.network);
   const perAz = cidrSize(parseCidr(plan.private[0]!)!) - 5; // AWS reserves 5 addresses per subnet
@@ -502,5 +519,70 @@ function checkAwsAllow(p: Platform, emit: Emit): void {
       `"${c.resource}" also matches ${c.owner === "platform" ? "the platform's" : `tenant ${c.owner}'s`} ${c.reaches}`,
       "narrow the pattern to this tenant's own resources (name the bucket, queue or key); the tenant's database secret is granted already",
     );
+  }
+}
+
+/**
+ * `environments.<name>.promotesTo` names the environment a change verified here may move on to
+ * (staging → production). `upgrade run` holds the later one until the earlier passed, so the chain
+ * must name real environments and never loop back.
+ */
+function checkPromotion(p: Platform, emit: Emit): void {
+  const names = Object.keys(p.environments);
+  for (const [name, env] of Object.entries(p.environments)) {
+    const to = env.promotesTo;
+    if (to === undefined) continue;
+    const path = ["environments", name, "promotesTo"];
+    if (to === name) {
+      emit(
+        "error",
+        "SPEC_PROMOTES_TO_SELF",
+        path,
+        `environment ${name} promotes to itself`,
+        "name the next environment, e.g. production, or remove promotesTo",
+      );
+      continue;
+    }
+    if (!Object.hasOwn(p.environments, to)) {
+      emit(
+        "error",
+        "SPEC_PROMOTES_TO_UNKNOWN",
+        path,
+        `environment ${name} promotes to "${to}", which is not an environment`,
+        `use one of: ${names.filter((n) => n !== name).join(", ") || "(no other environment)"}`,
+      );
+      continue;
+    }
+    // Follow the chain from here; coming back to `name` is a loop.
+    const seen = new Set([name]);
+    let cur: string | undefined = to;
+    while (cur !== undefined && !seen.has(cur)) {
+      seen.add(cur);
+      cur = p.environments[cur]?.promotesTo;
+    }
+    if (cur === name) {
+      emit(
+        "error",
+        "SPEC_PROMOTION_LOOP",
+        path,
+        `promotesTo loops back to ${name} (${[...seen].join(" → ")} → ${name})`,
+        "promotion runs one way, staging → production: remove promotesTo from the last environment",
+      );
+    }
+  }
+  const targets = new Map<string, string[]>();
+  for (const [name, env] of Object.entries(p.environments)) {
+    if (env.promotesTo) targets.set(env.promotesTo, [...(targets.get(env.promotesTo) ?? []), name]);
+  }
+  for (const [to, from] of targets) {
+    if (from.length > 1) {
+      emit(
+        "warning",
+        "SPEC_PROMOTION_FAN_IN",
+        ["environments", to],
+        `${from.join(" and ")} both promote to ${to}; an upgrade of ${to} waits until every one of them passed`,
+        "keep one path to each environment unless both must pass first",
+      );
+    }
   }
 }

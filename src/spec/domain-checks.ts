@@ -110,8 +110,10 @@ function checkCertificate(p: Platform, emit: Emit): void {
     );
   }
   if (account !== p.spec.aws.account) {
+    // A warning: an environment overlay may move the platform to another account, and the
+    // overlay cannot name its own certificate.
     emit(
-      "error",
+      "warning",
       "SPEC_CERTIFICATE_ACCOUNT",
       path,
       `the certificate belongs to account ${account}, the platform to ${p.spec.aws.account}; ACM certificates cannot be used across accounts`,

@@ -245,7 +245,8 @@ const cases: Case[] = [
     code: "SPEC_INVALID_VALUE",
     line: 21,
     column: 18,
-    message: /ECR repository name under the tenant's prefix/,
+    message:
+      /"docker\.io" is a registry host: an image here is a repository name in the tenant's own ECR prefix/,
   },
   {
     name: "route path without a leading slash",
@@ -327,7 +328,7 @@ const cases: Case[] = [
     line: 18,
     column: 49,
     message: /namespace "shops", which is no tenant's/,
-    fix: /use a tenant namespace: shop/,
+    fix: /did you mean shop\?/,
   },
   {
     name: "VPC CIDR with host bits set",
@@ -393,7 +394,7 @@ const cases: Case[] = [
   {
     name: "tabs in indentation",
     yaml: variant({ 14: "\t  min: 3" }),
-    code: "SPEC_YAML_SYNTAX",
+    code: "SPEC_YAML_TAB",
     line: 14,
     column: 1,
     message: /tab/i,
@@ -410,10 +411,21 @@ const cases: Case[] = [
 ];
 
 describe("spec loader: malformed specs", () => {
-  it("accepts the base spec", () => {
-    const r = validateText(variant({}), "p.yaml", { now: NOW });
+  it("accepts the base spec once someone can administer the cluster", () => {
+    const r = validateText(variant({ 10: '    version: "1.35"\n    creatorAdmin: true' }), "p.yaml", {
+      now: NOW,
+    });
     assert.deepEqual(r.problems, []);
     assert.ok(r.platform);
+  });
+
+  it("refuses a spec that would lock every administrator out", () => {
+    const r = validateText(variant({}), "p.yaml", { now: NOW });
+    assert.deepEqual(
+      r.problems.map((p) => [p.code, p.severity, p.path]),
+      [["SPEC_NO_ADMIN", "error", "spec.cluster.adminRoles"]],
+    );
+    assert.match(r.problems[0]?.fix ?? "", /adminRoles/);
   });
 
   for (const c of cases) {

@@ -2,13 +2,15 @@
  * tenkai's subnet layout, computed once and shared by the checks and the AWS plane:
  * the VPC's first three quarters are private subnets (nodes and pods, one per AZ: pods take VPC
  * addresses under the VPC CNI, so they get the room), and the last quarter holds small public
- * subnets for the ALB and NAT gateways (each 1/32 of the VPC).
+ * subnets for the ALB and NAT gateways (each 1/32 of the VPC), then as many database subnets of the
+ * same size (Aurora only: tenants' database egress is allowed to these and nowhere else).
  */
 import { formatCidr, parseCidr } from "./cidr.js";
 
 export interface SubnetPlan {
   readonly private: readonly string[];
   readonly public: readonly string[];
+  readonly database: readonly string[];
   readonly privateMask: number;
   readonly publicMask: number;
 }
@@ -25,6 +27,9 @@ export function subnetPlan(network: { readonly vpcCidr: string; readonly azs: nu
   return {
     private: azs.map((i) => formatCidr({ base: vpc.base + i * privateSize, prefix: privateMask })),
     public: azs.map((i) => formatCidr({ base: lastQuarter + i * publicSize, prefix: publicMask })),
+    database: azs.map((i) =>
+      formatCidr({ base: lastQuarter + (network.azs + i) * publicSize, prefix: publicMask }),
+    ),
     privateMask,
     publicMask,
   };

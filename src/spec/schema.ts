@@ -145,6 +145,27 @@ export const ServiceSchema = z.strictObject({
   aws: awsAccess.optional(),
   database: z.boolean().default(false).describe("Give the service the tenant's database credentials."),
   compute: z.enum(["ec2", "fargate"]).default("ec2"),
+  shutdown: z
+    .strictObject({
+      preStopSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(3600)
+        .optional()
+        .describe(
+          "Seconds a stopping pod keeps serving before its container is signalled; must exceed spec.ingress.deregistrationDelaySeconds. Default: that delay + 5.",
+        ),
+      gracePeriodSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(7200)
+        .optional()
+        .describe("terminationGracePeriodSeconds; must exceed preStopSeconds. Default: preStopSeconds + 15."),
+    })
+    .optional()
+    .describe("How a pod stops without dropping requests through the ALB."),
 });
 
 export const CronJobSchema = z.strictObject({
@@ -166,6 +187,23 @@ export const CronJobSchema = z.strictObject({
   compute: z.enum(["ec2", "fargate"]).default("ec2"),
 });
 
+/** Per-kind object counts a tenant's ResourceQuota holds (src/kube/tenant-quota.ts sizes the unset ones). */
+const objectCount = z.number().int().min(0).max(100000).optional();
+const objectCounts = z.strictObject({
+  configMaps: objectCount,
+  secrets: objectCount,
+  services: objectCount,
+  serviceAccounts: objectCount,
+  deployments: objectCount,
+  replicaSets: objectCount,
+  statefulSets: objectCount,
+  jobs: objectCount,
+  cronJobs: objectCount,
+  horizontalPodAutoscalers: objectCount,
+  podDisruptionBudgets: objectCount,
+  leases: objectCount,
+});
+
 export const AccessLevel = z.enum(["view", "edit", "admin"]);
 
 export const TenantSchema = z.strictObject({
@@ -181,8 +219,16 @@ export const TenantSchema = z.strictObject({
       cpu: cpuQuantity.default("8"),
       memory: memoryQuantity.default("16Gi"),
       pods: z.number().int().min(1).max(10000).default(50),
+      ephemeralStorage: memoryQuantity
+        .default("20Gi")
+        .describe("Local disk (container writable layers, logs, emptyDir) all the tenant's pods may use."),
+      objects: objectCounts
+        .default({})
+        .describe(
+          "Most objects of each kind the tenant may hold; unset counts are sized from the spec (what tenkai makes plus room). Ingresses are always one per declared route.",
+        ),
     })
-    .default({ cpu: "8", memory: "16Gi", pods: 50 }),
+    .default({ cpu: "8", memory: "16Gi", pods: 50, ephemeralStorage: "20Gi", objects: {} }),
   services: z.array(ServiceSchema).default([]),
   cronJobs: z.array(CronJobSchema).default([]),
 });
@@ -252,6 +298,21 @@ const clusterSchema = z.strictObject({
     .array(iamRoleArn)
     .default([])
     .describe("Roles given cluster-admin through access entries (the platform team)."),
+  creatorAdmin: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Give the identity that deploys the cluster stack cluster-admin too (EKS bootstrapClusterCreatorAdminPermissions).",
+    ),
+  addonVersions: z
+    .record(
+      z.string(),
+      z.string().regex(/^v?\d+\.\d+\.\d+/, { error: "expected a version like v1.21.1-eksbuild.7" }),
+    )
+    .default({})
+    .describe(
+      "Add-on versions other than data/eks-addons.json's for this Kubernetes version, by add-on name.",
+    ),
   supportType: z.enum(["STANDARD", "EXTENDED"]).default("STANDARD"),
 });
 
@@ -271,8 +332,13 @@ export const SpecSchema = z.strictObject({
       vpcCidr: cidr.default("10.0.0.0/16"),
       azs: z.number().int().min(2).max(3).default(3),
       natGateways: z.number().int().min(1).max(3).optional().describe("Defaults to one per AZ."),
+      serviceCidr: cidr
+        .default("172.20.0.0/16")
+        .describe(
+          "The cluster's Service range (EKS serviceIpv4Cidr); outside the VPC. NetworkPolicies keep tenants' HTTPS egress out of it.",
+        ),
     })
-    .default({ vpcCidr: "10.0.0.0/16", azs: 3 }),
+    .default({ vpcCidr: "10.0.0.0/16", azs: 3, serviceCidr: "172.20.0.0/16" }),
   nodeGroups: z
     .array(NodeGroupSchema)
     .min(1, { error: "at least one node group is needed for the system add-ons" }),
@@ -288,8 +354,20 @@ export const SpecSchema = z.strictObject({
         .optional(),
       groupName: dnsLabel("ingress group name").default("tenkai"),
       maxRulesPerAlb: z.number().int().min(1).max(100).default(100),
+      deregistrationDelaySeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(3600)
+        .default(30)
+        .describe("Target group deregistration delay: how long the ALB drains a target it removes."),
     })
-    .default({ scheme: "internet-facing", groupName: "tenkai", maxRulesPerAlb: 100 }),
+    .default({
+      scheme: "internet-facing",
+      groupName: "tenkai",
+      maxRulesPerAlb: 100,
+      deregistrationDelaySeconds: 30,
+    }),
   database: z
     .strictObject({
       engine: z.literal("aurora-postgresql"),

@@ -73,7 +73,7 @@ describe("definePlatform", () => {
         metadata: { name: "ts" },
         spec: {
           aws: { account: "123456789012", region: "us-east-1" },
-          cluster: { version: "1.35" },
+          cluster: { version: "1.35", creatorAdmin: true },
           nodeGroups: [{ name: "general", instanceTypes: ["m6i.large"], min: 2, max: 4 }],
         },
       },
@@ -213,5 +213,29 @@ describe("platforms written in TypeScript", () => {
     const r = await validateFile(file);
     assert.equal(r.problems[0]?.code, "SPEC_MODULE_NO_DEFAULT");
     assert.match(r.problems[0]?.fix ?? "", /export default definePlatform/);
+  });
+});
+
+describe("environments: promotesTo", () => {
+  const base = readFileSync(EXAMPLE, "utf8");
+  const codes = (text: string) =>
+    validateText(text, "p.yaml", { now: NOW }).problems.map((p) => `${p.severity} ${p.code} ${p.path}`);
+
+  it("the example's staging → production is valid", () => {
+    assert.ok(!codes(base).some((c) => c.includes("PROMOT")), codes(base).join("\n"));
+  });
+  it("an unknown environment, itself, or a loop is an error naming the field", () => {
+    const unknown = codes(base.replace("promotesTo: production", "promotesTo: prod"));
+    assert.ok(
+      unknown.includes("error SPEC_PROMOTES_TO_UNKNOWN environments.staging.promotesTo"),
+      unknown.join("\n"),
+    );
+    const self = codes(base.replace("promotesTo: production", "promotesTo: staging"));
+    assert.ok(self.includes("error SPEC_PROMOTES_TO_SELF environments.staging.promotesTo"), self.join("\n"));
+    const loop = codes(
+      base.replace("    context: web-production", "    context: web-production\n    promotesTo: staging"),
+    );
+    assert.ok(loop.includes("error SPEC_PROMOTION_LOOP environments.staging.promotesTo"), loop.join("\n"));
+    assert.ok(loop.includes("error SPEC_PROMOTION_LOOP environments.production.promotesTo"), loop.join("\n"));
   });
 });

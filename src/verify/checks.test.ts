@@ -68,4 +68,27 @@ describe("decideProbe", () => {
   for (const [name, answer, expect, verdict] of cases) {
     it(name, () => assert.equal(decideProbe(answer, expect, probe).verdict, verdict));
   }
+  it("passes RBAC refusing a level whose Role may not create the kind, and names an accepted one", () => {
+    const view = { ...probe, identity: "tenkai:shop:view", mayCreate: false };
+    const refused = { status: 403, message: 'pods is forbidden: User "u" cannot create resource "pods"' };
+    assert.deepEqual(decideProbe(refused, { by: "pod-security" }, view).reason, "REFUSED_BY_RBAC");
+    assert.equal(decideProbe({ status: 201, message: "" }, { by: "pod-security" }, view).verdict, "breach");
+  });
+  it("passes a template admitted with the Pod Security warning, and fails one admitted without it", () => {
+    const warned = {
+      status: 201,
+      message: "",
+      warnings: ['would violate PodSecurity "restricted:latest": privileged'],
+    };
+    assert.equal(decideProbe(warned, { by: "pod-security-warning" }, probe).verdict, "pass");
+    assert.equal(
+      decideProbe({ status: 201, message: "" }, { by: "pod-security-warning" }, probe).verdict,
+      "breach",
+    );
+    assert.equal(
+      decideProbe(warned, { by: "pod-security" }, probe).verdict,
+      "breach",
+      "a bare pod must be refused",
+    );
+  });
 });

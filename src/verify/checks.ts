@@ -5,7 +5,13 @@
  */
 export type Verdict = "pass" | "breach" | "error";
 
-export type CheckKind = "cross-tenant" | "cluster-scoped" | "guard-write" | "anyone" | "admission";
+export type CheckKind =
+  | "cross-tenant"
+  | "cluster-scoped"
+  | "guard-write"
+  | "anyone"
+  | "admission"
+  | "guard-present";
 
 export interface IsolationCheck {
   readonly kind: CheckKind;
@@ -58,9 +64,14 @@ export function decideAccess(
   };
 }
 
-/** What must have stopped a probe: a Pod Security violation, quota/limit, or a named policy. */
+/**
+ * What must have stopped a probe: a Pod Security violation, quota/limit, or a named policy. A pod
+ * template breaking Pod Security is admitted with a warning (PSA enforces on pods only) and its
+ * controller's pods are refused: `pod-security-warning` expects exactly that warning.
+ */
 export type Expectation =
   | { readonly by: "pod-security" }
+  | { readonly by: "pod-security-warning" }
   | { readonly by: "quota" }
   | { readonly by: "policy"; readonly policy: string };
 
@@ -68,11 +79,14 @@ export interface ProbeAnswer {
   /** HTTP status of the dry-run create (2xx means accepted). */
   readonly status: number;
   readonly message: string;
+  /** `Warning` headers of an accepted request. */
+  readonly warnings?: readonly string[];
 }
 
 const MATCHERS: Record<Expectation["by"], (m: string, e: Expectation) => boolean> = {
   "pod-security": (m) => /violates PodSecurity/.test(m),
-  quota: (m) => /exceeded quota|maximum (cpu|memory) usage|must specify/.test(m),
+  "pod-security-warning": (m) => /violates PodSecurity/.test(m),
+  quota: (m) => /exceeded quota|maximum (cpu|memory|ephemeral-storage) usage|must specify/.test(m),
   policy: (m, e) => e.by === "policy" && m.includes(`ValidatingAdmissionPolicy '${e.policy}'`),
 };
 
@@ -80,9 +94,38 @@ const MATCHERS: Record<Expectation["by"], (m: string, e: Expectation) => boolean
 export function decideProbe(
   answer: ProbeAnswer,
   expect: Expectation,
-  ctx: { identity: string; action: string; target: string },
+  ctx: {
+    identity: string;
+    action: string;
+    target: string;
+    /** Whether the identity's Role lets it create this kind at all. Default true. */
+    mayCreate?: boolean;
+  },
 ): Pick<IsolationCheck, "verdict" | "reason" | "message"> {
   const what = `${ctx.identity}: ${ctx.action} in ${ctx.target}`;
+  const rbacRefused = /cannot create resource|is forbidden: User .* cannot/.test(answer.message);
+  if (ctx.mayCreate === false) {
+    if (answer.status >= 300 && rbacRefused)
+      return {
+        verdict: "pass",
+        reason: "REFUSED_BY_RBAC",
+        message: `${what} refused by RBAC (the level may not create it)`,
+      };
+    if (answer.status < 300)
+      return {
+        verdict: "breach",
+        reason: "ACCEPTED",
+        message: `${what} was accepted (server-side dry run), though its Role does not let it create this kind`,
+      };
+  }
+  const warned = (answer.warnings ?? []).find((w) => /would violate PodSecurity/.test(w));
+  if (answer.status < 300 && expect.by === "pod-security-warning" && warned) {
+    return {
+      verdict: "pass",
+      reason: "WARNED",
+      message: `${what} admitted with the Pod Security warning; its pods are refused: ${warned}`,
+    };
+  }
   if (answer.status < 300) {
     return {
       verdict: "breach",
@@ -97,7 +140,7 @@ export function decideProbe(
       message: `${what} rejected by ${describe(expect)}: ${answer.message}`,
     };
   }
-  if (/cannot create resource|is forbidden: User .* cannot/.test(answer.message)) {
+  if (rbacRefused) {
     return {
       verdict: "error",
       reason: "PROBE_FAILED",
@@ -115,7 +158,9 @@ export function decideProbe(
 function describe(e: Expectation): string {
   return e.by === "pod-security"
     ? "Pod Security Admission (restricted)"
-    : e.by === "quota"
-      ? "the ResourceQuota or LimitRange"
-      : `ValidatingAdmissionPolicy ${e.policy}`;
+    : e.by === "pod-security-warning"
+      ? "a Pod Security Admission warning (restricted)"
+      : e.by === "quota"
+        ? "the ResourceQuota or LimitRange"
+        : `ValidatingAdmissionPolicy ${e.policy}`;
 }

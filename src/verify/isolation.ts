@@ -13,10 +13,19 @@
 import { isKubeApiError, type KubeClient } from "../kube/api/client.js";
 import { mapLimit } from "../kube/api/concurrency.js";
 import { Discovery, resourcePath } from "../kube/api/discovery.js";
+import { ROLE_RULES } from "../kube/render/rbac.js";
 import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
-import { ACCESS_LEVELS, type AccessLevelName, tenantGroup } from "../shared/kube-names.js";
+import { ACCESS_LEVELS, type AccessLevelName } from "../shared/kube-names.js";
 import type { Platform } from "../spec/schema.js";
-import { type CheckKind, decideAccess, decideProbe, type IsolationCheck, type SarStatus } from "./checks.js";
+import {
+  type CheckKind,
+  decideAccess,
+  decideProbe,
+  type IsolationCheck,
+  type ProbeAnswer,
+  type SarStatus,
+} from "./checks.js";
+import { guardsPresent } from "./guards-present.js";
 import { probesFor } from "./probes.js";
 import {
   type BindingIndex,
@@ -25,6 +34,7 @@ import {
   planReviews,
   type ReviewMode,
   targetsOf,
+  tenantIdentities,
 } from "./review-plan.js";
 
 export interface VerifyIsolationOptions {
@@ -92,15 +102,24 @@ export async function verifyIsolation(
   const wanted = options.mode ?? "auto";
   const needsBindings =
     wanted === "targeted" || (wanted === "auto" && exhaustiveSize(base) > EXHAUSTIVE_BUDGET);
+  const users = new Map(tenants.map((t) => [t.name, accessEntryUsers(t)]));
+  const serviceAccounts = new Map(
+    tenants.map((t) => [t.name, [...t.services, ...t.cronJobs][0]?.name ?? "default"]),
+  );
   const plan = planReviews({
     ...base,
     mode: wanted,
+    users,
+    serviceAccounts,
     ...(needsBindings ? { bindings: await bindingIndex(client) } : {}),
   });
   const reviews = plan.reviews;
   const probes = tenants.flatMap((t, i) => {
     const other = tenants.length > 1 ? tenants[(i + 1) % tenants.length] : undefined;
-    return probesFor(platform, t, other).map((p) => ({ tenant: t, probe: p }));
+    const identities = tenantIdentities(t.name, levelsList, users.get(t.name)).slice(0, levelsList.length);
+    return probesFor(platform, t, other).flatMap((p) =>
+      identities.map((who, k) => ({ tenant: t, probe: p, who, level: levelsList[k]! })),
+    );
   });
   emit(
     "info",
@@ -145,46 +164,52 @@ export async function verifyIsolation(
     if (check.verdict === "breach") emit("warn", "verify.breach", `BREACH ${check.message}`, { check });
     return check;
   });
-  const probeChecks = await mapLimit(probes, limit, async ({ tenant, probe }): Promise<IsolationCheck> => {
-    const identity = tenantGroup(tenant.name, "admin");
-    const o = probe.object;
-    const r = await discovery.resourceFor(o.apiVersion, o.kind);
-    let answer: { status: number; message: string };
-    try {
-      const res = await client.request({
-        method: "POST",
-        path: resourcePath(r, o.metadata.namespace),
-        query: { dryRun: "All", fieldManager: "tenkai-verify" },
-        body: o,
-        impersonate: {
-          user: `tenkai-verify:${tenant.name}:admin`,
-          groups: [identity, "system:authenticated"],
-        },
+  const probeChecks = await mapLimit(
+    probes,
+    limit,
+    async ({ tenant, probe, who, level }): Promise<IsolationCheck> => {
+      const o = probe.object;
+      const r = await discovery.resourceFor(o.apiVersion, o.kind);
+      let answer: ProbeAnswer;
+      try {
+        const res = await client.request({
+          method: "POST",
+          path: resourcePath(r, o.metadata.namespace),
+          query: { dryRun: "All", fieldManager: "tenkai-verify" },
+          body: o,
+          impersonate: { user: who.user, groups: who.groups },
+        });
+        answer = { status: res.status, message: "", ...(res.warnings ? { warnings: res.warnings } : {}) };
+      } catch (err) {
+        if (!isKubeApiError(err)) throw err;
+        answer = { status: err.status, message: err.message };
+      }
+      const decided = decideProbe(answer, probe.expect, {
+        identity: who.identity,
+        action: probe.action,
+        target: `namespace ${tenant.name}`,
+        mayCreate: roleMayCreate(level, r.group, r.resource),
       });
-      answer = { status: res.status, message: "" };
-    } catch (err) {
-      if (!isKubeApiError(err)) throw err;
-      answer = { status: err.status, message: err.message };
-    }
-    const decided = decideProbe(answer, probe.expect, {
-      identity,
-      action: probe.action,
-      target: `namespace ${tenant.name}`,
-    });
-    const check: IsolationCheck = {
-      kind: "admission",
-      identity,
-      tenant: tenant.name,
-      target: tenant.name,
-      action: probe.action,
-      ...decided,
-    };
+      const check: IsolationCheck = {
+        kind: "admission",
+        identity: who.identity,
+        tenant: tenant.name,
+        target: tenant.name,
+        action: probe.action,
+        ...decided,
+      };
+      if (check.verdict === "breach") emit("warn", "verify.breach", `BREACH ${check.message}`, { check });
+      return check;
+    },
+  );
+  const guardChecks = (
+    await mapLimit(tenants, limit, async (t) => guardsPresent(client, platform, t))
+  ).flat();
+  for (const check of guardChecks)
     if (check.verdict === "breach") emit("warn", "verify.breach", `BREACH ${check.message}`, { check });
-    return check;
-  });
 
   // Report.
-  const all = [...reviewChecks, ...probeChecks];
+  const all = [...reviewChecks, ...probeChecks, ...guardChecks];
   const cells = new Map<
     string,
     { identity: string; target: string; kind: CheckKind; checks: number; breaches: number; errors: number }
@@ -208,14 +233,46 @@ export async function verifyIsolation(
     mode: plan.mode,
     ok: counts.breach === 0 && counts.error === 0,
     counts,
-    checks: [...reviewChecks.filter((c) => c.verdict !== "pass"), ...probeChecks],
+    checks: [...reviewChecks.filter((c) => c.verdict !== "pass"), ...probeChecks, ...guardChecks],
     matrix: [...cells.values()],
   };
 }
 
-/** Every Group subject of every RoleBinding (by namespace) and ClusterRoleBinding. */
+/** Whether a tenant access level's Role allows `create` on the resource (RBAC would let it try). */
+export function roleMayCreate(level: AccessLevelName, group: string, resource: string): boolean {
+  return ROLE_RULES[level].some(
+    (r) =>
+      (r.apiGroups.includes(group) || r.apiGroups.includes("*")) &&
+      (r.resources.includes(resource) || r.resources.includes("*")) &&
+      (r.verbs.includes("create") || r.verbs.includes("*")),
+  );
+}
+
+/**
+ * The user name an EKS access entry gives a role by default: its assumed-role ARN with the
+ * session name (docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html); the
+ * reviews use `tenkai-verify` as the session.
+ */
+export function accessEntryUserName(roleArn: string, session = "tenkai-verify"): string {
+  const m = /^arn:([^:]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
+  return m ? `arn:${m[1]}:sts::${m[2]}:assumed-role/${m[3]}/${session}` : roleArn;
+}
+
+/** Per access level, the user name of the first role the spec maps to it. */
+function accessEntryUsers(
+  tenant: Platform["spec"]["tenants"][number],
+): Partial<Record<AccessLevelName, string>> {
+  const out: Partial<Record<AccessLevelName, string>> = {};
+  for (const a of tenant.access) out[a.level] ??= accessEntryUserName(a.role);
+  return out;
+}
+
+/** Every subject of every RoleBinding (by namespace) and ClusterRoleBinding, as the name RBAC matches. */
 async function bindingIndex(client: KubeClient): Promise<BindingIndex> {
-  type Binding = { metadata: { namespace?: string }; subjects?: { kind: string; name: string }[] };
+  type Binding = {
+    metadata: { namespace?: string };
+    subjects?: { kind: string; name: string; namespace?: string }[];
+  };
   const list = async (path: string) => {
     const out: Binding[] = [];
     let cont: string | undefined;
@@ -230,7 +287,12 @@ async function bindingIndex(client: KubeClient): Promise<BindingIndex> {
     } while (cont);
     return out;
   };
-  const groups = (b: Binding) => (b.subjects ?? []).filter((s) => s.kind === "Group").map((s) => s.name);
+  const groups = (b: Binding) =>
+    (b.subjects ?? []).map((s) =>
+      s.kind === "ServiceAccount"
+        ? `system:serviceaccount:${s.namespace ?? b.metadata.namespace}:${s.name}`
+        : s.name,
+    );
   const namespaced = new Map<string, Set<string>>();
   for (const b of await list("/apis/rbac.authorization.k8s.io/v1/rolebindings")) {
     const ns = b.metadata.namespace ?? "";

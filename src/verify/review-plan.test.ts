@@ -45,3 +45,47 @@ describe("planReviews", () => {
     assert.ok(plan.reviews.length < EXHAUSTIVE_BUDGET, `${plan.reviews.length} reviews`);
   });
 });
+
+describe("who the reviews ask about", () => {
+  const clusterWithSelfReviews: Target[] = [
+    ...clusterTargets,
+    { group: "authorization.k8s.io", resource: "selfsubjectaccessreviews", verbs: ["create"] },
+    { group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies", verbs: ["delete"] },
+  ];
+  const plan = planReviews({
+    ...base(2),
+    clusterTargets: clusterWithSelfReviews,
+    mode: "exhaustive",
+    users: new Map([["t0", { edit: "arn:aws:sts::123456789012:assumed-role/t0-devs/tenkai-verify" }]]),
+    serviceAccounts: new Map([["t0", "api"]]),
+  });
+  it("asks as the access entry's user with the tenant group and system:authenticated", () => {
+    const edit = plan.reviews.find((r) => r.identity === "tenkai:t0:edit");
+    assert.equal(edit?.user, "arn:aws:sts::123456789012:assumed-role/t0-devs/tenkai-verify");
+    assert.deepEqual(edit?.groups, ["tenkai:t0:edit", "system:authenticated"]);
+  });
+  it("asks as the tenant's workloads: a ServiceAccount with the service-account groups", () => {
+    const sa = plan.reviews.filter((r) => r.identity === "system:serviceaccounts:t0");
+    assert.equal(sa[0]?.user, "system:serviceaccount:t0:api");
+    assert.deepEqual(sa[0]?.groups, [
+      "system:serviceaccounts",
+      "system:serviceaccounts:t0",
+      "system:authenticated",
+    ]);
+    assert.deepEqual([...new Set(sa.map((r) => r.kind))].sort(), [
+      "cluster-scoped",
+      "cross-tenant",
+      "guard-write",
+    ]);
+  });
+  it("sweeps the cluster scope as everyone, leaving out what Kubernetes gives every user", () => {
+    const anyone = plan.reviews.filter(
+      (r) => r.identity === "system:authenticated" && r.target === "(cluster)",
+    );
+    assert.ok(
+      anyone.some((r) => r.attrs.resource === "validatingadmissionpolicies" && r.attrs.verb === "delete"),
+    );
+    assert.ok(!plan.reviews.some((r) => r.attrs.resource === "selfsubjectaccessreviews"));
+    assert.equal(plan.reviews.length, exhaustiveSize({ ...base(2), clusterTargets: clusterWithSelfReviews }));
+  });
+});

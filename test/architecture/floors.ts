@@ -19,9 +19,20 @@ export const FLOORS: readonly Floor[] = [
   { name: "planes", modules: ["aws", "kube/render"] },
   { name: "cluster access and composition", modules: ["kube/api", "providers", "plan"] },
   { name: "engines", modules: ["rotation", "verify"] },
+  // The upgrade drives the other engines (its plan reuses the rotation's decisions; its run will
+  // rotate node groups and verify), so it sits one floor above them rather than beside them.
+  { name: "engines that drive engines", modules: ["upgrade"] },
   {
     name: "entry points",
-    modules: ["cli", "index.ts", "aws/index.ts", "kube/index.ts", "rotation/index.ts", "verify/index.ts"],
+    modules: [
+      "cli",
+      "index.ts",
+      "aws/index.ts",
+      "kube/index.ts",
+      "rotation/index.ts",
+      "verify/index.ts",
+      "upgrade/index.ts",
+    ],
   },
 ];
 

@@ -21,7 +21,10 @@ import { verifyIsolation } from "../../src/verify/isolation.js";
 import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../support/cluster.js";
 
 const exampleFile = new URL("../../examples/platform.yaml", import.meta.url).pathname;
-const example = await loadPlatform(exampleFile);
+// The local target: no AWS behind this cluster, so no AWS Load Balancer Controller (whose
+// webhooks would refuse Ingresses while no controller serves them), only its CRDs.
+const loaded = await loadPlatform(exampleFile);
+const example: Platform = { ...loaded, spec: { ...loaded.spec, target: "local" } };
 let cluster: TestCluster | undefined;
 let client: KubeClient;
 

@@ -15,13 +15,8 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  CoreV1Api,
-  DiscoveryV1Api,
-  NetworkingV1Api,
-  type V1NetworkPolicy,
-  type V1Pod,
-} from "@kubernetes/client-node";
+import { CoreV1Api, DiscoveryV1Api, type V1Pod } from "@kubernetes/client-node";
+import { KubeClient } from "../../src/kube/api/client.js";
 import { networkPolicies } from "../../src/kube/render/network-policies.js";
 import { WORKLOAD_LABEL } from "../../src/shared/kube-names.js";
 import { loadPlatform } from "../../src/spec/load.js";
@@ -401,15 +396,22 @@ describe("real nodes: tenant NetworkPolicies (the Kubernetes plane's) are enforc
   before(async () => {
     if (!cluster || !shop || !users) return;
     const kc = cluster.kubeConfig;
-    const net = kc.makeApiClient(NetworkingV1Api);
-    for (const tenant of [shop, users]) {
-      await createNamespace(kc, tenant.name);
-      for (const p of networkPolicies(example, tenant)) {
-        await net.createNamespacedNetworkPolicy({
-          namespace: tenant.name,
-          body: p as unknown as V1NetworkPolicy,
-        });
+    // Raw JSON through tenkai's own client, as apply sends it (the generated client-node models
+    // would drop the ingress rules' `from`: their attribute is `_from`).
+    const client = new KubeClient(kc);
+    try {
+      for (const tenant of [shop, users]) {
+        await createNamespace(kc, tenant.name);
+        for (const p of networkPolicies(example, tenant)) {
+          await client.request({
+            method: "POST",
+            path: `/apis/networking.k8s.io/v1/namespaces/${tenant.name}/networkpolicies`,
+            body: p,
+          });
+        }
       }
+    } finally {
+      client.close();
     }
     await createNamespace(kc, "outsider");
     [shopServer, usersServer] = await Promise.all([
@@ -445,7 +447,7 @@ describe("real nodes: tenant NetworkPolicies (the Kubernetes plane's) are enforc
         true,
         "shop",
         node,
-        ["connect", "--tcp", `${shopServer.status?.podIP}:8080`],
+        ["connect", "--retry-for", "30s", "--tcp", `${shopServer.status?.podIP}:8080`],
         labels,
       );
       assert.equal(res.out.connected, true, node);

@@ -1,7 +1,7 @@
 // probe is tenkai's test workload and network probe, one static binary:
 //
 //	probe serve [--http :8080] [--tcp :9000] [--udp :9001] [--ready-after D] [--shutdown-delay D]
-//	probe connect --tcp HOST:PORT [--timeout D]     exit 0 connected, 1 not
+//	probe connect --tcp HOST:PORT [--timeout D] [--retry-for D]   exit 0 connected, 1 not
 //	probe http URL [--timeout D]                    exit 0 on a 2xx answer, 1 otherwise
 //	probe dns NAME [--server IP] [--timeout D]      exit 0 when NAME resolves, 1 otherwise
 //	probe load --url URL --rps N --duration D       exit 0 when every request got a 2xx answer
@@ -193,13 +193,19 @@ func connect(args []string) int {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	target := fs.String("tcp", "", "HOST:PORT")
 	timeout := fs.Duration("timeout", 3*time.Second, "connect timeout")
+	retryFor := fs.Duration("retry-for", 0, "keep trying (every 200 ms) until connected or this long has passed")
 	parse(fs, args)
 	if *target == "" {
-		fmt.Fprintln(os.Stderr, "usage: probe connect --tcp HOST:PORT [--timeout D]")
+		fmt.Fprintln(os.Stderr, "usage: probe connect --tcp HOST:PORT [--timeout D] [--retry-for D]")
 		return 2
 	}
 	t0 := time.Now()
 	c, err := net.DialTimeout("tcp", *target, *timeout)
+	// A new pod's address reaches the NetworkPolicy agent's address sets a moment after it starts.
+	for err != nil && time.Since(t0) < *retryFor {
+		time.Sleep(200 * time.Millisecond)
+		c, err = net.DialTimeout("tcp", *target, *timeout)
+	}
 	res := map[string]any{"target": *target, "connected": err == nil, "ms": time.Since(t0).Milliseconds()}
 	if err != nil {
 		res["error"] = err.Error()

@@ -27,6 +27,7 @@ import { TenkaiError } from "../../shared/errors.js";
 import type { Platform } from "../../spec/schema.js";
 import { ackManagedPolicies, ackWildcardResources } from "../nag.js";
 import { irsaTrust, issuerHostPath } from "../trust.js";
+import { addManagedAddons, CLUSTER_STACK_ADDONS } from "./addons.js";
 import { addAlbAccessLogs } from "./alb-access-logs.js";
 import { logsKeyPolicy, retention, TenkaiStack } from "./shared.js";
 
@@ -95,7 +96,8 @@ export class ClusterStack extends TenkaiStack {
       defaultCapacity: 0,
       defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
       // Access entries only; the creator gets no hidden admin: admins are the spec's adminRoles.
-      bootstrapClusterCreatorAdminPermissions: false,
+      // validate refuses a spec with neither (SPEC_NO_ADMIN): nobody could get in.
+      bootstrapClusterCreatorAdminPermissions: spec.cluster.creatorAdmin,
       secretsEncryptionKey: secretsKey,
       clusterLogging: [
         eks.ClusterLoggingTypes.API,
@@ -103,6 +105,8 @@ export class ClusterStack extends TenkaiStack {
         eks.ClusterLoggingTypes.AUTHENTICATOR,
       ],
       endpointAccess,
+      // Set, not left to EKS's pick, so tenants' NetworkPolicies can keep egress out of it.
+      serviceIpv4Cidr: spec.network.serviceCidr,
       outputConfigCommand: false,
       // No kubectlProviderOptions: tenkai applies Kubernetes objects itself (DESIGN.md).
     });
@@ -137,12 +141,59 @@ export class ClusterStack extends TenkaiStack {
     // registry.enhancedScanning is applied by `tenkai deploy` as a read-merge-write of the
     // account's registry scanning configuration (registry-scanning.ts): the CloudFormation
     // resource would replace the account's other rules.
-    if (spec.tenants.some((t) => [...t.services, ...t.cronJobs].some((w) => w.aws?.podIdentity))) {
-      new eks.CfnAddon(this, "PodIdentityAgent", {
-        clusterName: name,
-        addonName: "eks-pod-identity-agent",
-      }).addResourceDependency(this.cluster.node.defaultChild as eks.CfnCluster);
-    }
+    for (const addon of addManagedAddons(this, platform, CLUSTER_STACK_ADDONS))
+      addon.addResourceDependency(this.cluster.node.defaultChild as eks.CfnCluster);
+    this.addClusterAutoscalerRole(platform);
+  }
+
+  /**
+   * Cluster Autoscaler's own role (IRSA), with the policy its AWS README recommends for
+   * auto-discovery; the two scaling actions only reach Auto Scaling groups tagged as this
+   * cluster's (EKS tags managed node groups' groups `k8s.io/cluster-autoscaler/<cluster>=owned`).
+   */
+  private addClusterAutoscalerRole(platform: Platform): void {
+    const describe = [
+      "autoscaling:DescribeAutoScalingGroups",
+      "autoscaling:DescribeAutoScalingInstances",
+      "autoscaling:DescribeLaunchConfigurations",
+      "autoscaling:DescribeScalingActivities",
+      "ec2:DescribeImages",
+      "ec2:DescribeInstanceTypes",
+      "ec2:DescribeLaunchTemplateVersions",
+      "ec2:GetInstanceTypesFromInstanceRequirements",
+      "eks:DescribeNodegroup",
+    ];
+    const role = new iam.CfnRole(this, "ClusterAutoscalerRole", {
+      roleName: platformRoleNames.clusterAutoscaler(platform),
+      description: "Cluster Autoscaler (IRSA): scales this cluster's managed node groups only",
+      assumeRolePolicyDocument: irsaTrust(platformServiceAccounts.clusterAutoscaler, this.oidcIssuer),
+      policies: [
+        {
+          policyName: "cluster-autoscaler",
+          policyDocument: {
+            Version: "2012-10-17",
+            Statement: [
+              { Effect: "Allow", Action: describe, Resource: "*" },
+              {
+                Effect: "Allow",
+                Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                Resource: "*",
+                Condition: {
+                  StringEquals: {
+                    [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName(platform)}`]: "owned",
+                  },
+                },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    ackWildcardResources(
+      role,
+      ["*"],
+      "Describe calls take no resource ARN (Auto Scaling, EC2 and EKS describe actions); the two scaling actions are confined by the aws:ResourceTag condition to this cluster's node groups, whose Auto Scaling group names EKS chooses at creation.",
+    );
   }
 
   private addLogging(platform: Platform): void {

@@ -46,8 +46,8 @@ export class DataStack extends TenkaiStack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const subnets = new rds.CfnDBSubnetGroup(this, "Subnets", {
-      dbSubnetGroupDescription: `tenkai ${name}: private subnets`,
-      subnetIds: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+      dbSubnetGroupDescription: `tenkai ${name}: database subnets`,
+      subnetIds: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnetIds,
     });
     const sg = new ec2.CfnSecurityGroup(this, "SecurityGroup", {
       groupDescription: `tenkai ${name}: Aurora, reachable from the EKS cluster security group only`,

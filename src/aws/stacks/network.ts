@@ -28,14 +28,18 @@ export class NetworkStack extends TenkaiStack {
       ipAddresses: ec2.IpAddresses.cidr(network.vpcCidr),
       availabilityZones: azs,
       natGateways: network.natGateways ?? network.azs,
+      // CDK allocates in this order and runs out of room with the large private subnets last; the
+      // real blocks are set from the plan below anyway.
       subnetConfiguration: [
+        { name: "Private", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: plan.privateMask },
         {
           name: "Public",
           subnetType: ec2.SubnetType.PUBLIC,
           cidrMask: plan.publicMask,
           mapPublicIpOnLaunch: false,
         },
-        { name: "Private", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: plan.privateMask },
+        // Aurora only, no route out: tenants' NetworkPolicies allow the database port to these alone.
+        { name: "Database", subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: plan.publicMask },
       ],
       // CDK restricts the default security group with a Lambda-backed custom resource; tenkai
       // deploys no Lambda, and nothing is placed in the default group.
@@ -51,6 +55,9 @@ export class NetworkStack extends TenkaiStack {
     });
     this.vpc.privateSubnets.forEach((s, i) => {
       (s.node.defaultChild as ec2.CfnSubnet).cidrBlock = plan.private[i];
+    });
+    this.vpc.isolatedSubnets.forEach((s, i) => {
+      (s.node.defaultChild as ec2.CfnSubnet).cidrBlock = plan.database[i];
     });
     const key = new kms.Key(this, "FlowLogsKey", {
       description: `tenkai ${platform.metadata.name}: VPC flow logs`,

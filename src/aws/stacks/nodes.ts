@@ -22,6 +22,24 @@ export function slotsFor(group: NodeGroup, rotating: boolean): Slot[] {
   return rotating ? [group.activeSlot, other] : [group.activeSlot];
 }
 
+/**
+ * Scaling of one slot. While a group rotates, the slot being drained (the spec's active slot)
+ * has its maximum held at its desired size, so Cluster Autoscaler never scales it up: CA reads
+ * each Auto Scaling group's MaxSize and refuses an increase beyond it (kubernetes/autoscaler
+ * cluster-autoscaler/cloudprovider/aws/aws_cloud_provider.go, AwsNodeGroup.IncreaseSize, at
+ * cluster-autoscaler-chart-9.59.0). It can still scale the drained slot down.
+ */
+export function scalingFor(
+  group: NodeGroup,
+  slot: Slot,
+  rotating: boolean,
+): { minSize: number; maxSize: number; desiredSize: number } {
+  const desiredSize = group.desired ?? group.min;
+  if (rotating && slot === group.activeSlot)
+    return { minSize: group.min, maxSize: Math.max(1, desiredSize), desiredSize };
+  return { minSize: group.min, maxSize: group.max, desiredSize };
+}
+
 /** AL2023 AMI type for the instance types (Graviton families like m7g are arm64). */
 export function amiTypeFor(instanceTypes: readonly string[]): string {
   const arm = instanceTypes.map((t) => /^[a-z]+\d+[a-z]*g[a-z]*\./.test(t));
@@ -73,7 +91,7 @@ export class NodeGroupStack extends TenkaiStack {
         amiType: amiTypeFor(group.instanceTypes),
         instanceTypes: [...group.instanceTypes],
         capacityType: group.capacityType,
-        scalingConfig: { minSize: group.min, maxSize: group.max, desiredSize: group.desired ?? group.min },
+        scalingConfig: scalingFor(group, slot, rotating),
         updateConfig: { maxUnavailable: 1 },
         launchTemplate: { id: template.ref, version: template.attrLatestVersionNumber },
         labels: { ...group.labels, "tenkai.dev/node-group": group.name, "tenkai.dev/slot": slot },

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { TenkaiError } from "../../shared/errors.js";
 import { type ImageGateFlags, imageGateStep, withImageGate } from "../aws-steps.js";
+import { parseDuration } from "../duration.js";
 import { runAction, withOutput } from "../output.js";
 
 export interface ClusterFlags {
@@ -58,8 +59,16 @@ export function register(program: Command): void {
         .option("--dry-run", "server-side dry run: show what would change, change nothing")
         .option("--no-prune", "keep objects that left the spec")
         .option("--no-wait", "do not wait for rollouts")
-        .option("--timeout <seconds>", "how long to wait for rollouts", "300")
+        .option(
+          "--timeout <duration>",
+          "how long to wait for rollouts (90s, 5m, 1h; plain numbers are seconds)",
+          "5m",
+        )
         .option("--force-conflicts", "take over fields other managers own on objects tenkai does not own yet")
+        .option(
+          "--vpc-id <id>",
+          "the cluster's VPC for the AWS Load Balancer Controller (default on target aws: read with eks:DescribeCluster)",
+        )
         .option(
           "--profile <name>",
           "AWS profile for the image gate's ECR lookups (default: the SDK's chain)",
@@ -75,6 +84,7 @@ export function register(program: Command): void {
           wait: boolean;
           timeout: string;
           forceConflicts?: boolean;
+          vpcId?: string;
         },
     ) =>
       runAction(opts, async (io) => {
@@ -82,13 +92,16 @@ export function register(program: Command): void {
         const { platform, client, concurrency } = await connect(file, opts);
         try {
           await imageGateStep(platform, opts, io);
+          const vpcId =
+            opts.vpcId ?? (platform.spec.target === "aws" ? await clusterVpcId(platform) : undefined);
           const result = await applyPlatform(platform, {
             client,
+            ...(vpcId ? { vpcId } : {}),
             concurrency,
             dryRun: opts.dryRun ?? false,
             prune: opts.prune,
             wait: opts.wait,
-            waitTimeoutMs: Number(opts.timeout) * 1000,
+            waitTimeoutMs: parseDuration("--timeout", opts.timeout),
             forceConflicts: opts.forceConflicts ?? false,
             sink: (e) => {
               // People see what changed; scripts get every event.
@@ -106,4 +119,25 @@ export function register(program: Command): void {
         }
       }),
   );
+}
+
+/**
+ * The VPC of the platform's EKS cluster, from the AWS plane (EKS DescribeCluster), or undefined
+ * when it cannot be read (apply then says what is missing, only if it needs it).
+ */
+export async function clusterVpcId(platform: {
+  metadata: { name: string };
+  spec: { aws: { region: string } };
+}): Promise<string | undefined> {
+  const { EKSClient, DescribeClusterCommand } = await import("@aws-sdk/client-eks");
+  const { clusterName } = await import("../../shared/aws-names.js");
+  const eks = new EKSClient({ region: platform.spec.aws.region });
+  try {
+    const out = await eks.send(new DescribeClusterCommand({ name: clusterName(platform) }));
+    return out.cluster?.resourcesVpcConfig?.vpcId;
+  } catch {
+    return undefined;
+  } finally {
+    eks.destroy();
+  }
 }

@@ -5,7 +5,7 @@
  * through server-side dry runs against the live cluster. A plane that cannot be compared (no
  * credentials, no cluster) is reported with its code and fix, and the other still runs.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { AwsDiffResult } from "../../aws/toolkit.js";
@@ -57,7 +57,10 @@ interface DiffResult {
 
 /** `--against DIR`: a previous plan's output directory (cdk.out/ and manifests/) or its cdk.out. */
 function againstDirs(dir: string): { assembly: string; manifests?: string } {
-  if (existsSync(join(dir, "cdk.out"))) return { assembly: join(dir, "cdk.out"), manifests: dir };
+  // A cloud assembly holds a file named cdk.out (its version marker): look for a directory.
+  const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+  if (isDir(join(dir, "cdk.out")))
+    return { assembly: join(dir, "cdk.out"), ...(isDir(join(dir, "manifests")) ? { manifests: dir } : {}) };
   return { assembly: dir };
 }
 

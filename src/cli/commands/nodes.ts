@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { type ErrorCode, TenkaiError } from "../../shared/errors.js";
+import { parseDuration } from "../duration.js";
 import { type CommandIO, runAction, withOutput } from "../output.js";
 
 interface RotateFlags {
@@ -18,6 +19,7 @@ interface RotateFlags {
   maxDraining: string;
   timeout: string;
   stallAfter: string;
+  budgetTimeout: string;
   forceUnreplicated?: boolean;
   deleteEmptydirData?: boolean;
   surge: boolean;
@@ -31,19 +33,7 @@ function cliError(code: ErrorCode, message: string, fix: string): TenkaiError {
   return new TenkaiError(code, message, fix);
 }
 
-/** `90s`, `30m`, `1h`, `500ms` or plain seconds, to milliseconds. */
-export function parseDuration(flag: string, value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m)
-    throw cliError(
-      "CLI_BAD_DURATION",
-      `${flag} must be a duration like 90s, 30m or 1h, got "${value}"`,
-      `pass ${flag} 30m`,
-    );
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
-  return Math.round(n * unit);
-}
+export { parseDuration } from "../duration.js";
 
 function positiveInt(flag: string, value: string): number {
   const n = Number(value);
@@ -89,6 +79,11 @@ export function register(program: Command): void {
         "30m",
       )
       .option("--stall-after <duration>", "report a pod held back this long (which pod, which budget)", "10s")
+      .option(
+        "--budget-timeout <duration>",
+        "delete a tenant's pod its PodDisruptionBudget has held back this long, reported per pod (platform and system budgets are always waited for); 'never' waits forever",
+        "15m",
+      )
       .option("--force-unreplicated", "evict pods no controller re-creates (they are gone for good)")
       .option("--delete-emptydir-data", "evict pods with emptyDir volumes (their data is lost)")
       .option(
@@ -113,6 +108,10 @@ export function register(program: Command): void {
       const maxDraining = positiveInt("--max-draining", opts.maxDraining);
       const timeoutMs = parseDuration("--timeout", opts.timeout);
       const stallAfterMs = parseDuration("--stall-after", opts.stallAfter);
+      const budgetTimeoutMs =
+        opts.budgetTimeout === "never"
+          ? Number.POSITIVE_INFINITY
+          : parseDuration("--budget-timeout", opts.budgetTimeout);
       const { loadPlatform } = await import("../../spec/load.js");
       const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
       const platform = await loadPlatform(opts.file, opts.env ? { environment: opts.env } : {});
@@ -146,6 +145,7 @@ export function register(program: Command): void {
         maxDraining,
         timeoutMs,
         stallAfterMs,
+        budgetTimeoutMs,
         forceUnreplicated: opts.forceUnreplicated ?? false,
         deleteEmptyDirData: opts.deleteEmptydirData ?? false,
         noSurge: !opts.surge,

@@ -87,7 +87,7 @@ async function edit(
     );
     return 0;
   }
-  const { connect } = await import("./apply.js");
+  const { connect, clusterVpcId } = await import("./apply.js");
   const { applyPlatform } = await import("../../kube/api/apply.js");
   let session: Awaited<ReturnType<typeof connect>>;
   try {
@@ -108,9 +108,11 @@ async function edit(
   const { platform, client, concurrency } = session;
   try {
     await imageGateStep(platform, opts, io);
+    const vpcId = platform.spec.target === "aws" ? await clusterVpcId(platform) : undefined;
     const result = await applyPlatform(platform, {
       client,
       concurrency,
+      ...(vpcId ? { vpcId } : {}),
       sink: (e) => {
         if (io.format === "json" || e.code !== "apply.object" || e.data.outcome !== "unchanged") io.sink(e);
       },

@@ -31,6 +31,7 @@ import { alreadyApplied, applyChanged, withAppliedHash } from "./compare.js";
 import { mapLimit } from "./concurrency.js";
 import { Discovery, resourcePath } from "./discovery.js";
 import { FIELD_MANAGER_NAME } from "./field-manager.js";
+import { hasLateBound, resolveLateBound } from "./late-bound.js";
 import { diffObjects, normalizeObject } from "./object-diff.js";
 import { PHASE_NAMES, type Phase, phaseOf } from "./order.js";
 
@@ -68,6 +69,11 @@ export interface ApplyOptions {
   /** Where events go (shared/events.ts). Default: nowhere. */
   readonly sink?: EventSink<ApplyEvent>;
   readonly clock?: Clock;
+  /**
+   * The cluster's VPC id for the AWS Load Balancer Controller (the AWS plane's; see
+   * late-bound.ts). Needed only when the objects carry it (target aws).
+   */
+  readonly vpcId?: string;
 }
 
 export interface ObjectResult {
@@ -93,10 +99,20 @@ export function applyPlatform(
 }
 
 export async function applyObjects(
-  objects: readonly KubeObject[],
+  rendered: readonly KubeObject[],
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   const { client } = options;
+  // Values only the cluster (or the AWS plane) knows: the webhook certificate, the VPC id.
+  const objects = hasLateBound(rendered)
+    ? await resolveLateBound(rendered, {
+        ...(options.vpcId ? { vpcId: options.vpcId } : {}),
+        readSecret: async (namespace, name) =>
+          (await getOrUndefined(client, `/api/v1/namespaces/${namespace}/secrets/${name}`))?.data as
+            | Record<string, string>
+            | undefined,
+      })
+    : rendered;
   const clock = options.clock ?? systemClock;
   const started = clock.now();
   const emit = emitter(options.sink, clock);

@@ -27,6 +27,8 @@ export interface KubeRequest {
 export interface KubeResponse<T> {
   readonly status: number;
   readonly body: T;
+  /** The server's `Warning` headers (e.g. Pod Security warnings on a pod template), text only. */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -61,6 +63,15 @@ function fixFor(status: number, reason: string): string | undefined {
   return undefined;
 }
 
+/** `Warning: 299 - "text"` headers (RFC 7234 form the apiserver uses) as their texts. */
+function warningTexts(header: string | string[] | undefined): string[] {
+  if (header === undefined) return [];
+  const all = (Array.isArray(header) ? header : [header]).flatMap((h) => h.split(/,(?=\s*\d{3} )/));
+  return all.map(
+    (h) => /^\s*\d{3} \S+ "((?:[^"\\]|\\.)*)"/.exec(h)?.[1]?.replace(/\\(.)/g, "$1") ?? h.trim(),
+  );
+}
+
 export function isKubeApiError(err: unknown, status?: number): err is KubeApiError {
   return err instanceof KubeApiError && (status === undefined || err.status === status);
 }
@@ -70,6 +81,13 @@ export interface KubeClientOptions {
   readonly maxSockets?: number;
   /** Per-request timeout in ms. Default 60 000. */
   readonly timeoutMs?: number;
+}
+
+/** A request that failed on a reused keep-alive socket before reaching the server. */
+class StaleSocket extends Error {
+  constructor(override readonly cause: NodeJS.ErrnoException) {
+    super(cause.message);
+  }
 }
 
 export class KubeClient {
@@ -147,33 +165,57 @@ export class KubeClient {
       if (req.impersonate.groups?.length) h["Impersonate-Group"] = [...req.impersonate.groups];
     }
     const mod = url.protocol === "http:" ? http : https;
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const r = mod.request(
-        url,
-        { method: req.method, headers: h, agent, timeout: this.timeoutMs },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+    const send = () =>
+      new Promise<{ status: number; text: string; warnings: string[] }>((resolve, reject) => {
+        const r = mod.request(
+          url,
+          { method: req.method, headers: h, agent, timeout: this.timeoutMs },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                text: Buffer.concat(chunks).toString("utf8"),
+                warnings: warningTexts(res.headers.warning),
+              }),
+            );
+            res.on("error", reject);
+          },
+        );
+        r.on("timeout", () => r.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
+        r.on("error", (cause: NodeJS.ErrnoException) => {
+          // A keep-alive socket the server closed while idle fails at once with ECONNRESET or
+          // EPIPE; the request never reached the server, so an idempotent one is sent again
+          // (the pattern Node's http docs give for `request.reusedSocket`).
+          if (r.reusedSocket && (cause.code === "ECONNRESET" || cause.code === "EPIPE")) {
+            reject(new StaleSocket(cause));
+            return;
+          }
+          reject(
+            new TenkaiError(
+              "KUBE_UNREACHABLE",
+              `${req.method} ${url.pathname}: cannot reach ${this.server.host}: ${cause.message}`,
+              "check that the cluster is up and the context is right",
+              { cause },
+            ),
           );
-          res.on("error", reject);
-        },
+        });
+        if (body !== undefined) r.write(body);
+        r.end();
+      });
+    const unreachable = (err: unknown) => {
+      if (!(err instanceof StaleSocket)) throw err;
+      throw new TenkaiError(
+        "KUBE_UNREACHABLE",
+        `${req.method} ${url.pathname}: cannot reach ${this.server.host}: ${err.cause.message}`,
+        "check that the cluster is up and the context is right, then run the command again",
+        { cause: err.cause },
       );
-      r.on("timeout", () => r.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
-      r.on("error", (cause) =>
-        reject(
-          new TenkaiError(
-            "KUBE_UNREACHABLE",
-            `${req.method} ${url.pathname}: cannot reach ${this.server.host}: ${cause.message}`,
-            "check that the cluster is up and the context is right",
-            { cause },
-          ),
-        ),
-      );
-      if (body !== undefined) r.write(body);
-      r.end();
-    });
+    };
+    const { status, text, warnings } = await send().catch((err: unknown) =>
+      err instanceof StaleSocket && req.method !== "POST" ? send().catch(unreachable) : unreachable(err),
+    );
     let parsed: unknown = text;
     if (text?.startsWith("{")) {
       try {
@@ -196,7 +238,7 @@ export class KubeClient {
         s.details,
       );
     }
-    return { status, body: parsed as T };
+    return { status, body: parsed as T, ...(warnings.length > 0 ? { warnings } : {}) };
   }
 
   /** Closes idle keep-alive sockets so the process can exit. */

@@ -20,10 +20,10 @@ import {
 } from "../../shared/kube-names.js";
 import type { KubeObject } from "../../shared/planes.js";
 import type { Platform, Tenant } from "../../spec/schema.js";
-import { ownedRoutes } from "./ingress.js";
+import { listenPorts, ownedRoutes } from "./ingress.js";
 
 const API = "admissionregistration.k8s.io/v1";
-const ALB_PREFIX = "alb.ingress.kubernetes.io/";
+export const ALB_PREFIX = "alb.ingress.kubernetes.io/";
 /** ALB annotations that only shape a tenant's own target group and health check. */
 export const TENANT_ALB_ANNOTATIONS = [
   "target-type",
@@ -37,10 +37,48 @@ export const TENANT_ALB_ANNOTATIONS = [
   "unhealthy-threshold-count",
   "success-codes",
   "target-group-attributes",
+  // Group-wide, so only the platform's own value is admitted (checked below).
+  "listen-ports",
 ] as const;
 
-const tenantNamespaces = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
-const cel = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+export const tenantNamespaces = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
+export const cel = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+export const celList = (xs: readonly string[]) => `[${xs.map(cel).join(", ")}]`;
+
+/** Pods and every kind that carries a pod template a tenant could write. */
+export const POD_CARRIERS = [
+  {
+    apiGroups: [""],
+    apiVersions: ["v1"],
+    operations: ["CREATE", "UPDATE"],
+    resources: ["pods", "pods/ephemeralcontainers", "replicationcontrollers"],
+  },
+  {
+    apiGroups: ["apps"],
+    apiVersions: ["v1"],
+    operations: ["CREATE", "UPDATE"],
+    resources: ["deployments", "replicasets", "statefulsets", "daemonsets"],
+  },
+  {
+    apiGroups: ["batch"],
+    apiVersions: ["v1"],
+    operations: ["CREATE", "UPDATE"],
+    resources: ["jobs", "cronjobs"],
+  },
+];
+/** The pod spec of a Pod or of any pod carrier's template. */
+export const POD_SPEC =
+  "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)";
+/** The labels of a Pod or of a carrier's pod template ({} when none). */
+export const POD_LABELS =
+  "object.kind == 'Pod' ? (has(object.metadata.labels) ? object.metadata.labels : {}) : (object.kind == 'CronJob' ? (has(object.spec.jobTemplate.spec.template.metadata) && has(object.spec.jobTemplate.spec.template.metadata.labels) ? object.spec.jobTemplate.spec.template.metadata.labels : {}) : (has(object.spec.template.metadata) && has(object.spec.template.metadata.labels) ? object.spec.template.metadata.labels : {}))";
+
+/**
+ * An ECR repository path and tag or digest after the tenant's prefix, segment by segment (ECR's
+ * repository name grammar), so `../other-tenant/x` cannot pass as a path under the prefix.
+ */
+export const IMAGE_REST_RE =
+  "^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$";
 
 export const POLICY_NAMES = {
   ingress: "tenkai-ingress",
@@ -93,6 +131,11 @@ export function platformAdmissionPolicies(platform: Platform): KubeObject[] {
           reason: "Invalid",
         },
         {
+          expression: `!(${cel(`${ALB_PREFIX}listen-ports`)} in variables.annotations) || variables.annotations[${cel(`${ALB_PREFIX}listen-ports`)}] == ${cel(listenPorts(platform))}`,
+          message: `the shared ALB's listeners are the platform's: listen-ports must be ${listenPorts(platform)}`,
+          reason: "Forbidden",
+        },
+        {
           expression: `!(${cel("kubernetes.io/ingress.class")} in variables.annotations)`,
           message: "use spec.ingressClassName, not the kubernetes.io/ingress.class annotation",
           reason: "Invalid",
@@ -142,52 +185,30 @@ export function platformAdmissionPolicies(platform: Platform): KubeObject[] {
     },
   };
   const prefix = `${registryHost(platform)}/${platform.metadata.name}/`;
-  const podSpec =
-    "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)";
-  const outside = (list: string) => `variables.spec.${list}.all(c, c.image.startsWith(variables.prefix))`;
+  const fits = (c: string) =>
+    `(${c}.image.startsWith(variables.prefix) && ${c}.image.substring(size(variables.prefix)).matches(${cel(IMAGE_REST_RE)}))`;
+  const outside = (list: string) => `variables.spec.${list}.all(c, ${fits("c")})`;
+  const foreign = (list: string) => `variables.spec.${list}.filter(c, !${fits("c")}).map(c, c.image)`;
   const images: KubeObject = {
     apiVersion: API,
     kind: "ValidatingAdmissionPolicy",
     metadata: { name: POLICY_NAMES.images, labels },
     spec: {
       failurePolicy: "Fail",
-      matchConstraints: {
-        namespaceSelector: tenantNamespaces,
-        resourceRules: [
-          {
-            apiGroups: [""],
-            apiVersions: ["v1"],
-            operations: ["CREATE", "UPDATE"],
-            resources: ["pods", "pods/ephemeralcontainers", "replicationcontrollers"],
-          },
-          {
-            apiGroups: ["apps"],
-            apiVersions: ["v1"],
-            operations: ["CREATE", "UPDATE"],
-            resources: ["deployments", "replicasets", "statefulsets", "daemonsets"],
-          },
-          {
-            apiGroups: ["batch"],
-            apiVersions: ["v1"],
-            operations: ["CREATE", "UPDATE"],
-            resources: ["jobs", "cronjobs"],
-          },
-        ],
-      },
+      matchConstraints: { namespaceSelector: tenantNamespaces, resourceRules: POD_CARRIERS },
       variables: [
-        { name: "spec", expression: podSpec },
+        { name: "spec", expression: POD_SPEC },
         { name: "prefix", expression: `${cel(prefix)} + namespaceObject.metadata.name + '/'` },
         {
           name: "foreign",
-          expression:
-            "variables.spec.containers.filter(c, !c.image.startsWith(variables.prefix)).map(c, c.image) + (has(variables.spec.initContainers) ? variables.spec.initContainers.filter(c, !c.image.startsWith(variables.prefix)).map(c, c.image) : []) + (has(variables.spec.ephemeralContainers) ? variables.spec.ephemeralContainers.filter(c, !c.image.startsWith(variables.prefix)).map(c, c.image) : [])",
+          expression: `${foreign("containers")} + (has(variables.spec.initContainers) ? ${foreign("initContainers")} : []) + (has(variables.spec.ephemeralContainers) ? ${foreign("ephemeralContainers")} : [])`,
         },
       ],
       validations: [
         {
           expression: `${outside("containers")} && (!has(variables.spec.initContainers) || ${outside("initContainers")}) && (!has(variables.spec.ephemeralContainers) || ${outside("ephemeralContainers")})`,
           messageExpression:
-            "'image ' + variables.foreign[0] + ' is outside this tenant\\'s registry prefix ' + variables.prefix + '; push it to the tenant\\'s own ECR repositories'",
+            "'image ' + variables.foreign[0] + ' is not a repository under this tenant\\'s registry prefix ' + variables.prefix + ' (matched segment by segment); push it to the tenant\\'s own ECR repositories'",
           reason: "Forbidden",
         },
       ],

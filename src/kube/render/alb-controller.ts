@@ -1,37 +1,42 @@
 /**
- * The AWS Load Balancer Controller from the pinned manifest set in
- * `data/kube/aws-load-balancer-controller.yaml` (version and source recorded in its header).
+ * The AWS Load Balancer Controller: the upstream chart rendered verbatim
+ * (data/charts/aws-load-balancer-controller, provenance.json beside it), with tenkai's values:
+ * cluster name, region, the VPC id from the AWS plane (nodes allow IMDSv2 with hop limit 1
+ * only, so the controller cannot read it from instance metadata), and the IRSA role.
+ *
+ * The VPC id and the webhook's serving certificate are known only at apply time: the render
+ * carries them as late-bound values that `tenkai apply` fills (src/kube/api/late-bound.ts).
+ *
+ * On the `local` target there is no AWS to manage, so only the controller's CRDs are rendered
+ * (tenants' IngressClassParams need them); the webhooks would otherwise refuse Ingresses and
+ * Services while no controller serves them.
  */
-import { parseAllDocuments } from "yaml";
 import { clusterName, platformRoleArn } from "../../shared/aws-names.js";
-import { ALB_CONTROLLER_MANIFESTS, readDataText } from "../../shared/data.js";
-import { baseLabels } from "../../shared/kube-names.js";
+import { CHARTS } from "../../shared/data.js";
 import type { KubeObject } from "../../shared/planes.js";
 import type { Platform } from "../../spec/schema.js";
+import { chartObjects } from "./charts.js";
+
+/** Written where the VPC id goes; `tenkai apply` replaces it with the cluster's VPC id. */
+export const LATE_VPC_ID = "tenkai-late-bound-vpc-id";
 
 /** IAM role the controller's ServiceAccount assumes (IRSA); the AWS plane creates it. */
 export function albControllerRoleArn(platform: Platform): string {
   return platformRoleArn(platform, "loadBalancerController");
 }
 
-export function albController(platform: Platform): KubeObject[] {
-  const vars: Record<string, string> = {
+export interface AlbControllerFacts {
+  /** The VPC of the cluster, when known at render time. Default: late-bound at apply. */
+  readonly vpcId?: string;
+}
+
+export function albController(platform: Platform, facts: AlbControllerFacts = {}): KubeObject[] {
+  const objects = chartObjects(platform, CHARTS.albController, {
     CLUSTER_NAME: clusterName(platform),
     REGION: platform.spec.aws.region,
-    // Nodes allow IMDSv2 with hop limit 1 only, so the controller cannot read its VPC id from
-    // instance metadata; it finds the VPC by the tag the network stack sets.
-    PLATFORM: platform.metadata.name,
+    VPC_ID: facts.vpcId ?? LATE_VPC_ID,
     ROLE_ARN: albControllerRoleArn(platform),
-  };
-  const text = readDataText(ALB_CONTROLLER_MANIFESTS).replace(
-    /\$\{([A-Z_]+)\}/g,
-    (m, k: string) => vars[k] ?? m,
-  );
-  return parseAllDocuments(text)
-    .map((d) => d.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o !== null)
-    .map((o) => ({
-      ...o,
-      metadata: { ...o.metadata, labels: { ...o.metadata.labels, ...baseLabels(platform) } },
-    }));
+  });
+  if (platform.spec.target === "local") return objects.filter((o) => o.kind === "CustomResourceDefinition");
+  return objects;
 }

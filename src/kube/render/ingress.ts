@@ -10,6 +10,7 @@ import { baseLabels, ingressClassName, WORKLOAD_LABEL } from "../../shared/kube-
 import type { KubeObject } from "../../shared/planes.js";
 import { normalizePath } from "../../spec/checks.js";
 import type { Platform, Service, Tenant } from "../../spec/schema.js";
+import { shutdownTiming } from "../../spec/shutdown.js";
 
 export const ALB_CONTROLLER = "ingress.k8s.aws/alb";
 const ALB = "alb.ingress.kubernetes.io";
@@ -27,7 +28,9 @@ export function tenantIngressClass(platform: Platform, tenant: Tenant, groupName
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": tenant.name } },
         group: { name: groupName },
         scheme: ingress.scheme,
-        ...(ingress.certificateArn ? { certificateArn: [ingress.certificateArn] } : {}),
+        ...(ingress.certificateArn
+          ? { certificateArn: [ingress.certificateArn], sslRedirectPort: "443" }
+          : {}),
         // The shared ALB writes access logs to the AWS plane's bucket (stacks/alb-access-logs.ts).
         // Every tenant's params carry the same attributes: the controller merges the params of
         // one IngressGroup and refuses conflicting values.
@@ -62,6 +65,9 @@ export function serviceIngress(platform: Platform, tenant: Tenant, s: Service): 
       annotations: {
         [`${ALB}/target-type`]: "ip",
         [`${ALB}/healthcheck-path`]: s.healthPath,
+        // Pods keep serving longer than this (spec/shutdown.ts), so draining loses no request.
+        [`${ALB}/target-group-attributes`]: `deregistration_delay.timeout_seconds=${shutdownTiming(platform, s).deregistrationDelaySeconds}`,
+        [`${ALB}/listen-ports`]: listenPorts(platform),
       },
     },
     spec: {
@@ -82,6 +88,16 @@ export function serviceIngress(platform: Platform, tenant: Tenant, s: Service): 
       ],
     },
   };
+}
+
+/**
+ * Listeners of the shared ALB: with a certificate, HTTPS on 443 and HTTP on 80, which only
+ * redirects to HTTPS (the IngressClassParams' sslRedirectPort); without one, HTTP on 80. Every
+ * Ingress of the group carries the same value, as the controller requires of group-wide
+ * annotations, and the admission policy admits no other.
+ */
+export function listenPorts(platform: Platform): string {
+  return platform.spec.ingress.certificateArn ? '[{"HTTP":80},{"HTTPS":443}]' : '[{"HTTP":80}]';
 }
 
 /** The host+path pairs a tenant owns, as `host/path` strings (the admission params' format). */

@@ -7,6 +7,8 @@ import { tenantDatabaseName, tenantDatabaseSecretName } from "../../shared/aws-n
 import { imageRef, WORKLOAD_LABEL } from "../../shared/kube-names.js";
 import { fargatePodLabels } from "../../spec/checks.js";
 import type { CronJob, Platform, Service, Tenant } from "../../spec/schema.js";
+import { shutdownTiming } from "../../spec/shutdown.js";
+import { TENANT_PRIORITY_CLASS } from "./tenant-namespace.js";
 
 /** UID/GID the containers run as when the image does not say (a non-root, nobody-like id). */
 export const RUN_AS_ID = 65532;
@@ -17,6 +19,17 @@ export function podLabels(tenant: Tenant, workload: Service | CronJob): Record<s
     "app.kubernetes.io/part-of": tenant.name,
     ...(workload.compute === "fargate" ? fargatePodLabels(workload.name) : {}),
   };
+}
+
+/**
+ * The emptyDir volumes whose data may be lost when the pod is evicted, in the cluster
+ * autoscaler's annotation (which node rotation honours too): tenkai's `/tmp` is scratch.
+ */
+export const SAFE_TO_EVICT_VOLUMES = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes";
+export const SCRATCH_VOLUME = "tmp";
+
+export function podAnnotations(): Record<string, string> {
+  return { [SAFE_TO_EVICT_VOLUMES]: SCRATCH_VOLUME };
 }
 
 export function containerSecurityContext(): Record<string, unknown> {
@@ -60,7 +73,7 @@ export function podSpec(
       limits: { cpu: workload.resources.cpu, memory: workload.resources.memory },
     },
     securityContext: containerSecurityContext(),
-    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    volumeMounts: [{ name: SCRATCH_VOLUME, mountPath: "/tmp" }],
   };
   const s = options.service;
   if (s) {
@@ -68,10 +81,14 @@ export function podSpec(
     const probe = { httpGet: { path: s.healthPath, port: "http" } };
     container.readinessProbe = { ...probe, periodSeconds: 10, failureThreshold: 3 };
     container.livenessProbe = { ...probe, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 };
+    // Keep serving while the ALB drains this target (spec/shutdown.ts). The sleep action needs
+    // no binary in the image (PodLifecycleSleepAction, on by default since Kubernetes 1.30).
+    container.lifecycle = { preStop: { sleep: { seconds: shutdownTiming(platform, s).preStopSeconds } } };
   }
   const spec: Record<string, unknown> = {
     serviceAccountName: workload.name,
     automountServiceAccountToken: false,
+    priorityClassName: TENANT_PRIORITY_CLASS,
     securityContext: {
       runAsNonRoot: true,
       runAsUser: RUN_AS_ID,
@@ -79,8 +96,9 @@ export function podSpec(
       fsGroup: RUN_AS_ID,
       seccompProfile: { type: "RuntimeDefault" },
     },
+    ...(s ? { terminationGracePeriodSeconds: shutdownTiming(platform, s).gracePeriodSeconds } : {}),
     containers: [container],
-    volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+    volumes: [{ name: SCRATCH_VOLUME, emptyDir: { sizeLimit: "256Mi" } }],
     ...(options.restartPolicy ? { restartPolicy: options.restartPolicy } : {}),
   };
   // Fargate places one pod per micro-VM: zone spreading is Fargate's own business there.

@@ -4,6 +4,9 @@ import type { KubeObject } from "../../shared/planes.js";
 import { planAlbGroups } from "../../spec/alb-groups.js";
 import { definePlatform } from "../../spec/define.js";
 import { loadPlatform } from "../../spec/load.js";
+import { SpecError } from "../../spec/problems.js";
+import { type PlatformInput, PlatformSchema } from "../../spec/schema.js";
+import { albController, LATE_VPC_ID } from "./alb-controller.js";
 import { allObjects, renderKubernetesPlane } from "./render.js";
 
 const example = await loadPlatform(new URL("../../../examples/platform.yaml", import.meta.url).pathname, {
@@ -57,6 +60,61 @@ describe("renderKubernetesPlane", () => {
       "nightly-report",
     ]);
     assert.equal(find(shop, "ServiceAccount", "default").automountServiceAccountToken, false);
+  });
+
+  it("narrows egress: database port to the database subnets, HTTPS to public addresses for AWS and database users", () => {
+    const shop = tenant("shop");
+    const db = find(shop, "NetworkPolicy", "allow-database").spec;
+    assert.deepEqual(
+      db.egress[0].to.map((t: { ipBlock: { cidr: string } }) => t.ipBlock.cidr),
+      ["10.0.216.0/21", "10.0.224.0/21", "10.0.232.0/21"],
+    );
+    const aws = find(shop, "NetworkPolicy", "allow-aws-apis").spec;
+    assert.deepEqual(aws.podSelector.matchExpressions[0].values, [
+      "catalog-api",
+      "cart-api",
+      "nightly-report",
+    ]);
+    assert.deepEqual(aws.egress[0].to, [
+      {
+        ipBlock: {
+          cidr: "0.0.0.0/0",
+          except: ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"],
+        },
+      },
+    ]);
+    assert.deepEqual(aws.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
+  });
+
+  it("quotas object counts from the spec, one Ingress per route, local disk, and no system priority", () => {
+    const shop = tenant("shop");
+    const hard = find(shop, "ResourceQuota", "tenkai-quota").spec.hard;
+    assert.equal(hard["count/ingresses.networking.k8s.io"], "3");
+    assert.equal(hard["count/services"], "8");
+    assert.equal(hard["count/configmaps"], "20");
+    assert.equal(hard["requests.ephemeral-storage"], "20Gi");
+    const prio = find(shop, "ResourceQuota", "tenkai-system-priority").spec;
+    assert.deepEqual(prio.hard, { pods: "0" });
+    assert.deepEqual(prio.scopeSelector.matchExpressions[0].values, [
+      "system-node-critical",
+      "system-cluster-critical",
+    ]);
+    const limits = find(shop, "LimitRange", "tenkai-limits").spec.limits[0];
+    assert.equal(limits.max["ephemeral-storage"], "20Gi");
+    assert.equal(limits.default["ephemeral-storage"], "1Gi");
+    const d = find(shop, "Deployment", "catalog-api", "shop");
+    assert.equal(d.spec.template.spec.priorityClassName, "tenkai-tenant");
+    assert.equal(find(plane.platform, "PriorityClass", "tenkai-tenant").preemptionPolicy, "Never");
+    for (const name of [
+      "tenkai-pods",
+      "tenkai-services",
+      "tenkai-budgets",
+      "tenkai-service-accounts",
+      "tenkai-secrets",
+    ])
+      find(plane.platform, "ValidatingAdmissionPolicyBinding", name);
+    const fargate = find(tenant("orders"), "ConfigMap", "tenkai-fargate-orders", "tenkai-system");
+    assert.equal(fargate.data.workloads, "invoice-batch");
   });
 
   it("never lets a tenant role write guard objects", () => {
@@ -163,15 +221,15 @@ describe("renderKubernetesPlane", () => {
 });
 
 describe("planAlbGroups", () => {
-  const platformWith = (tenants: { name: string; hosts: string[] }[], maxRulesPerAlb: number) =>
-    definePlatform(
+  const platformWith = (tenants: { name: string; hosts: string[] }[], maxRulesPerAlb: number, check = true) =>
+    (check ? definePlatform : (input: PlatformInput) => PlatformSchema.parse(input))(
       {
         apiVersion: "tenkai.dev/v1alpha1",
         kind: "Platform",
         metadata: { name: "p" },
         spec: {
           aws: { account: "123456789012", region: "us-east-1" },
-          cluster: { version: "1.35" },
+          cluster: { version: "1.35", creatorAdmin: true },
           nodeGroups: [{ name: "g", instanceTypes: ["m6i.large"], min: 1, max: 3 }],
           ingress: { maxRulesPerAlb },
           tenants: tenants.map((t) => ({
@@ -211,21 +269,60 @@ describe("planAlbGroups", () => {
     assert.equal(plan.problems.length, 0);
   });
 
-  it("reports a host whose rules alone exceed one ALB", () => {
-    const plan = planAlbGroups(
-      platformWith([{ name: "a", hosts: ["x.example.com", "x.example.com", "x.example.com"] }], 2),
-    );
+  it("reports a host whose rules alone exceed one ALB, and validate refuses it before plan", () => {
+    const tenants = [{ name: "a", hosts: ["x.example.com", "x.example.com", "x.example.com"] }];
+    const plan = planAlbGroups(platformWith(tenants, 2, false));
     assert.equal(plan.problems[0]?.code, "KUBE_ALB_HOST_OVER_LIMIT");
+    assert.throws(
+      () => platformWith(tenants, 2),
+      (e) => e instanceof SpecError && e.problems.some((p) => p.code === "SPEC_HOST_OVER_ALB_LIMIT"),
+    );
   });
 });
 
 describe("AWS Load Balancer Controller", () => {
-  it("finds its VPC by the platform tag (IMDS is out of reach at hop limit 1)", () => {
-    const deploy = renderKubernetesPlane(example).platform.find(
-      (o) => o.kind === "Deployment" && o.metadata.name === "aws-load-balancer-controller",
-    ) as { spec: { template: { spec: { containers: { args: string[] }[] } } } } | undefined;
-    const args = deploy?.spec.template.spec.containers[0]?.args ?? [];
-    assert.ok(args.includes("--aws-vpc-tags=tenkai.dev/platform=web"), args.join(" "));
+  const deploymentArgs = (objects: readonly KubeObject[]) =>
+    (
+      objects.find((o) => o.kind === "Deployment" && o.metadata.name === "aws-load-balancer-controller") as
+        | { spec: { template: { spec: { containers: { args: string[] }[] } } } }
+        | undefined
+    )?.spec.template.spec.containers[0]?.args ?? [];
+
+  it("is the chart render with tenkai's values: cluster, region and the AWS plane's VPC id (IMDS is out of reach at hop limit 1)", () => {
+    const args = deploymentArgs(albController(example, { vpcId: "vpc-0abc" }));
+    assert.ok(args.includes("--aws-vpc-id=vpc-0abc"), args.join(" "));
     assert.ok(args.includes("--cluster-name=web"), args.join(" "));
+    assert.ok(args.includes("--aws-region=ap-northeast-1"), args.join(" "));
+    assert.ok(!args.some((a) => a.startsWith("--aws-vpc-tags")), "no tag lookup");
+    // Without the VPC id, the render leaves it for apply to fill (never a guess).
+    assert.ok(
+      deploymentArgs(renderKubernetesPlane(example).platform).includes(`--aws-vpc-id=${LATE_VPC_ID}`),
+    );
+  });
+
+  it("renders only the controller's CRDs on the local target, where no AWS is behind the cluster", () => {
+    const local = albController({ ...example, spec: { ...example.spec, target: "local" } });
+    assert.ok(local.length > 0);
+    assert.deepEqual([...new Set(local.map((o) => o.kind))], ["CustomResourceDefinition"]);
+  });
+
+  it("adds Cluster Autoscaler from its chart on target aws, discovering this cluster's node groups", () => {
+    const ca = renderKubernetesPlane(example).platform.filter(
+      (o) => o.metadata.name === "cluster-autoscaler",
+    );
+    const deploy = ca.find((o) => o.kind === "Deployment") as
+      | { spec: { template: { spec: { containers: { image: string; command: string[] }[] } } } }
+      | undefined;
+    const c = deploy?.spec.template.spec.containers[0];
+    assert.equal(
+      c?.image,
+      `registry.k8s.io/autoscaling/cluster-autoscaler:v${example.spec.cluster.version}.0`,
+    );
+    assert.ok(
+      c?.command.includes(
+        "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/web",
+      ),
+      c?.command.join(" "),
+    );
   });
 });

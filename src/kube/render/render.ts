@@ -10,11 +10,20 @@ import { type AlbGroupPlan, planAlbGroups } from "../../spec/alb-groups.js";
 import type { Platform, Tenant } from "../../spec/schema.js";
 import { platformAdmissionPolicies, tenantRoutePolicy } from "./admission-policies.js";
 import { albController } from "./alb-controller.js";
+import { clusterAutoscaler } from "./cluster-autoscaler.js";
 import { serviceIngress, tenantIngressClass } from "./ingress.js";
 import { fargateLogging, fluentBit } from "./logging.js";
 import { networkPolicies } from "./network-policies.js";
 import { tenantRbac } from "./rbac.js";
-import { defaultServiceAccount, limitRange, resourceQuota, tenantNamespace } from "./tenant-namespace.js";
+import { tenantFargatePolicy, tenantGuardPolicies } from "./tenant-guards.js";
+import {
+  defaultServiceAccount,
+  limitRange,
+  priorityQuota,
+  resourceQuota,
+  tenantNamespace,
+  tenantPriorityClass,
+} from "./tenant-namespace.js";
 import { cronJobObjects, serviceObjects } from "./workloads.js";
 
 export function renderKubernetesPlane(platform: Platform): KubernetesPlane {
@@ -26,7 +35,10 @@ export function renderKubernetesPlane(platform: Platform): KubernetesPlane {
       metadata: { name: SYSTEM_NAMESPACE, labels: baseLabels(platform) },
     },
     ...albController(platform),
+    ...clusterAutoscaler(platform),
+    tenantPriorityClass(platform),
     ...platformAdmissionPolicies(platform),
+    ...tenantGuardPolicies(platform),
     ...fluentBit(platform),
     ...fargateLogging(platform),
   ];
@@ -48,12 +60,14 @@ export function renderTenant(
   return [
     tenantNamespace(platform, tenant),
     resourceQuota(platform, tenant),
+    priorityQuota(platform, tenant),
     limitRange(platform, tenant),
     defaultServiceAccount(platform, tenant),
     ...networkPolicies(platform, tenant),
     ...tenantRbac(platform, tenant),
     ...tenantIngressClass(platform, tenant, group),
     ...tenantRoutePolicy(platform, tenant),
+    ...tenantFargatePolicy(platform, tenant),
     ...tenant.services.flatMap((s) => {
       const ingress = serviceIngress(platform, tenant, s);
       return [...serviceObjects(platform, tenant, s), ...(ingress ? [ingress] : [])];

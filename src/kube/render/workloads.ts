@@ -6,7 +6,7 @@
 import { baseLabels, WORKLOAD_LABEL, workloadRoleArn } from "../../shared/kube-names.js";
 import type { KubeObject } from "../../shared/planes.js";
 import type { CronJob, Platform, Service, Tenant } from "../../spec/schema.js";
-import { podLabels, podSpec } from "./pod-spec.js";
+import { podAnnotations, podLabels, podSpec } from "./pod-spec.js";
 
 /** The IRSA annotation the EKS pod identity webhook reads. */
 export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
@@ -60,7 +60,7 @@ export function serviceObjects(platform: Platform, tenant: Tenant, s: Service): 
         revisionHistoryLimit: 5,
         strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
         template: {
-          metadata: { labels: podLabels(tenant, s) },
+          metadata: { labels: podLabels(tenant, s), annotations: podAnnotations() },
           spec: podSpec(platform, tenant, s, { service: s }),
         },
       },
@@ -125,7 +125,7 @@ export function cronJobObjects(platform: Platform, tenant: Tenant, c: CronJob): 
             backoffLimit: 2,
             ttlSecondsAfterFinished: 86400,
             template: {
-              metadata: { labels: podLabels(tenant, c) },
+              metadata: { labels: podLabels(tenant, c), annotations: podAnnotations() },
               spec: podSpec(platform, tenant, c, { restartPolicy: "OnFailure" }),
             },
           },
