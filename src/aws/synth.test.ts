@@ -19,6 +19,7 @@ import {
 import {
   logGroupNames,
   repositoryName,
+  stackNames,
   tenantDatabaseSecretName,
   tenantGroup,
   workloadRoleArn,
@@ -385,5 +386,36 @@ describe("checks nobody here wrote", () => {
     if (!run.available)
       return t.skip("cfn-lint missing: run `bash scripts/setup-python.sh` to install .venv");
     assert.deepEqual(run.errors, []);
+  });
+});
+
+describe("ALB access logs and the tenant databases' Data API", () => {
+  it("keeps the shared ALB's access logs in an SSE-S3 bucket with a lifecycle rule, writable by ELB log delivery only", () => {
+    const cluster = templates.get(stackNames.cluster(platform)) as CfnTemplate;
+    const [[, bucket] = []] = resourcesOfType(cluster, "AWS::S3::Bucket");
+    const p = bucket?.Properties as Record<string, unknown>;
+    assert.equal(p.BucketName, "web-alb-logs-123456789012-ap-northeast-1");
+    assert.deepEqual(p.BucketEncryption, {
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+    });
+    assert.match(JSON.stringify(p.LifecycleConfiguration), /"ExpirationInDays":30/);
+    const [[, policy] = []] = resourcesOfType(cluster, "AWS::S3::BucketPolicy");
+    const statements = policyDocument(policy?.Properties?.PolicyDocument).Statement;
+    const delivery = statements.find((s) => (s as { Sid?: string }).Sid === "AlbAccessLogDelivery");
+    // ap-northeast-1 predates August 2022: ELB delivers as its regional account (582318560864).
+    assert.match(JSON.stringify(delivery?.Principal), /582318560864/);
+    assert.match(JSON.stringify(delivery?.Resource), /alb\/AWSLogs\/123456789012\/\*/);
+    assert.ok(
+      statements.some(
+        (s) => s.Effect === "Deny" && JSON.stringify(s.Condition).includes("aws:SecureTransport"),
+      ),
+    );
+  });
+  it("turns on the RDS Data API on the Aurora cluster with an RDS-managed master secret", () => {
+    const data = templates.get(stackNames.data(platform)) as CfnTemplate;
+    const [[, db] = []] = resourcesOfType(data, "AWS::RDS::DBCluster");
+    assert.equal(db?.Properties?.EnableHttpEndpoint, true);
+    assert.equal(db?.Properties?.ManageMasterUserPassword, true);
+    assert.equal(db?.Properties?.DBClusterIdentifier, "web-db");
   });
 });

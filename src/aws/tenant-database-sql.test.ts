@@ -1,84 +1,39 @@
 /**
  * The tenant SQL against a real PostgreSQL server (Debian's package; scripts/setup-postgres.sh
- * installs it): a throwaway cluster from initdb on a free port, the SQL run twice as a
- * non-superuser admin with CREATEROLE and CREATEDB (what Aurora's master user is), then what a
- * tenant would try: connect to its own database, create a table, connect to another's.
+ * installs it): a throwaway cluster from initdb on a free port (test/support/postgres.ts), the
+ * SQL run twice as a non-superuser admin with CREATEROLE and CREATEDB (what Aurora's master user
+ * is), then what a tenant would try: connect to its own database, create a table, connect to
+ * another's. The server logs every statement, so the tests also read what reached it.
  */
 import assert from "node:assert/strict";
-import { type SpawnSyncReturns, spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir, userInfo } from "node:os";
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import {
+  postgresUnavailableReason,
+  startTestPostgres,
+  type TestPostgres,
+} from "../../test/support/postgres.js";
 import { tenantDatabaseName, tenantDatabaseSecretName } from "../shared/aws-names.js";
 import { isTenkaiError } from "../shared/errors.js";
 import { loadPlatform } from "../spec/load.js";
-import { applyTenantDatabases, psqlExecutor } from "./tenant-database.js";
-import { INSPECT_SQL, parseInspect, quoteLiteral, tenantDatabaseStatements } from "./tenant-database-sql.js";
+import { pgExecutor } from "./sql-executors.js";
+import { applyTenantDatabases, tenantDatabasesStatus } from "./tenant-database.js";
+import {
+  INSPECT_SQL,
+  parseInspect,
+  quoteLiteral,
+  scramVerifier,
+  tenantDatabaseStatements,
+} from "./tenant-database-sql.js";
 
-function findBin(name: string): string | undefined {
-  const onPath = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).stdout.trim();
-  if (onPath) return onPath;
-  const base = "/usr/lib/postgresql";
-  if (!existsSync(base)) return undefined;
-  for (const v of readdirSync(base).sort().reverse())
-    if (existsSync(join(base, v, "bin", name))) return join(base, v, "bin", name);
-  return undefined;
-}
-
-const bins = { initdb: findBin("initdb"), pg_ctl: findBin("pg_ctl"), psql: findBin("psql") };
-const missing = Object.entries(bins)
-  .filter(([, v]) => !v)
-  .map(([k]) => k);
-// PostgreSQL refuses to run as root: run the server as the `postgres` user then.
-const asRoot = userInfo().uid === 0;
-const pgUser = asRoot ? spawnSync("id", ["-u", "postgres"], { encoding: "utf8" }) : undefined;
-const serverUid = pgUser ? Number(pgUser.stdout.trim()) : undefined;
-const serverGid = pgUser
-  ? Number(spawnSync("id", ["-g", "postgres"], { encoding: "utf8" }).stdout.trim())
-  : undefined;
-const unavailable =
-  missing.length > 0
-    ? `PostgreSQL binaries missing (${missing.join(", ")}): run scripts/setup-postgres.sh`
-    : asRoot && pgUser?.status !== 0
-      ? "running as root and there is no postgres user to run the server as"
-      : undefined;
-
-function run(
-  cmd: string,
-  args: string[],
-  env: Record<string, string> = {},
-  asServer = false,
-): SpawnSyncReturns<string> {
-  const [c, a] = asServer && asRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
-  return spawnSync(c, a, { encoding: "utf8", env: { ...process.env, ...env } });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
+const unavailable = postgresUnavailableReason();
+let server: TestPostgres | undefined;
 let dir = "";
 let port = 0;
-let started = false;
-
-/** psql as `user` over the socket (trust) or, with a password, over TCP (scram-sha-256). */
-function psql(user: string, db: string, sql: string, password?: string): SpawnSyncReturns<string> {
-  const host = password ? "127.0.0.1" : dir;
-  return run(
-    bins.psql as string,
-    ["-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", String(port), "-U", user, "-d", db, "-c", sql],
-    password ? { PGPASSWORD: password } : {},
-  );
-}
+const psql = (user: string, db: string, sql: string, password?: string) =>
+  (server as TestPostgres).psql(user, db, sql, password);
 
 function applyAsAdmin(tenants: { tenant: string; password: string }[]): string[] {
   const inspect = psql("tenkai_admin", "postgres", INSPECT_SQL);
@@ -91,22 +46,26 @@ function applyAsAdmin(tenants: { tenant: string; password: string }[]): string[]
   // psql -f sends each statement on its own (autocommit), as the RDS Data API would.
   const file = join(dir, "tenants.sql");
   writeFileSync(file, statements.map((s) => `${s.sql};\n`).join(""));
-  const r = run(bins.psql as string, [
-    "-X",
-    "-q",
-    "-v",
-    "ON_ERROR_STOP=1",
-    "-h",
-    dir,
-    "-p",
-    String(port),
-    "-U",
-    "tenkai_admin",
-    "-d",
-    "postgres",
-    "-f",
-    file,
-  ]);
+  const r = spawnSync(
+    (server as TestPostgres).psqlBin,
+    [
+      "-X",
+      "-q",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-h",
+      dir,
+      "-p",
+      String(port),
+      "-U",
+      "tenkai_admin",
+      "-d",
+      "postgres",
+      "-f",
+      file,
+    ],
+    { encoding: "utf8" },
+  );
   assert.equal(r.status, 0, r.stderr);
   return statements.map((s) => s.action);
 }
@@ -118,52 +77,14 @@ const TENANTS = [
 
 before(async () => {
   if (unavailable) return;
-  dir = mkdtempSync(join(tmpdir(), "tenkai-pg-"));
-  if (asRoot) chownSync(dir, serverUid as number, serverGid as number);
-  port = await freePort();
-  const init = run(
-    bins.initdb as string,
-    [
-      "-D",
-      join(dir, "data"),
-      "-U",
-      "postgres",
-      "--auth-local=trust",
-      "--auth-host=scram-sha-256",
-      "--no-sync",
-    ],
-    {},
-    true,
-  );
-  assert.equal(init.status, 0, init.stderr);
-  const start = run(
-    bins.pg_ctl as string,
-    [
-      "-D",
-      join(dir, "data"),
-      "-l",
-      join(dir, "server.log"),
-      "-w",
-      "-t",
-      "30",
-      "-o",
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-      "start",
-    ],
-    {},
-    true,
-  );
-  assert.equal(start.status, 0, `${start.stdout}${start.stderr}`);
-  started = true;
+  server = await startTestPostgres();
+  dir = server.dir;
+  port = server.port;
   // Aurora's master user is not a superuser: it has CREATEROLE and CREATEDB (rds_superuser).
   const admin = psql("postgres", "postgres", "CREATE ROLE tenkai_admin LOGIN CREATEROLE CREATEDB");
   assert.equal(admin.status, 0, admin.stderr);
 });
-after(() => {
-  if (started)
-    run(bins.pg_ctl as string, ["-D", join(dir, "data"), "-m", "immediate", "-w", "stop"], {}, true);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => server?.stop());
 
 describe("tenant databases on a real PostgreSQL", {
   skip: unavailable ? `no PostgreSQL: ${unavailable}` : false,
@@ -215,6 +136,23 @@ describe("tenant databases on a real PostgreSQL", {
     assert.match(wrong.stderr, /password authentication failed/);
   });
 
+  it("computes the SCRAM-SHA-256 verifier PostgreSQL itself stores for a password", () => {
+    const set = psql(
+      "postgres",
+      "postgres",
+      "SET password_encryption = 'scram-sha-256'; CREATE ROLE scram_probe PASSWORD 'pencil-42'",
+    );
+    assert.equal(set.status, 0, set.stderr);
+    const stored = psql(
+      "postgres",
+      "postgres",
+      "SELECT rolpassword FROM pg_authid WHERE rolname = 'scram_probe'",
+    ).stdout.trim();
+    const salt = Buffer.from(stored.split("$")[1]?.split(":")[1] ?? "", "base64");
+    assert.equal(scramVerifier("pencil-42", salt), stored);
+    assert.throws(() => scramVerifier("pässword"), RangeError);
+  });
+
   it("re-asserts a changed password on the next run", () => {
     applyAsAdmin([
       { tenant: "shop", password: "rotated-2" },
@@ -225,55 +163,101 @@ describe("tenant databases on a real PostgreSQL", {
   });
 });
 
-describe("applyTenantDatabases over psql", {
+describe("applyTenantDatabases over node-postgres", {
   skip: unavailable ? `no PostgreSQL: ${unavailable}` : false,
 }, () => {
+  const example = () => loadPlatform(new URL("../../examples/platform.yaml", import.meta.url).pathname);
+  const admin = () => pgExecutor({ host: dir, port, user: "tenkai_admin", database: "postgres" });
+
   it("creates the example's missing tenant databases (shop's exists from above), then nothing, with an event per step", async () => {
-    const platform = await loadPlatform(new URL("../../examples/platform.yaml", import.meta.url).pathname);
+    const platform = await example();
     const passwords = new Map(
-      platform.spec.tenants.map((t) => [tenantDatabaseSecretName(platform, t.name), `pw-${t.name}`]),
+      platform.spec.tenants.map((t) => [tenantDatabaseSecretName(platform, t.name), `pw-${t.name}-Zq9`]),
     );
     const secrets = {
       secretString: async (name: string) => JSON.stringify({ password: passwords.get(name) }),
     };
-    const sql = psqlExecutor({
-      host: dir,
-      port,
-      user: "tenkai_admin",
-      database: "postgres",
-      psql: bins.psql,
-    });
+    const sql = admin();
     const events: string[] = [];
-    const first = await applyTenantDatabases(platform, {
-      sql,
-      secrets,
-      sink: (e) => events.push(e.message),
-    });
-    assert.deepEqual([...first.created].sort(), ["tenant_orders", "tenant_users"]);
-    assert.ok(events.includes("orders: create database tenant_orders"));
-    assert.ok(
-      events.every((m) => !m.includes("pw-")),
-      "no password in events",
-    );
-    const second = await applyTenantDatabases(platform, { sql, secrets });
-    assert.deepEqual(second.created, []);
+    const logBefore = (server as TestPostgres).serverLog().length;
+    try {
+      const first = await applyTenantDatabases(platform, {
+        sql,
+        secrets,
+        sink: (e) => events.push(JSON.stringify(e)),
+      });
+      assert.deepEqual([...first.created].sort(), ["tenant_orders", "tenant_users"]);
+      // user-s from the first suite is no tenant of the example: kept and reported, not dropped.
+      assert.deepEqual(first.kept, ["tenant_user_s"]);
+      assert.ok(events.some((e) => e.includes('"message":"orders: create database tenant_orders"')));
+      assert.ok(
+        events.some(
+          (e) => e.includes('"code":"aws.database.kept"') && e.includes('"database":"tenant_user_s"'),
+        ),
+      );
+      const second = await applyTenantDatabases(platform, { sql, secrets });
+      assert.deepEqual(second.created, []);
+      const status = await tenantDatabasesStatus(platform, sql);
+      assert.deepEqual(
+        status.map((s) => `${s.tenant} ${s.state}`),
+        ["shop ok", "users ok", "orders ok", "tenant_user_s not-in-spec"],
+      );
+    } finally {
+      await sql.close?.();
+    }
     assert.equal(
-      psql("tenant_orders", "tenant_orders", "SELECT current_database()", "pw-orders").stdout.trim(),
+      psql("tenant_orders", "tenant_orders", "SELECT current_database()", "pw-orders-Zq9").stdout.trim(),
       "tenant_orders",
     );
+    // The server logged every statement (log_statement = all): the passwords never reached it.
+    const log = (server as TestPostgres).serverLog().slice(logBefore);
+    assert.match(log, /ALTER ROLE "tenant_orders" WITH LOGIN PASSWORD 'SCRAM-SHA-256\$4096:/);
+    for (const pw of passwords.values()) {
+      assert.ok(!log.includes(pw), `password ${pw} in the server log`);
+      assert.ok(!events.some((e) => e.includes(pw)), "no password in events");
+    }
   });
+
+  it("db status names what drifted (PUBLIC given CONNECT back, a role that cannot log in) and deploy puts it back", async () => {
+    const platform = await example();
+    assert.equal(psql("postgres", "postgres", "GRANT CONNECT ON DATABASE tenant_orders TO PUBLIC").status, 0);
+    assert.equal(psql("postgres", "postgres", "ALTER ROLE tenant_users NOLOGIN").status, 0);
+    const sql = admin();
+    try {
+      const status = await tenantDatabasesStatus(platform, sql);
+      const orders = status.find((s) => s.tenant === "orders");
+      assert.equal(orders?.state, "drifted");
+      assert.deepEqual(orders?.problems, ["PUBLIC may connect (other tenants' roles could)"]);
+      assert.deepEqual(status.find((s) => s.tenant === "users")?.problems, ["role cannot log in"]);
+      // deploy puts it back.
+      const secrets = { secretString: async () => JSON.stringify({ password: "again-Zq9" }) };
+      await applyTenantDatabases(platform, { sql, secrets });
+      const after = await tenantDatabasesStatus(platform, sql);
+      assert.ok(
+        after.filter((s) => s.inSpec).every((s) => s.state === "ok"),
+        JSON.stringify(after),
+      );
+    } finally {
+      await sql.close?.();
+    }
+  });
+
   it("names the tenant and redacts the password when a statement fails", async () => {
-    const platform = await loadPlatform(new URL("../../examples/platform.yaml", import.meta.url).pathname);
+    const platform = await example();
     // A role without CREATEROLE cannot create the tenant roles.
     assert.equal(psql("postgres", "postgres", "CREATE ROLE weak LOGIN").status, 0);
-    const sql = psqlExecutor({ host: dir, port, user: "weak", database: "postgres", psql: bins.psql });
+    const sql = pgExecutor({ host: dir, port, user: "weak", database: "postgres" });
     const secrets = { secretString: async () => JSON.stringify({ password: "s3cr3t-value" }) };
-    await assert.rejects(applyTenantDatabases(platform, { sql, secrets }), (e: unknown) => {
-      assert.ok(isTenkaiError(e, "AWS_TENANT_SQL_FAILED"));
-      assert.match(e.message, /^tenant shop: /);
-      assert.ok(!e.message.includes("s3cr3t-value"), e.message);
-      return true;
-    });
+    try {
+      await assert.rejects(applyTenantDatabases(platform, { sql, secrets }), (e: unknown) => {
+        assert.ok(isTenkaiError(e, "AWS_TENANT_SQL_FAILED"));
+        assert.match(e.message, /^tenant shop: /);
+        assert.ok(!e.message.includes("s3cr3t-value"), e.message);
+        return true;
+      });
+    } finally {
+      await sql.close?.();
+    }
   });
 });
 
@@ -281,7 +265,11 @@ describe("statements as data", () => {
   it("quotes literals and never puts the password in an action", () => {
     assert.equal(quoteLiteral("it's"), "'it''s'");
     const s = tenantDatabaseStatements([{ tenant: "a", password: "p'w" }], { databases: [], roles: [] });
-    assert.ok(s.some((x) => x.sql.includes("PASSWORD 'p''w'")));
+    assert.ok(
+      s.every((x) => !x.sql.includes("p'w") && !x.sql.includes("p''w")),
+      "password sent as a verifier",
+    );
     assert.ok(s.every((x) => !x.action.includes("p'w")));
+    assert.ok(s.some((x) => x.sensitive?.includes("p'w")));
   });
 });

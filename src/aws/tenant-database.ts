@@ -1,23 +1,37 @@
 /**
  * Applies the tenant databases and login roles to the platform's Aurora cluster: reads what the
  * server has, decides the statements (tenant-database-sql.ts), runs them one by one, and reports
- * each as an event. The SQL connection and the secret store are injected: `psqlExecutor` runs
- * psql where the cluster is reachable (a bastion, or a Job in the cluster); an RDS Data API
- * executor fits the same interface.
+ * each as an event. The SQL connection and the secret store are injected (sql-executors.ts):
+ * the RDS Data API at deploy, node-postgres against a server tenkai can reach (the tests' real
+ * PostgreSQL). A tenant that left the spec keeps its database: it is reported, never dropped.
  */
-import { spawn } from "node:child_process";
 import { tenantDatabaseName, tenantDatabaseSecretName } from "../shared/aws-names.js";
 import { TenkaiError } from "../shared/errors.js";
 import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
 import type { Platform } from "../spec/schema.js";
 import { tenantUsesDatabase } from "../spec/tenant-needs.js";
-import { INSPECT_SQL, parseInspect, tenantDatabaseStatements } from "./tenant-database-sql.js";
+import {
+  INSPECT_SQL,
+  keptDatabases,
+  parseInspect,
+  STATUS_SQL,
+  type TenantDatabaseStatus,
+  tenantDatabaseStatements,
+  tenantDatabaseStatus,
+} from "./tenant-database-sql.js";
 
+/**
+ * One SQL connection as the admin (Aurora's master user). Implementations: `dataApiExecutor`
+ * (RDS Data API, no network path to the VPC) and `pgExecutor` (node-postgres).
+ * Both throw on a failed statement; the message may quote the statement, so callers redact.
+ */
 export interface SqlExecutor {
-  /** Runs one query and returns its rows as text columns. */
+  /** Runs one query and returns its rows as text columns (NULL as ""). */
   query(sql: string): Promise<string[][]>;
   /** Runs one statement on its own (autocommit: CREATE DATABASE cannot run in a transaction). */
   execute(sql: string): Promise<void>;
+  /** Releases the connection, if any. */
+  close?(): Promise<void>;
 }
 
 export interface TenantSecretReader {
@@ -25,11 +39,11 @@ export interface TenantSecretReader {
   secretString(name: string): Promise<string>;
 }
 
-/** One statement run against the cluster (shared/events.ts); never carries a password. */
-export type TenantDatabaseEvent = TenkaiEvent<
-  "aws.database.statement",
-  { readonly tenant: string; readonly action: string }
->;
+/** What the tenant-database step reports (shared/events.ts); never carries a password. */
+export type TenantDatabaseEvent =
+  | TenkaiEvent<"aws.database.statement", { readonly tenant: string; readonly action: string }>
+  /** A tenant database no tenant in the spec uses: left as it is. */
+  | TenkaiEvent<"aws.database.kept", { readonly database: string }>;
 
 export interface ApplyTenantDatabasesOptions {
   readonly sql: SqlExecutor;
@@ -41,6 +55,8 @@ export interface ApplyTenantDatabasesOptions {
 export interface ApplyTenantDatabasesResult {
   /** Databases created by this run (empty on a re-run). */
   readonly created: readonly string[];
+  /** Tenant databases on the server that no tenant in the spec uses: kept, never dropped. */
+  readonly kept: readonly string[];
   readonly statements: number;
 }
 
@@ -73,12 +89,22 @@ export async function applyTenantDatabases(
     inputs.push({ tenant: t.name, password });
   }
   const rows = await options.sql.query(INSPECT_SQL);
-  const statements = tenantDatabaseStatements(
-    inputs,
-    parseInspect(rows.map((r) => [r[0] ?? "", r[1] ?? ""] as const)),
+  const state = parseInspect(rows.map((r) => [r[0] ?? "", r[1] ?? ""] as const));
+  const statements = tenantDatabaseStatements(inputs, state);
+  const kept = keptDatabases(
+    tenants.map((t) => t.name),
+    state,
   );
-  const created: string[] = [];
   const emit = emitter(options.sink);
+  for (const database of kept) {
+    emit(
+      "warn",
+      "aws.database.kept",
+      `kept database ${database}: no tenant in the spec uses it (tenkai never drops a database; drop it yourself after a backup)`,
+      { database },
+    );
+  }
+  const created: string[] = [];
   for (const s of statements) {
     emit("info", "aws.database.statement", `${s.tenant}: ${s.action}`, {
       tenant: s.tenant,
@@ -88,10 +114,10 @@ export async function applyTenantDatabases(
       await options.sql.execute(s.sql);
     } catch (err) {
       // psql echoes the failing statement: never let a password into the message.
-      const reason = inputs.reduce(
-        (text, i) => text.split(i.password).join("<redacted>"),
-        err instanceof Error ? err.message : String(err),
-      );
+      const reason = redact(err instanceof Error ? err.message : String(err), [
+        ...inputs.map((i) => i.password),
+        ...statements.flatMap((x) => x.sensitive ?? []),
+      ]);
       throw new TenkaiError(
         "AWS_TENANT_SQL_FAILED",
         `tenant ${s.tenant}: ${s.action} failed: ${reason}`,
@@ -100,74 +126,18 @@ export async function applyTenantDatabases(
     }
     if (s.action.startsWith("create database")) created.push(tenantDatabaseName(s.tenant));
   }
-  return { created, statements: statements.length };
+  return { created, kept, statements: statements.length };
 }
 
-export interface PsqlConnection {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly database: string;
-  /** Password (sent as PGPASSWORD); omit for trust or .pgpass. */
-  readonly password?: string;
-  /** The psql binary. Default: `psql` on PATH. */
-  readonly psql?: string;
-  /** Extra environment, e.g. PGSSLMODE=require for Aurora (rds.force_ssl). */
-  readonly env?: Readonly<Record<string, string>>;
+function redact(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((t, secret) => (secret ? t.split(secret).join("<redacted>") : t), text);
 }
 
-/** A SqlExecutor over the psql CLI (unit separator between columns, one row per line). */
-export function psqlExecutor(conn: PsqlConnection): SqlExecutor {
-  const run = (sql: string): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(
-        conn.psql ?? "psql",
-        [
-          "-X",
-          "-qAt",
-          "-F",
-          "\u001f",
-          "-v",
-          "ON_ERROR_STOP=1",
-          "-h",
-          conn.host,
-          "-p",
-          String(conn.port),
-          "-U",
-          conn.user,
-          "-d",
-          conn.database,
-          "-c",
-          sql,
-        ],
-        {
-          env: { ...process.env, ...conn.env, ...(conn.password ? { PGPASSWORD: conn.password } : {}) },
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-      });
-      child.stderr.on("data", (d) => {
-        err += d;
-      });
-      child.on("error", reject);
-      child.on("close", (code) =>
-        code === 0 ? resolve(out) : reject(new Error(err.trim() || `psql exited with ${code}`)),
-      );
-    });
-  return {
-    async query(sql) {
-      const out = await run(sql);
-      return out
-        .split("\n")
-        .filter((l) => l.length > 0)
-        .map((l) => l.split("\u001f"));
-    },
-    async execute(sql) {
-      await run(sql);
-    },
-  };
+/** Per tenant that uses the database (and per tenant database the spec no longer has): what the server holds. */
+export async function tenantDatabasesStatus(
+  platform: Platform,
+  sql: SqlExecutor,
+): Promise<TenantDatabaseStatus[]> {
+  const wanted = platform.spec.tenants.filter(tenantUsesDatabase).map((t) => t.name);
+  return tenantDatabaseStatus(wanted, await sql.query(STATUS_SQL));
 }

@@ -25,6 +25,12 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "tenkai diff --plane kubernetes --context web-staging -o json",
   ],
   apply: ["tenkai apply -f platform.yaml --context web-staging --timeout 10m"],
+  db: ["tenkai db status -f platform.yaml --profile prod"],
+  "db status": ["tenkai db status -f platform.yaml -o json"],
+  logs: [
+    "tenkai logs users users-api --since 30m --follow",
+    "tenkai logs users --query slow-requests-by-path --since 1d -o json",
+  ],
   verify: ["tenkai verify isolation -f platform.yaml --context web-staging"],
   "verify isolation": ["tenkai verify isolation -f platform.yaml --mode targeted"],
   tenant: ["tenkai tenant add payments --role arn:aws:iam::123456789012:role/payments-dev"],

@@ -6,10 +6,12 @@
 import { Command, CommanderError } from "commander";
 import { register as registerApply } from "./commands/apply.js";
 import { register as registerCompletion } from "./commands/completion.js";
+import { register as registerDb } from "./commands/db.js";
 import { register as registerDeploy } from "./commands/deploy.js";
 import { register as registerDiff } from "./commands/diff.js";
 import { register as registerInit } from "./commands/init.js";
 import { register as registerLocal } from "./commands/local.js";
+import { register as registerLogs } from "./commands/logs.js";
 import { register as registerNodes } from "./commands/nodes.js";
 import { register as registerPlan } from "./commands/plan.js";
 import { register as registerSchema } from "./commands/schema.js";
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerTenant(program);
   registerNodes(program);
   registerLocal(program);
+  registerDb(program);
+  registerLogs(program);
   registerUpgrade(program);
   registerCompletion(program);
   applyConventions(program);

@@ -140,10 +140,30 @@ export function tenantDatabaseSecretName(platform: PlatformIdentity, tenant: str
   return `tenkai/${platform.metadata.name}/${tenant}/database`;
 }
 
+/** The Aurora DB cluster identifier (the data stack's cluster; the Data API addresses it by ARN). */
+export function databaseClusterIdentifier(platform: PlatformIdentity): string {
+  return `${platform.metadata.name}-db`;
+}
+
 /** PostgreSQL database and login role of a tenant (identifiers: lower-case, `_` for `-`). */
 export function tenantDatabaseName(tenant: string): string {
   return `tenant_${tenant.replace(/-/g, "_")}`;
 }
+
+/**
+ * S3 bucket of the shared ALB's access logs (account and region in the name: bucket names are
+ * global). At most 24 + 10 + 12 + 1 + 14 = 61 characters (S3 allows 63).
+ */
+export function albAccessLogsBucket(
+  platform: PlatformIdentity & {
+    readonly spec: { readonly aws: { readonly account: string; readonly region: string } };
+  },
+): string {
+  return `${platform.metadata.name}-alb-logs-${platform.spec.aws.account}-${platform.spec.aws.region}`;
+}
+
+/** Key prefix of the access logs in that bucket (ELB adds AWSLogs/<account>/elasticloadbalancing/...). */
+export const ALB_ACCESS_LOGS_PREFIX = "alb";
 
 /** SSM parameters the cluster and data stacks publish for the per-tenant stacks. */
 export const ssmParameterNames = {

@@ -38,8 +38,9 @@ function tenkai(args: string[]): Promise<{ code: number; stdout: string; stderr:
 describe("tenkai deploy / destroy without credentials", () => {
   it("deploy writes the assembly, streams the stack plan as JSON events, and fails with AWS_NO_CREDENTIALS", async () => {
     const out = join(work, "deploy");
-    const r = await tenkai(["deploy", EXAMPLE, "--out", out, "-o", "json"]);
+    const r = await tenkai(["deploy", EXAMPLE, "--out", out, "-o", "json", "--no-image-gate"]);
     assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /"code":"image.gate.skipped"/);
     assert.ok(existsSync(join(out, "manifest.json")));
     const docs = r.stdout
       .trim()
@@ -56,6 +57,22 @@ describe("tenkai deploy / destroy without credentials", () => {
     const error = JSON.parse(r.stdout.slice(r.stdout.indexOf('{\n  "error"'))).error;
     assert.equal(error.code, "AWS_NO_CREDENTIALS");
     assert.match(error.fix, /aws sso login/);
+  });
+  it("deploy stops at the image gate before any stack when it cannot look images up, and says how to sign in", async () => {
+    const r = await tenkai([
+      "deploy",
+      EXAMPLE,
+      "--out",
+      join(work, "gate"),
+      "--allow-image",
+      "catalog-api:3.2.0",
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /error AWS_NO_CREDENTIALS: cannot check the spec's images in ECR \(the image gate\)/,
+    );
+    assert.doesNotMatch(r.stderr, /deploy \d+ stacks/);
   });
   it("destroy refuses to run unconfirmed when it cannot ask", async () => {
     const r = await tenkai(["destroy", EXAMPLE, "--out", join(work, "destroy")]);

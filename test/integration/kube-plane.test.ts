@@ -236,7 +236,16 @@ describe("kube plane on a live cluster", () => {
     if (!cluster) return t.skip(`no local cluster: ${testClusterUnavailableReason()}`);
     const file = join(mkdtempSync(join(tmpdir(), "tenkai-tenant-")), "platform.yaml");
     copyFileSync(exampleFile, file);
-    const flags = ["--file", file, "--kubeconfig", cluster.kubeconfigPath, "--context", client.context];
+    // The example's images are in no registry here: the ECR image gate has its own tests (src/aws/image-gate.test.ts).
+    const flags = [
+      "--file",
+      file,
+      "--kubeconfig",
+      cluster.kubeconfigPath,
+      "--context",
+      client.context,
+      "--no-image-gate",
+    ];
     const add = cli([
       "tenant",
       "add",

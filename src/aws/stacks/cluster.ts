@@ -8,7 +8,6 @@
  */
 import { RemovalPolicy, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
-import * as ecr from "aws-cdk-lib/aws-ecr";
 import * as eks from "aws-cdk-lib/aws-eks-v2";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
@@ -29,6 +28,7 @@ import type { Platform } from "../../spec/schema.js";
 import { ackManagedPolicies, ackWildcardResources } from "../nag.js";
 import { irsaTrust, issuerHostPath } from "../trust.js";
 import { addManagedAddons, CLUSTER_STACK_ADDONS } from "./addons.js";
+import { addAlbAccessLogs } from "./alb-access-logs.js";
 import { logsKeyPolicy, retention, TenkaiStack } from "./shared.js";
 
 /**
@@ -137,19 +137,10 @@ export class ClusterStack extends TenkaiStack {
     this.addFargate(platform, vpc);
     this.addLoadBalancerControllerRole(platform);
     this.addFluentBitRole(platform);
-    if (spec.registry.enhancedScanning) {
-      // Registry-wide setting (one per account and region): Amazon Inspector scans tenkai's
-      // repositories on push and continuously as new CVEs are published.
-      new ecr.CfnRegistryScanningConfiguration(this, "RegistryScanning", {
-        scanType: "ENHANCED",
-        rules: [
-          {
-            scanFrequency: "CONTINUOUS_SCAN",
-            repositoryFilters: [{ filter: `${platform.metadata.name}/*`, filterType: "WILDCARD" }],
-          },
-        ],
-      });
-    }
+    addAlbAccessLogs(this, platform);
+    // registry.enhancedScanning is applied by `tenkai deploy` as a read-merge-write of the
+    // account's registry scanning configuration (registry-scanning.ts): the CloudFormation
+    // resource would replace the account's other rules.
     for (const addon of addManagedAddons(this, platform, CLUSTER_STACK_ADDONS))
       addon.addResourceDependency(this.cluster.node.defaultChild as eks.CfnCluster);
     this.addClusterAutoscalerRole(platform);

@@ -14,7 +14,11 @@ import * as kms from "aws-cdk-lib/aws-kms";
 import * as rds from "aws-cdk-lib/aws-rds";
 import * as ssm from "aws-cdk-lib/aws-ssm";
 import type { Construct } from "constructs";
-import { AURORA_INSTANCE_ROLES, ssmParameterNames } from "../../shared/aws-names.js";
+import {
+  AURORA_INSTANCE_ROLES,
+  databaseClusterIdentifier,
+  ssmParameterNames,
+} from "../../shared/aws-names.js";
 import type { Platform } from "../../spec/schema.js";
 import { TenkaiStack } from "./shared.js";
 
@@ -62,7 +66,7 @@ export class DataStack extends TenkaiStack {
     });
     const major = db.version.split(".")[0];
     this.cluster = new rds.CfnDBCluster(this, "Cluster", {
-      dbClusterIdentifier: `${name}-db`,
+      dbClusterIdentifier: databaseClusterIdentifier(platform),
       engine: "aurora-postgresql",
       engineVersion: db.version,
       port: DATABASE_PORT,

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { TenkaiError } from "../../shared/errors.js";
+import { type ImageGateFlags, imageGateStep, withImageGate } from "../aws-steps.js";
 import { parseDuration } from "../duration.js";
 import { runAction, withOutput } from "../output.js";
 
@@ -47,42 +48,50 @@ export async function connect(file: string, opts: ClusterFlags) {
 }
 
 export function register(program: Command): void {
-  withCluster(
-    program
-      .command("apply")
-      .description(
-        "server-side apply the Kubernetes plane (ApplySet ownership, prune, ordered, waits for rollouts)",
-      )
-      .argument("<file>", "platform.yaml")
-      .option("--dry-run", "server-side dry run: show what would change, change nothing")
-      .option("--no-prune", "keep objects that left the spec")
-      .option("--no-wait", "do not wait for rollouts")
-      .option(
-        "--timeout <duration>",
-        "how long to wait for rollouts (90s, 5m, 1h; plain numbers are seconds)",
-        "5m",
-      )
-      .option("--force-conflicts", "take over fields other managers own on objects tenkai does not own yet")
-      .option(
-        "--vpc-id <id>",
-        "the cluster's VPC for the AWS Load Balancer Controller (default on target aws: read with eks:DescribeCluster)",
-      ),
+  withImageGate(
+    withCluster(
+      program
+        .command("apply")
+        .description(
+          "server-side apply the Kubernetes plane (ApplySet ownership, prune, ordered, waits for rollouts)",
+        )
+        .argument("<file>", "platform.yaml")
+        .option("--dry-run", "server-side dry run: show what would change, change nothing")
+        .option("--no-prune", "keep objects that left the spec")
+        .option("--no-wait", "do not wait for rollouts")
+        .option(
+          "--timeout <duration>",
+          "how long to wait for rollouts (90s, 5m, 1h; plain numbers are seconds)",
+          "5m",
+        )
+        .option("--force-conflicts", "take over fields other managers own on objects tenkai does not own yet")
+        .option(
+          "--vpc-id <id>",
+          "the cluster's VPC for the AWS Load Balancer Controller (default on target aws: read with eks:DescribeCluster)",
+        )
+        .option(
+          "--profile <name>",
+          "AWS profile for the image gate's ECR lookups (default: the SDK's chain)",
+        ),
+    ),
   ).action(
     (
       file: string,
-      opts: ClusterFlags & {
-        dryRun?: boolean;
-        prune: boolean;
-        wait: boolean;
-        timeout: string;
-        forceConflicts?: boolean;
-        vpcId?: string;
-      },
+      opts: ClusterFlags &
+        ImageGateFlags & {
+          dryRun?: boolean;
+          prune: boolean;
+          wait: boolean;
+          timeout: string;
+          forceConflicts?: boolean;
+          vpcId?: string;
+        },
     ) =>
       runAction(opts, async (io) => {
         const { applyPlatform } = await import("../../kube/api/apply.js");
         const { platform, client, concurrency } = await connect(file, opts);
         try {
+          await imageGateStep(platform, opts, io);
           const vpcId =
             opts.vpcId ?? (platform.spec.target === "aws" ? await clusterVpcId(platform) : undefined);
           const result = await applyPlatform(platform, {

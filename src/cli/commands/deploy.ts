@@ -6,7 +6,8 @@
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { TenkaiError } from "../../shared/errors.js";
-import { runAction, withOutput } from "../output.js";
+import { clientConfig, imageGateStep, report, withImageGate } from "../aws-steps.js";
+import { type CommandIO, runAction, withOutput } from "../output.js";
 
 interface AwsCommandOptions {
   readonly output?: string;
@@ -17,6 +18,65 @@ interface AwsCommandOptions {
   readonly yes?: boolean;
   readonly bootstrap?: boolean;
   readonly rotating?: string[];
+  readonly imageGate?: boolean;
+  readonly allowImage?: string[];
+  readonly databases?: boolean;
+}
+
+/**
+ * After the stacks: Inspector scanning merged into the registry configuration (when
+ * registry.enhancedScanning), then every tenant's database and login role through the RDS Data
+ * API. Passwords never leave memory except as SCRAM verifiers inside the Data API request.
+ */
+async function afterStacks(
+  platform: import("../../spec/schema.js").Platform,
+  opts: AwsCommandOptions,
+  io: CommandIO,
+) {
+  const { awsCallError } = await import("../../aws/sdk-errors.js");
+  const config = clientConfig(platform, opts.profile);
+  let registry: unknown;
+  if (platform.spec.registry.enhancedScanning) {
+    const { ECRClient } = await import("@aws-sdk/client-ecr");
+    const { ensureEnhancedScanning } = await import("../../aws/registry-scanning.js");
+    const ecr = new ECRClient(config);
+    try {
+      registry = await ensureEnhancedScanning(ecr, platform, io.sink);
+    } catch (err) {
+      throw awsCallError(err, "merge enhanced scanning into the registry scanning configuration");
+    } finally {
+      ecr.destroy();
+    }
+  }
+  const only = opts.stack ?? [];
+  const touchesData = only.length === 0 || only.some((s) => s.endsWith("-data") || s.includes("-tenants-"));
+  const { tenantUsesDatabase } = await import("../../spec/tenant-needs.js");
+  if (!platform.spec.database || !platform.spec.tenants.some(tenantUsesDatabase) || !touchesData)
+    return { registry };
+  if (opts.databases === false) {
+    report(io, "warn", "aws.database.skipped", "tenant databases skipped (--no-databases)");
+    return { registry };
+  }
+  const [{ RDSClient }, { RDSDataClient }, { SecretsManagerClient }, { syncTenantDatabases }] =
+    await Promise.all([
+      import("@aws-sdk/client-rds"),
+      import("@aws-sdk/client-rds-data"),
+      import("@aws-sdk/client-secrets-manager"),
+      import("../../aws/database-sync.js"),
+    ]);
+  const clients = {
+    rds: new RDSClient(config),
+    rdsData: new RDSDataClient(config),
+    secrets: new SecretsManagerClient(config),
+  };
+  try {
+    const databases = await syncTenantDatabases(platform, clients, io.sink);
+    return { registry, databases };
+  } catch (err) {
+    throw awsCallError(err, "create the tenant databases through the RDS Data API");
+  } finally {
+    for (const c of Object.values(clients)) c.destroy();
+  }
 }
 
 async function synthesize(file: string, opts: AwsCommandOptions) {
@@ -40,16 +100,22 @@ function common(cmd: Command): Command {
 }
 
 export function register(program: Command): void {
-  common(
-    program
-      .command("deploy")
-      .description("deploy the AWS plane (CloudFormation stacks through the CDK toolkit)"),
+  withImageGate(
+    common(
+      program
+        .command("deploy")
+        .description(
+          "deploy the AWS plane (CloudFormation stacks through the CDK toolkit), then the tenant databases",
+        ),
+    ),
   )
     .option("--bootstrap", "bootstrap the account and region for the CDK first (once per account and region)")
+    .option("--no-databases", "do not create or update the tenant databases after the stacks")
     .action((file: string, opts: AwsCommandOptions) =>
       runAction(opts, async (io) => {
-        const { synth } = await synthesize(file, opts);
+        const { platform, synth } = await synthesize(file, opts);
         io.info(`synthesized ${synth.stacks.length} stacks into ${synth.assemblyDir}`);
+        const images = await imageGateStep(platform, opts, io);
         const { deployAwsPlane } = await import("../../aws/toolkit.js");
         const result = await deployAwsPlane({
           assemblyDir: synth.assemblyDir,
@@ -58,9 +124,19 @@ export function register(program: Command): void {
           bootstrap: opts.bootstrap,
           sink: io.sink,
         });
+        const after = await afterStacks(platform, opts, io);
         io.result(
-          result,
-          (r) => `deployed ${r.stacks.length} stacks: ${r.stacks.map((s) => s.stackName).join(", ")}`,
+          { ...result, images: images?.images, ...after },
+          (r) =>
+            `deployed ${r.stacks.length} stacks: ${r.stacks.map((s) => s.stackName).join(", ")}${
+              r.databases
+                ? `\ntenant databases: ${r.databases.created.length} created, ${r.databases.statements} statements${
+                    r.databases.kept.length > 0
+                      ? `; kept (no tenant uses them): ${r.databases.kept.join(", ")}`
+                      : ""
+                  }`
+                : ""
+            }`,
         );
       }),
     );

@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { isTenkaiError, TenkaiError } from "../../shared/errors.js";
+import { type ImageGateFlags, imageGateStep, withImageGate } from "../aws-steps.js";
 import { type CommandIO, runAction } from "../output.js";
 import { type ClusterFlags, withCluster } from "./apply.js";
 
-interface TenantFlags extends ClusterFlags {
+interface TenantFlags extends ClusterFlags, ImageGateFlags {
   file: string;
   apply: boolean;
 }
@@ -14,14 +15,17 @@ export function register(program: Command): void {
     .description(
       "add or remove a tenant: edit platform.yaml in place (comments and layout kept), validate, then apply",
     );
-  withCluster(
-    tenant
-      .command("add")
-      .argument("<name>", "tenant name (becomes its namespace)")
-      .option("-f, --file <file>", "platform spec to edit", "platform.yaml")
-      .option("--role <arn>", "IAM role to give access to the tenant")
-      .option("--level <level>", "access level for --role: view, edit or admin", "edit")
-      .option("--no-apply", "only edit the file"),
+  withImageGate(
+    withCluster(
+      tenant
+        .command("add")
+        .argument("<name>", "tenant name (becomes its namespace)")
+        .option("-f, --file <file>", "platform spec to edit", "platform.yaml")
+        .option("--role <arn>", "IAM role to give access to the tenant")
+        .option("--level <level>", "access level for --role: view, edit or admin", "edit")
+        .option("--no-apply", "only edit the file")
+        .option("--profile <name>", "AWS profile for the image gate's ECR lookups"),
+    ),
   ).action((name: string, opts: TenantFlags & { role?: string; level: string }) =>
     runAction(opts, async (io) => {
       if (!["view", "edit", "admin"].includes(opts.level)) {
@@ -45,12 +49,15 @@ export function register(program: Command): void {
       );
     }),
   );
-  withCluster(
-    tenant
-      .command("remove")
-      .argument("<name>", "tenant to remove (its namespace and everything in it are pruned on apply)")
-      .option("-f, --file <file>", "platform spec to edit", "platform.yaml")
-      .option("--no-apply", "only edit the file"),
+  withImageGate(
+    withCluster(
+      tenant
+        .command("remove")
+        .argument("<name>", "tenant to remove (its namespace and everything in it are pruned on apply)")
+        .option("-f, --file <file>", "platform spec to edit", "platform.yaml")
+        .option("--no-apply", "only edit the file")
+        .option("--profile <name>", "AWS profile for the image gate's ECR lookups"),
+    ),
   ).action((name: string, opts: TenantFlags) =>
     runAction(opts, async (io) => {
       const { removeTenant } = await import("../../spec/tenant-edit.js");
@@ -100,6 +107,7 @@ async function edit(
   }
   const { platform, client, concurrency } = session;
   try {
+    await imageGateStep(platform, opts, io);
     const vpcId = platform.spec.target === "aws" ? await clusterVpcId(platform) : undefined;
     const result = await applyPlatform(platform, {
       client,

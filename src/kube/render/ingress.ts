@@ -5,6 +5,7 @@
  * the class from other namespaces. Admission policies (admission-policies.ts) enforce the rest.
  */
 
+import { ALB_ACCESS_LOGS_PREFIX, albAccessLogsBucket } from "../../shared/aws-names.js";
 import { baseLabels, ingressClassName, WORKLOAD_LABEL } from "../../shared/kube-names.js";
 import type { KubeObject } from "../../shared/planes.js";
 import { normalizePath } from "../../spec/checks.js";
@@ -30,6 +31,14 @@ export function tenantIngressClass(platform: Platform, tenant: Tenant, groupName
         ...(ingress.certificateArn
           ? { certificateArn: [ingress.certificateArn], sslRedirectPort: "443" }
           : {}),
+        // The shared ALB writes access logs to the AWS plane's bucket (stacks/alb-access-logs.ts).
+        // Every tenant's params carry the same attributes: the controller merges the params of
+        // one IngressGroup and refuses conflicting values.
+        loadBalancerAttributes: [
+          { key: "access_logs.s3.enabled", value: "true" },
+          { key: "access_logs.s3.bucket", value: albAccessLogsBucket(platform) },
+          { key: "access_logs.s3.prefix", value: ALB_ACCESS_LOGS_PREFIX },
+        ],
       },
     },
     {

@@ -1,16 +1,28 @@
 /**
  * Container logs to CloudWatch Logs, one log group per tenant (`tenantLogGroupName`, created by
- * the AWS plane): Fluent Bit as a DaemonSet on EC2 nodes, with one output per tenant namespace,
- * and on Fargate the built-in log router configured through `aws-observability/aws-logging`
+ * the AWS plane): Fluent Bit as a DaemonSet on EC2 nodes, and on Fargate the built-in log router
+ * configured through `aws-observability/aws-logging`
  * (docs.aws.amazon.com/eks/latest/userguide/fargate-logging.html).
+ *
+ * On EC2 there is ONE output for every tenant: the kubernetes filter adds the namespace's labels
+ * (`Namespace_Labels`, Fluent Bit 3.0+), and `log_group_template` names the group from the
+ * tenant label tenkai puts on tenant namespaces only (tenants cannot edit their namespace). A
+ * record whose template does not resolve (no such label: kube-system, tenkai-system and every
+ * other platform namespace) goes to `log_group_name`, the platform log group (cloudwatch_logs
+ * output docs: "log_group_name ... used as a fallback if the template fails"). So the
+ * configuration does not grow with tenants: 1,000 tenants and one tenant render the same file.
  */
 import { logGroupNames, platformRoleArn } from "../../shared/aws-names.js";
-import { baseLabels, SYSTEM_NAMESPACE, tenantLogGroupName } from "../../shared/kube-names.js";
+import { baseLabels, SYSTEM_NAMESPACE, TENANT_LABEL, tenantLogGroupName } from "../../shared/kube-names.js";
 import type { KubeObject } from "../../shared/planes.js";
 import type { Platform } from "../../spec/schema.js";
 
-/** aws-for-fluent-bit, pinned (public.ecr.aws/aws-observability/aws-for-fluent-bit). */
-export const FLUENT_BIT_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.5";
+/**
+ * aws-for-fluent-bit, pinned: 3.4.16 (Fluent Bit 4.x on Amazon Linux 2023; the 2.x line, still
+ * Fluent Bit 1.9, reached end of life on 2026-06-30 and has no namespace labels). Release list:
+ * github.com/aws/aws-for-fluent-bit/releases (v3.4.16, the newest 3.x in September 2026).
+ */
+export const FLUENT_BIT_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.4.16";
 const FLUENT_BIT = "fluent-bit";
 
 /** IAM role the Fluent Bit ServiceAccount assumes (IRSA); the AWS plane grants it logs:PutLogEvents. */
@@ -66,19 +78,9 @@ export function fargateLogging(platform: Platform): KubeObject[] {
   ];
 }
 
-/** fluent-bit.conf for EC2 nodes: tail container logs, add pod metadata, one output per tenant. */
+/** fluent-bit.conf for EC2 nodes: tail container logs, add pod and namespace metadata, one output. */
 export function fluentBitConfig(platform: Platform): string {
-  const outputs = platform.spec.tenants.map(
-    (t) => `[OUTPUT]
-    Name                cloudwatch_logs
-    Match               kube.var.log.containers.*_${t.name}_*
-    region              ${platform.spec.aws.region}
-    log_group_name      ${tenantLogGroupName(platform, t.name)}
-    log_stream_template $kubernetes['pod_name'].$kubernetes['container_name']
-    log_stream_prefix   ec2-
-    auto_create_group   false
-`,
-  );
+  const template = tenantLogGroupName(platform, `$kubernetes_namespace['labels']['${TENANT_LABEL}']`);
   return `[SERVICE]
     Flush         5
     Log_Level     info
@@ -96,8 +98,18 @@ export function fluentBitConfig(platform: Platform): string {
     Skip_Long_Lines   On
     Refresh_Interval  10
 
-${KUBE_FILTER}
-${outputs.join("\n")}`;
+${KUBE_FILTER}    Namespace_Labels    On
+
+[OUTPUT]
+    Name                cloudwatch_logs
+    Match               kube.*
+    region              ${platform.spec.aws.region}
+    log_group_name      ${logGroupNames.platform(platform)}
+    log_group_template  ${template}
+    log_stream_template $kubernetes['pod_name'].$kubernetes['container_name']
+    log_stream_prefix   ec2-
+    auto_create_group   false
+`;
 }
 
 export function fluentBit(platform: Platform): KubeObject[] {

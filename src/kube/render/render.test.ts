@@ -180,13 +180,18 @@ describe("renderKubernetesPlane", () => {
     const fb = find(plane.platform, "ConfigMap", "fluent-bit", "tenkai-system");
     assert.match(
       fb.data["fluent-bit.conf"],
-      /Match\s+kube\.var\.log\.containers\.\*_orders_\*\n.*\n\s+log_group_name\s+\/tenkai\/web\/orders/,
+      /log_group_name\s+\/tenkai\/web\/_platform\n\s+log_group_template\s+\/tenkai\/web\/\$kubernetes_namespace\['labels'\]\['tenkai\.dev\/tenant'\]/,
     );
   });
 
   it("pins each tenant's IngressClass to the group and its namespace, and routes host+path", () => {
     const params = find(tenant("users"), "IngressClassParams", "tenkai-users");
     assert.deepEqual(params.spec.group, { name: "tenkai" });
+    assert.deepEqual(params.spec.loadBalancerAttributes, [
+      { key: "access_logs.s3.enabled", value: "true" },
+      { key: "access_logs.s3.bucket", value: "web-alb-logs-123456789012-ap-northeast-1" },
+      { key: "access_logs.s3.prefix", value: "alb" },
+    ]);
     assert.deepEqual(params.spec.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "users" });
     assert.equal(
       find(tenant("users"), "IngressClass", "tenkai-users").spec.controller,
