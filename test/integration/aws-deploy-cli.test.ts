@@ -51,6 +51,7 @@ describe("tenkai deploy / destroy without credentials", () => {
       "web-network",
       "web-cluster",
       "web-nodes-general",
+      "web-addons",
       "web-data",
       "web-tenants-001",
     ]);
@@ -79,7 +80,7 @@ describe("tenkai deploy / destroy without credentials", () => {
     assert.equal(r.code, 2);
     assert.match(
       r.stderr,
-      /error CLI_CONFIRM_REQUIRED: destroy needs confirmation: it deletes web-tenants-001, web-data, web-nodes-general, web-cluster, web-network/,
+      /error CLI_CONFIRM_REQUIRED: destroy needs confirmation: it deletes web-tenants-001, web-data, web-addons, web-nodes-general, web-cluster, web-network/,
     );
     assert.match(r.stderr, /pass --yes/);
   });

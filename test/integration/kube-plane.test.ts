@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -170,8 +170,11 @@ describe("kube plane on a live cluster", () => {
         .sort(),
       [
         "ConfigMap tenkai-system/tenkai-routes-shop",
+        "NetworkPolicy.networking.k8s.io shop/allow-aws-apis",
         "NetworkPolicy.networking.k8s.io shop/allow-database",
         "NetworkPolicy.networking.k8s.io shop/allow-from-alb",
+        // object counts are sized from the spec's services
+        "ResourceQuota shop/tenkai-quota",
       ],
     );
     const gone = await get("/api/v1/namespaces/shop/services/cart-api");
@@ -187,8 +190,8 @@ describe("kube plane on a live cluster", () => {
     assert.ok(report.ok);
     assert.ok(report.counts.total > 5000, `${report.counts.total} checks`);
     const probes = report.checks.filter((c) => c.kind === "admission");
-    assert.equal(probes.length, 27);
-    assert.ok(probes.every((p) => p.reason === "REJECTED"));
+    // Every probe at every access level of every tenant (tenant-guards.test.ts covers them one by one).
+    assert.ok(probes.length > 500, `${probes.length} probes`);
   });
 
   it("fails verify isolation and names a planted cross-tenant RoleBinding (exit 1)", async (t) => {
@@ -235,7 +238,10 @@ describe("kube plane on a live cluster", () => {
   it("tenant add and remove edit the file in place and apply", async (t) => {
     if (!cluster) return t.skip(`no local cluster: ${testClusterUnavailableReason()}`);
     const file = join(mkdtempSync(join(tmpdir(), "tenkai-tenant-")), "platform.yaml");
-    copyFileSync(exampleFile, file);
+    // On the local target, as the rest of this file: no AWS behind this cluster, so no AWS Load
+    // Balancer Controller webhooks (which would refuse Ingresses with no controller serving them).
+    const original = readFileSync(exampleFile, "utf8").replace(/^spec:\n/m, "spec:\n  target: local\n");
+    writeFileSync(file, original);
     // The example's images are in no registry here: the ECR image gate has its own tests (src/aws/image-gate.test.ts).
     const flags = [
       "--file",
@@ -268,7 +274,7 @@ describe("kube plane on a live cluster", () => {
     assert.equal(binding.subjects[0]?.name, "tenkai:billing:view");
     const remove = cli(["tenant", "remove", "billing", ...flags]);
     assert.equal(remove.status, 0, remove.stderr);
-    assert.equal(readFileSync(file, "utf8"), readFileSync(exampleFile, "utf8"));
+    assert.equal(readFileSync(file, "utf8"), original);
     const ns = await get("/api/v1/namespaces/billing");
     assert.ok(ns === undefined || ns.metadata.deletionTimestamp, "namespace billing is being deleted");
   });

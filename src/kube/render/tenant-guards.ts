@@ -69,9 +69,13 @@ export function platformTaints(platform: Platform): string[] {
   return [...new Set([...own, CORDON_TAINT, FARGATE_TAINT])].sort();
 }
 
-/** A request from a tenant's own people (`tenkai:*` groups) or workloads (its ServiceAccounts). */
+/**
+ * A request from a tenant's own people (`tenkai:*` groups) or workloads (its ServiceAccounts).
+ * `request.namespace`, not `namespaceObject`: a server-side dry run into a namespace that does not
+ * exist yet has no namespaceObject, and the expression would fail (and with it the request).
+ */
 const TENANT_USER =
-  "request.userInfo.groups.exists(g, g.startsWith('tenkai:')) || request.userInfo.username.startsWith('system:serviceaccount:' + namespaceObject.metadata.name + ':')";
+  "request.userInfo.groups.exists(g, g.startsWith('tenkai:')) || request.userInfo.username.startsWith('system:serviceaccount:' + request.namespace + ':')";
 
 function policy(platform: Platform, name: string, spec: Record<string, unknown>): KubeObject {
   return {
