@@ -180,6 +180,13 @@ ip netns add "$NETNS"
 ip link add "$VETH" type veth peer name eth0 netns "$NETNS"
 ip link set "$VETH" master "$BRIDGE" up
 nsx() { nsenter --net="/run/netns/$NETNS" "$@"; }
+# Every kubelet (cAdvisor, certificate watchers) and containerd takes inotify instances from one
+# machine-wide budget (fs.inotify is not per network namespace); Debian's default of 128 runs out
+# at a handful of real nodes ("Failed to start cAdvisor: inotify_init: too many open files").
+# Raised, never lowered, to the values kind's known-issues page gives for many nodes on one host.
+raise_sysctl() { local cur; cur="$(sysctl -n "$1" 2>/dev/null || echo 0)"; [ "$cur" -ge "$2" ] || sysctl -qw "$1=$2" || true; }
+raise_sysctl fs.inotify.max_user_instances 512
+raise_sysctl fs.inotify.max_user_watches 524288
 nsx ip link set lo up
 nsx ip addr add "$NODE_IP/24" dev eth0
 nsx ip link set eth0 up
