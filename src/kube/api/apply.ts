@@ -295,6 +295,10 @@ const APPLY_BACKOFF = { baseMs: 500, capMs: 8_000 } as const;
 export function isTransient(err: unknown): boolean {
   if (!isKubeApiError(err)) return false;
   if (err.status === 429 || err.status >= 500) return true;
+  // The quota admission plugin updates the namespace's ResourceQuota with optimistic concurrency;
+  // when other writes in the namespace win that race it answers 409 "Operation cannot be fulfilled
+  // on resourcequotas" (not a field-manager conflict): the same request a moment later goes through.
+  if (err.status === 409 && /cannot be fulfilled on resourcequotas/i.test(err.message)) return true;
   return /status unknown for quota|no params found|failed to find param/i.test(err.message);
 }
 
