@@ -107,12 +107,15 @@ function containersOf(podSpec: Mutable): Mutable[] {
 
 /**
  * Lets the image policy admit exactly `image` besides the tenant's prefix: every
- * `c.image.startsWith(variables.prefix)` test becomes `(… || c.image == '<image>')`.
+ * `(c.image.startsWith(variables.prefix) && <rest of the path matches>)` test becomes
+ * `(c.image == '<image>' || c.image.startsWith(variables.prefix) && …)` (`&&` binds tighter), so
+ * the path check after the prefix never runs on the probe image (its substring would be out of
+ * range, and the ReplicaSet controller's writes would fail).
  */
 function admitImage(policy: Mutable, image: string): void {
   const spec = policy.spec as Mutable;
-  const test = "c.image.startsWith(variables.prefix)";
-  const allow = `(c.image.startsWith(variables.prefix) || c.image == '${image.replace(/'/g, "\\'")}')`;
+  const test = "(c.image.startsWith(variables.prefix) && ";
+  const allow = `(c.image == '${image.replace(/'/g, "\\'")}' || c.image.startsWith(variables.prefix) && `;
   let count = 0;
   const rewrite = (e: unknown): unknown => {
     if (typeof e !== "string") return e;
@@ -124,7 +127,7 @@ function admitImage(policy: Mutable, image: string): void {
   if (count === 0)
     throw new TenkaiError(
       "LOCAL_PLANE_UNEXPECTED",
-      "the tenant image policy tenkai-images no longer tests c.image.startsWith(variables.prefix), so the local plane cannot admit the probe image",
+      "the tenant image policy tenkai-images no longer tests (c.image.startsWith(variables.prefix) && …), so the local plane cannot admit the probe image",
       "this is a tenkai bug: update src/local/plane.ts together with src/kube/admission-policies.ts",
     );
 }
