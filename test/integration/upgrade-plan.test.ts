@@ -34,7 +34,8 @@ function platformFile(): string {
   const text = readFileSync(join(root, "examples/platform.yaml"), "utf8")
     .replace(/^spec:\n/m, "spec:\n  target: local\n")
     .replace(
-      /- \{ name: general, [^}]*\}/,
+      // the general group, one line or several, with one level of nested braces (its `local: { … }`)
+      /- \{\s*name: general,(?:[^{}]|\{[^}]*\})*\}/,
       "- { name: general, instanceTypes: [m6i.xlarge], min: 2, max: 12, desired: 2, activeSlot: blue }\n    - { name: edge, instanceTypes: [m6i.xlarge], min: 1, max: 3, desired: 1, activeSlot: green }",
     );
   assert.match(text, /name: edge/);
