@@ -44,7 +44,8 @@ function platformFile(): string {
   const text = readFileSync(join(root, "examples/platform.yaml"), "utf8")
     .replace(/^spec:\n/m, "spec:\n  target: local\n")
     .replace(
-      /- \{ name: general, instanceTypes: \[[^\]]*\], min: 3, max: 12, desired: 3, activeSlot: blue \}/,
+      // the general group, one line or several, with one level of nested braces (its `local: { … }`)
+      /- \{\s*name: general,(?:[^{}]|\{[^}]*\})*\}/,
       "- { name: general, instanceTypes: [m6i.xlarge], min: 3, max: 12, desired: 3, activeSlot: blue, labels: { tenkai.dev/fixture: general } }",
     );
   assert.match(text, /tenkai\.dev\/fixture: general/, "the example's node group line was found");
