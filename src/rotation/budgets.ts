@@ -11,7 +11,9 @@
  * changed after that (the disruption controller then recounts without it), or after a short expiry
  * for evictions the server let through without touching the budget (unhealthy pods).
  */
+
 import type { V1LabelSelector, V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
+import { labelSelectorMatches } from "../shared/label-selector.js";
 
 export function pdbKey(pdb: V1PodDisruptionBudget): string {
   return `${pdb.metadata?.namespace ?? ""}/${pdb.metadata?.name ?? ""}`;
@@ -22,30 +24,7 @@ export function selectorMatches(
   selector: V1LabelSelector | undefined,
   labels: Readonly<Record<string, string>>,
 ): boolean {
-  if (!selector) return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, e.key);
-    const value = labels[e.key];
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case "In":
-        if (!has || value === undefined || !values.includes(value)) return false;
-        break;
-      case "NotIn":
-        if (has && value !== undefined && values.includes(value)) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return selector ? labelSelectorMatches(selector, labels) : false;
 }
 
 export function budgetMatchesPod(pdb: V1PodDisruptionBudget, pod: V1Pod): boolean {

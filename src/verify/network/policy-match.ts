@@ -8,6 +8,7 @@
  * has no Egress policy selecting S, or one of them has a rule admitting D:P; and D's namespace has
  * no Ingress policy selecting D, or one of them has a rule admitting S on P.
  */
+
 import type {
   V1LabelSelector,
   V1NetworkPolicy,
@@ -15,6 +16,7 @@ import type {
   V1NetworkPolicyPeer,
   V1NetworkPolicyPort,
 } from "@kubernetes/client-node";
+import { labelSelectorMatches } from "../../shared/label-selector.js";
 
 /** One end of a connection. */
 export interface Endpoint {
@@ -39,29 +41,7 @@ export function selectorMatches(
   sel: V1LabelSelector | undefined,
   labels: Readonly<Record<string, string>>,
 ): boolean {
-  if (!sel) return true;
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of sel.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, e.key);
-    const v = labels[e.key];
-    switch (e.operator) {
-      case "In":
-        if (!has || !(e.values ?? []).includes(v ?? "")) return false;
-        break;
-      case "NotIn":
-        if (has && (e.values ?? []).includes(v ?? "")) return false;
-        break;
-      case "Exists":
-        if (!has) return false;
-        break;
-      case "DoesNotExist":
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return sel ? labelSelectorMatches(sel, labels) : true;
 }
 
 function ipToInt(ip: string): number | undefined {
