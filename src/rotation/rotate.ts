@@ -4,6 +4,8 @@
  * where it stopped when started again.
  *
  *   creating-green -> waiting-green -> cordoning -> draining -> deleting-blue -> done
+ *
+ * `deleting-blue` first waits for the moved pods to be healthy load balancer targets (targets.ts).
  */
 import type { V1Node } from "@kubernetes/client-node";
 import { kwokInstanceTypes, nodeResources } from "../providers/kwok/node-template.js";
@@ -21,6 +23,7 @@ import { cordon, freeCapacity, slotNodes, waitSlotReady, withProviderRetry } fro
 import { decide } from "./plan.js";
 import { StateStore } from "./state.js";
 import { Surger } from "./surge.js";
+import { waitTargetsHealthy } from "./targets.js";
 import type {
   RotationDeps,
   RotationEvent,
@@ -251,6 +254,20 @@ class Run {
       await this.enter("deleting-blue");
     }
     if (s().phase === "deleting-blue") {
+      // Deleting the old slot now would leave a load balancer rule with no healthy target.
+      await waitTargetsHealthy({
+        group: this.o.group,
+        nodegroup: s().fromNodegroup,
+        view: this.view,
+        clock: this.clock,
+        emit: this.emit,
+        deadline: this.deadline(),
+        since: Date.parse(s().startedAt),
+        leaving: new Set(s().blueNodes),
+        ...(this.deps.targetHealth ? { source: this.deps.targetHealth } : {}),
+        ...(this.o.signal ? { signal: this.o.signal } : {}),
+      });
+      this.o.checkpoint?.("targets-healthy");
       await this.deleteSlot(s().fromNodegroup, s().blueNodes);
       this.o.checkpoint?.("blue-deleted");
       await this.save({

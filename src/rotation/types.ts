@@ -4,6 +4,7 @@
  * events it emits. The engine never prints; the CLI renders these events (STYLE.md 6, 7, 9).
  */
 import type { NodeGroupSlotSpec, NodeProvider, Slot } from "../providers/node-provider.js";
+import type { TargetHealthSource } from "../providers/target-health.js";
 import type { Clock } from "../shared/clock.js";
 import type { EventSink, TenkaiEvent } from "../shared/events.js";
 import type { RotationCluster } from "./cluster.js";
@@ -93,6 +94,11 @@ export interface RotationDeps {
   readonly clock?: Clock;
   /** Default Math.random; used for backoff jitter. */
   readonly random?: () => number;
+  /**
+   * The load balancer's view of the moved pods, asked before the old slot is deleted once their
+   * target-health readiness gates are True (elbv2 on EKS). Default: the readiness gates only.
+   */
+  readonly targetHealth?: TargetHealthSource;
 }
 
 /** One reason a pod or the rotation as a whole cannot go ahead (kubectl filters.go style). */
@@ -170,6 +176,19 @@ export type RotationEvent =
     >
   /** A tenant's pod deleted past the budget(s) that held it back longer than `budgetTimeoutMs`. */
   | Ev<"rotation.budget.overridden", { pod: string; node: string; budget: string; waitedMs: number }>
+  /** Moved pods are not healthy load balancer targets yet; emitted whenever that set changes. */
+  | Ev<
+      "rotation.targets.waiting",
+      {
+        group: string;
+        nodegroup: string;
+        pods: string[];
+        gates: number;
+        targets: number;
+        sourceError?: string;
+      }
+    >
+  | Ev<"rotation.targets.healthy", { group: string; nodegroup: string; ms: number }>
   | Ev<"rotation.slot.deleting", { nodegroup: string }>
   | Ev<"rotation.done", { group: string; activeSlot: Slot; ms: number }>
   /** Something to look at that does not stop the run; `warning` is its stable code. */

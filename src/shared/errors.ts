@@ -132,6 +132,8 @@ export const ERROR_CODES = {
   ROTATION_DELETE_FAILED: "the old slot could not be deleted",
   ROTATION_TIMEOUT: "a wait passed --timeout",
   ROTATION_READ_FAILED: "a workload could not be read while waiting for it (never counted as ready)",
+  ROTATION_TARGETS_UNHEALTHY:
+    "moved pods did not become healthy load balancer targets in time; the old slot is kept",
   POD_UNREPLICATED: "a pod no controller re-creates would be evicted",
   POD_EMPTYDIR: "a pod with emptyDir data would be evicted",
   POD_MULTIPLE_BUDGETS: "a pod is covered by several PodDisruptionBudgets",
