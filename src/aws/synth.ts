@@ -24,12 +24,18 @@ import { AddonsStack } from "./stacks/addons.js";
 import { ClusterStack } from "./stacks/cluster.js";
 import { DataStack } from "./stacks/data.js";
 import { NetworkStack } from "./stacks/network.js";
-import { NodeGroupStack } from "./stacks/nodes.js";
+import { NodeGroupStack, type NodeSlot, slotsFor } from "./stacks/nodes.js";
 import { TenantStack } from "./stacks/tenants.js";
 
 export interface AwsSynthOptions extends AwsPlaneOptions {
   /** Node groups being rotated: both their blue and green slots exist. Default: none. */
   readonly rotating?: readonly string[];
+  /**
+   * The slots of a node group's stack, by group, instead of the spec's (the `stack` node
+   * provider's rotation: the slots deployed plus the new one). A group the spec does not name
+   * gets a stack too. Default: the spec's slots (`rotating` adds the other one).
+   */
+  readonly nodeSlots?: Readonly<Record<string, readonly NodeSlot[]>>;
   /** Tenants per tenant stack. Default: TENANTS_PER_STACK. */
   readonly tenantsPerStack?: number;
 }
@@ -97,16 +103,19 @@ export function buildAwsPlane(platform: Platform, options: AwsSynthOptions): Aws
   stacks.push(cluster);
   const privateSubnetIds = network.vpc.privateSubnets.map((s) => s.subnetId);
   const nodeStacks: Stack[] = [];
-  for (const group of platform.spec.nodeGroups) {
-    const rotating = options.rotating?.includes(group.name) ?? false;
+  const groupSlots = new Map<string, readonly NodeSlot[]>(
+    platform.spec.nodeGroups.map((g) => [g.name, slotsFor(g, options.rotating?.includes(g.name) ?? false)]),
+  );
+  for (const [group, slots] of Object.entries(options.nodeSlots ?? {})) groupSlots.set(group, slots);
+  for (const [group, slots] of groupSlots) {
     const stack = new NodeGroupStack(
       app,
-      stackNames.nodes(platform, group.name),
+      stackNames.nodes(platform, group),
       platform,
       group,
+      slots,
       privateSubnetIds,
-      rotating,
-      props(`node group ${group.name}`),
+      props(`node group ${group}`),
     );
     stack.addStackDependency(cluster, "nodes join the cluster with the node role");
     stacks.push(stack);

@@ -190,6 +190,8 @@ export type RotationEvent =
     >
   | Ev<"rotation.targets.healthy", { group: string; nodegroup: string; ms: number }>
   | Ev<"rotation.slot.deleting", { nodegroup: string }>
+  /** The `stack` provider set the group's activeSlot in platform.yaml (the CLI reports it). */
+  | Ev<"rotation.spec.written", { group: string; slot: Slot; file: string }>
   | Ev<"rotation.done", { group: string; activeSlot: Slot; ms: number }>
   /** Something to look at that does not stop the run; `warning` is its stable code. */
   | Ev<"rotation.warning", { warning: string }>;

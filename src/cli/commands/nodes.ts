@@ -24,9 +24,8 @@ interface RotateFlags {
   deleteEmptydirData?: boolean;
   surge: boolean;
   zone?: string[];
-  subnet?: string[];
-  nodeRoleArn?: string;
-  launchTemplate?: string;
+  profile?: string;
+  targetHealthCheck: boolean;
   clusterDir?: string;
 }
 
@@ -96,13 +95,11 @@ export function register(program: Command): void {
         "zone for the new slot (repeatable; default: the zones the current nodes use)",
         collect,
       )
+      .option("--profile <name>", "eks: AWS profile for credentials (default: the SDK's default chain)")
       .option(
-        "--subnet <zone=subnet-id>",
-        "eks: a private subnet of the new slot, per zone (repeatable)",
-        collect,
+        "--no-target-health-check",
+        "eks: do not confirm moved pods through elbv2 DescribeTargetHealth before deleting the old slot (their ALB readiness gates are still waited for)",
       )
-      .option("--node-role-arn <arn>", "eks: IAM role of the nodes")
-      .option("--launch-template <name[:version]>", "eks: launch template of the nodes")
       .option(
         "--cluster-dir <dir>",
         "local: the local cluster's directory (default: the directory of the kubeconfig, as tenkai local up writes it)",
@@ -132,7 +129,10 @@ export function register(program: Command): void {
       const kubeConfig = loadKubeConfig({ context, kubeconfig: opts.kubeconfig });
       const { providerForGroup } = await import("../../providers/choose.js");
       const providerName = opts.provider ?? providerForGroup(platform, ng);
-      const provider = await makeProvider(providerName, platform, kubeConfig, opts);
+      const written = new Map<string, string>();
+      const provider = await makeProvider(providerName, platform, kubeConfig, opts, io, (g, slot) =>
+        written.set(g, slot),
+      );
       const options = {
         group,
         slotTemplate: {
@@ -158,7 +158,16 @@ export function register(program: Command): void {
         dryRun: opts.dryRun ?? false,
       };
       const { rotationCluster } = await import("../../rotation/cluster.js");
-      const deps = { cluster: rotationCluster(kubeConfig), provider, sink: io.sink };
+      const targetHealth =
+        providerName === "eks" && opts.targetHealthCheck
+          ? await elbv2TargetHealth(platform, kubeConfig, opts.profile)
+          : undefined;
+      const deps = {
+        cluster: rotationCluster(kubeConfig),
+        provider,
+        sink: io.sink,
+        ...(targetHealth ? { targetHealth } : {}),
+      };
       if (opts.rollback) {
         const { rollback } = await import("../../rotation/rollback.js");
         const r = await rollback(options, deps);
@@ -171,7 +180,9 @@ export function register(program: Command): void {
       }
       const { rotate } = await import("../../rotation/rotate.js");
       const r = await rotate(options, deps);
-      io.result(r, (x) => renderResult(x, opts.dryRun ?? false, ng.activeSlot));
+      // The stack provider writes activeSlot itself (platform.yaml); otherwise the user does.
+      const specSlot = written.get(group) ?? ng.activeSlot;
+      io.result(r, (x) => renderResult(x, opts.dryRun ?? false, specSlot));
       return 0;
     }),
   );
@@ -234,6 +245,8 @@ async function makeProvider(
   platform: import("../../spec/schema.js").Platform,
   kubeConfig: import("@kubernetes/client-node").KubeConfig,
   opts: RotateFlags,
+  io: CommandIO,
+  onSpecWritten: (group: string, slot: string) => void,
 ) {
   if (name === "kwok") {
     const { KwokNodeProvider } = await import("../../providers/kwok/index.js");
@@ -254,34 +267,53 @@ async function makeProvider(
       `--provider must be eks, kwok or local, got "${name}"`,
       "pass --provider eks, --provider kwok or --provider local",
     );
-  if (!opts.nodeRoleArn || !opts.subnet?.length) {
-    throw cliError(
-      "CLI_EKS_NEEDS_NETWORK",
-      "the eks provider needs the node role and the private subnets of the new slot",
-      "pass --node-role-arn ARN and --subnet ZONE=SUBNET-ID for each zone (the nodes stack's outputs)",
-    );
-  }
-  const subnets: Record<string, string[]> = {};
-  for (const s of opts.subnet) {
-    const [zone, id] = s.split("=");
-    if (!zone || !id)
-      throw cliError(
-        "CLI_BAD_SUBNET",
-        `--subnet must be ZONE=SUBNET-ID, got "${s}"`,
-        "pass --subnet ap-northeast-1a=subnet-0abc",
-      );
-    subnets[zone] = [...(subnets[zone] ?? []), id];
-  }
-  const { EKSClient } = await import("@aws-sdk/client-eks");
-  const { EksNodeProvider } = await import("../../providers/eks/index.js");
-  const { clusterName } = await import("../../shared/aws-names.js");
-  const [ltName, ltVersion] = (opts.launchTemplate ?? "").split(":");
-  return new EksNodeProvider({
-    client: new EKSClient({ region: platform.spec.aws.region }),
-    clusterName: clusterName(platform),
-    nodeRoleArn: opts.nodeRoleArn,
-    subnetsByZone: subnets,
-    ...(ltName ? { launchTemplate: { name: ltName, ...(ltVersion ? { version: ltVersion } : {}) } } : {}),
+  // One owner for node groups: the nodes stack. A slot is made and removed by deploying it.
+  const [{ CloudFormationClient }, { StackNodeProvider }, { CoreV1Api }, { clientConfig }] =
+    await Promise.all([
+      import("@aws-sdk/client-cloudformation"),
+      import("../../providers/stack/index.js"),
+      import("@kubernetes/client-node"),
+      import("../aws-steps.js"),
+    ]);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const specFile = /\.ya?ml$/i.test(opts.file) ? opts.file : undefined;
+  return new StackNodeProvider({
+    platform,
+    cloudFormation: new CloudFormationClient(clientConfig(platform, opts.profile)),
+    ...(specFile ? { specFile } : {}),
+    onActiveSlotWritten: (group, slot, file) => {
+      onSpecWritten(group, slot);
+      io.sink({
+        time: new Date().toISOString(),
+        level: "info",
+        code: "rotation.spec.written",
+        message: `${file}: activeSlot of ${group} set to ${slot} (the nodes stack holds only that slot now)`,
+        data: { group, slot, file },
+      });
+    },
+    sink: io.sink,
+    ...(opts.profile ? { profile: opts.profile } : {}),
+    nodeNames: async (ng) =>
+      (await core.listNode({ labelSelector: `eks.amazonaws.com/nodegroup=${ng}` })).items.map(
+        (n) => n.metadata?.name ?? "",
+      ),
+  });
+}
+
+/** elbv2 DescribeTargetHealth over the controller's TargetGroupBindings (providers/eks). */
+async function elbv2TargetHealth(
+  platform: import("../../spec/schema.js").Platform,
+  kubeConfig: import("@kubernetes/client-node").KubeConfig,
+  profile: string | undefined,
+) {
+  const [{ ElasticLoadBalancingV2Client }, { Elbv2TargetHealth }, { clientConfig }] = await Promise.all([
+    import("@aws-sdk/client-elastic-load-balancing-v2"),
+    import("../../providers/eks/index.js"),
+    import("../aws-steps.js"),
+  ]);
+  return new Elbv2TargetHealth({
+    client: new ElasticLoadBalancingV2Client(clientConfig(platform, profile)),
+    kubeConfig,
   });
 }
 

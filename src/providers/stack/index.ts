@@ -1,0 +1,1 @@
+export { StackNodeProvider, type StackNodeProviderOptions } from "./stack-provider.js";
