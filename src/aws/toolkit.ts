@@ -281,11 +281,6 @@ export interface AwsDeployOptions extends AwsToolkitOptions {
    * holds templates over 51,200 bytes and the deploy roles). Idempotent. Default: false.
    */
   readonly bootstrap?: boolean;
-  /**
-   * How CloudFormation is asked: `change-set` (create one, then execute it: what CloudFormation
-   * and the CDK CLI do by default) or `direct` (CreateStack/UpdateStack). Default: change-set.
-   */
-  readonly method?: "change-set" | "direct";
 }
 
 /** Deploys the selected stacks (default all) in dependency order. */
@@ -295,10 +290,7 @@ export async function deployAwsPlane(options: AwsDeployOptions): Promise<AwsDepl
   try {
     const cx = await toolkit.fromAssemblyDirectory(options.assemblyDir);
     if (options.bootstrap) await toolkit.bootstrap(BootstrapEnvironments.fromCloudAssemblySource(cx));
-    const result = await toolkit.deploy(cx, {
-      stacks: selector(options.stacks),
-      ...(options.method === "direct" ? { deploymentMethod: { method: "direct" as const } } : {}),
-    });
+    const result = await toolkit.deploy(cx, { stacks: selector(options.stacks) });
     return { stacks: result.stacks.map((s) => ({ stackName: s.stackName, outputs: { ...s.outputs } })) };
   } catch (err) {
     throw awsError(err, "deploy", accountOf(options.assemblyDir));

@@ -5,15 +5,19 @@
  * AWS::EKS::Nodegroup), and launches no instances: kwok nodes in the local cluster stand in for
  * them, joining when the stack holds the slot and leaving when it no longer does. So this proves
  * what the provider deploys and reads back, with CloudFormation mocked; not EKS itself. The
- * toolkit deploys directly (CreateStack/UpdateStack): moto's change sets fail to update a stack
- * that exists ("Stack with id cdk-deploy-change-set does not exist"); `tenkai` uses change sets.
+ * toolkit deploys with change sets as `tenkai deploy` does; one answer of moto is corrected below.
  */
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CloudFormationClient, CreateStackCommand, GetTemplateCommand } from "@aws-sdk/client-cloudformation";
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DescribeChangeSetCommand,
+  GetTemplateCommand,
+} from "@aws-sdk/client-cloudformation";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { CoreV1Api } from "@kubernetes/client-node";
@@ -34,6 +38,26 @@ import { StackNodeProvider } from "./stack-provider.js";
 const EXAMPLE = new URL("../../../examples/platform.yaml", import.meta.url).pathname;
 const REGION = "ap-northeast-1";
 const ZONES = ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"];
+
+/**
+ * moto answers DescribeChangeSet of a change set that is gone (the toolkit deletes the previous
+ * `cdk-deploy-change-set` before making a new one, then waits until it is gone) with
+ * ValidationError "Stack with id cdk-deploy-change-set does not exist"; CloudFormation answers
+ * ChangeSetNotFound, which the toolkit takes for "gone". Only that answer is translated.
+ */
+const send = CloudFormationClient.prototype.send;
+CloudFormationClient.prototype.send = async function (this: CloudFormationClient, ...args: unknown[]) {
+  try {
+    return await (send as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+  } catch (err) {
+    const cmd = args[0];
+    if (cmd instanceof DescribeChangeSetCommand && /does not exist/.test(String((err as Error).message)))
+      throw Object.assign(new Error(`ChangeSet ${cmd.input.ChangeSetName} does not exist`), {
+        name: "ChangeSetNotFoundException",
+      });
+    throw err;
+  }
+} as typeof send;
 
 let moto: Moto | undefined;
 let skip = "";
@@ -128,7 +152,6 @@ describe("StackNodeProvider: one owner for node groups (CloudFormation in moto)"
     const provider = new StackNodeProvider({
       platform,
       cloudFormation: cfn,
-      deployMethod: "direct",
       specFile: file,
       onActiveSlotWritten: (g, s) => written.push(`${g}=${s}`),
     });
@@ -191,7 +214,7 @@ describe("StackNodeProvider: one owner for node groups (CloudFormation in moto)"
 
   it("refuses a slot that exists with another spec, naming both", async (t) => {
     if (!moto) return t.skip(skip);
-    const provider = new StackNodeProvider({ platform, cloudFormation: cfn, deployMethod: "direct" });
+    const provider = new StackNodeProvider({ platform, cloudFormation: cfn });
     const base: NodeGroupSlotSpec = {
       group: "batch",
       slot: "blue",
@@ -249,7 +272,6 @@ nodeProviderConformance("stack (CloudFormation in moto + kwok nodes)", async () 
   const stack = new StackNodeProvider({
     platform,
     cloudFormation: cfn,
-    deployMethod: "direct",
     nodeNames: async (ng) =>
       (await core.listNode({ labelSelector: `eks.amazonaws.com/nodegroup=${ng}` })).items
         .map((n) => n.metadata?.name ?? "")

@@ -54,11 +54,6 @@ export interface StackNodeProviderOptions {
   readonly onActiveSlotWritten?: (group: string, slot: Slot, file: string) => void;
   /** Where the toolkit's progress goes (`aws.*` events). Default: nowhere. */
   readonly sink?: AwsEventSink;
-  /**
-   * How the toolkit asks CloudFormation (src/aws/toolkit.ts). Default: change-set, as
-   * `tenkai deploy`. (moto executes a change set only on a new stack, so its tests go direct.)
-   */
-  readonly deployMethod?: "change-set" | "direct";
   /** AWS profile for the toolkit. Default: the SDK's default chain. */
   readonly profile?: string;
   /**
