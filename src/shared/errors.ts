@@ -82,6 +82,9 @@ export const ERROR_CODES = {
   LOGS_GROUP_NOT_FOUND: "the tenant's log group does not exist",
   LOGS_QUERY_FAILED: "a Logs Insights query ended Failed, Cancelled or Timeout",
   LOGS_QUERY_TIMEOUT: "a Logs Insights query did not finish in time",
+  LOGS_ALB_QUERY_NOT_FOUND: "the ALB access-log workgroup has no saved per-path query (deploy first)",
+  LOGS_ALB_QUERY_FAILED: "the Athena query over the ALB access logs ended FAILED or CANCELLED",
+  LOGS_ALB_QUERY_TIMEOUT: "the Athena query over the ALB access logs did not finish in time",
   // The Kubernetes API (one per metav1.Status reason; see kube-errors.ts).
   KUBE_NO_KUBECONFIG: "no kubeconfig was found",
   KUBE_UNKNOWN_CONTEXT: "the kubeconfig has no such context",
