@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   CLI_BAD_ALLOW_IMAGE: "an --allow-image names no image the spec runs",
   CLI_BAD_SINCE: "--since is neither a duration nor a date",
   CLI_BAD_FLAGS: "flags that exclude each other were given together",
+  CLI_BAD_REGION: "--region is not an AWS region, or is not the region of the spec's stacks",
   CLI_NO_QUERY: "logs was given an empty query",
   CLI_UNKNOWN_TENANT: "the tenant named is not in the spec",
   CLI_UNKNOWN_SERVICE: "the tenant has no service or cron job of that name",
