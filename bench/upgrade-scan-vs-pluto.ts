@@ -20,7 +20,7 @@
  *                   HorizontalPodAutoscaler.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -62,7 +62,8 @@ counts.configMaps =
 const planted = new Map<string, Category>();
 
 function plutoBinary(): { path?: string; error?: string } {
-  if (process.env.PLUTO_BIN) return { path: process.env.PLUTO_BIN };
+  const given = process.env.PLUTO_BIN;
+  if (given) return existsSync(given) ? { path: given } : { error: `PLUTO_BIN=${given} does not exist` };
   const r = spawnSync("bash", [join(root, "bench/pluto/build.sh")], { encoding: "utf8" });
   if (r.status === 0) return { path: r.stdout.trim().split("\n").at(-1) };
   return { error: (r.stderr || r.stdout).trim() };
@@ -107,7 +108,6 @@ const plutoItems = (
 };
 
 async function main(): Promise<void> {
-  const pluto = plutoBinary();
   const cluster = await startTestCluster();
   if (!cluster) {
     console.log(`no local cluster: ${testClusterUnavailableReason()}`);
@@ -313,7 +313,8 @@ async function main(): Promise<void> {
       ),
     );
 
-    // pluto
+    // pluto (looked up only now: its build may finish while the objects are written)
+    const pluto = plutoBinary();
     let plutoKeys: Set<string> | undefined;
     const plutoRuns: { what: string; m: Measured }[] = [];
     if (pluto.path) {
