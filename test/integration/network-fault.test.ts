@@ -224,7 +224,7 @@ describe("verify network on real nodes, and the second-range fault", { skip: ski
   it("with the routing rule added back the same pods connect again, over a soak window", async () => {
     const rep = await fault("repair");
     assert.equal(rep.code, 0, rep.stderr);
-    const v = await verifyNetwork({ kubeConfig: kc, soakSeconds: 4 });
+    const v = await verifyNetwork({ kubeConfig: kc, soakSeconds: 20 });
     assert.ok((v.soak?.rounds ?? 0) >= 2, `a soak runs several rounds (${v.soak?.rounds})`);
     assert.deepEqual(
       v.losses.map((l) => l.key),

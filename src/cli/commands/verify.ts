@@ -92,7 +92,13 @@ export function register(program: Command): void {
   ).action(
     (
       file: string | undefined,
-      opts: ClusterFlags & { saveBaseline?: string; baseline?: string; churn?: boolean; soak?: string },
+      opts: ClusterFlags & {
+        file?: string;
+        saveBaseline?: string;
+        baseline?: string;
+        churn?: boolean;
+        soak?: string;
+      },
     ) =>
       runAction(opts, async (io) => {
         // Flags and files first: bad input exits 2 before the cluster is touched.
@@ -115,12 +121,21 @@ export function register(program: Command): void {
         const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
         const { verifyNetwork } = await import("../../verify/network/datapath.js");
         const { formatNetworkVerification } = await import("../../verify/network/datapath-report.js");
-        const platform = file
-          ? await (await import("../../spec/load.js")).loadPlatform(
+        // The spec is optional here: without one (no -f and no platform.yaml in this directory) the
+        // tenants' NetworkPolicies are not probed, and the run says so.
+        const { existsSync } = await import("node:fs");
+        const { DEFAULT_SPEC } = await import("../conventions.js");
+        const noSpec = !file || (file === DEFAULT_SPEC && opts.file === undefined && !existsSync(file));
+        if (noSpec)
+          io.info(
+            `no ${DEFAULT_SPEC} here and no -f: tenant NetworkPolicies are not probed (name the spec to probe them)`,
+          );
+        const platform = noSpec
+          ? undefined
+          : await (await import("../../spec/load.js")).loadPlatform(
               file,
               opts.env ? { environment: opts.env } : {},
-            )
-          : undefined;
+            );
         const context = opts.context ?? (opts.env ? platform?.environments[opts.env]?.context : undefined);
         const v = await verifyNetwork({
           kubeConfig: loadKubeConfig({ context, kubeconfig: opts.kubeconfig }),
