@@ -58,7 +58,9 @@ TO_PREF=512
 conf="$nd/cni/net.d/10-tenkai.conflist"
 saved="$nd/faults/10-tenkai.conflist.first"
 
-write_conflist() { # <bridge> <subnet>: atomically, so containerd's watcher reads it whole
+# containerd reloads the CNI config on write, rename and remove events in its conf_dir and ignores
+# create events, which is what a file renamed into the directory makes: write in place.
+write_conflist() { # <bridge> <subnet>
   mkdir -p "$nd/faults"
   cat > "$nd/faults/conflist.tmp" <<CNI
 {
@@ -73,7 +75,7 @@ write_conflist() { # <bridge> <subnet>: atomically, so containerd's watcher read
   ]
 }
 CNI
-  mv "$nd/faults/conflist.tmp" "$conf"
+  cat "$nd/faults/conflist.tmp" > "$conf"
 }
 
 del_rules() { # <pref>: every rule at that priority
@@ -96,7 +98,7 @@ case "$cmd" in
     log "secondary-range: $node: rule 'to $POD_CIDR lookup main' (pref $TO_PREF) added"
     ;;
   clear)
-    if [ -f "$saved" ]; then cp "$saved" "$nd/faults/conflist.tmp"; mv "$nd/faults/conflist.tmp" "$conf"; rm -f "$saved"; fi
+    if [ -f "$saved" ]; then cat "$saved" > "$conf"; rm -f "$saved"; fi
     del_rules "$FROM_PREF"; del_rules "$TO_PREF"
     nsx ip route flush table "$TABLE" 2>/dev/null || true
     nsx sysctl -qw net.ipv4.conf.eth0.rp_filter=0
