@@ -14,7 +14,7 @@
 # node. Here: inject gives the node a second range (10.(131+4K).<node index>.0/24, inside the
 # cluster CIDR, on a second bridge cni1 that the CNI bridge plugin makes for pods created from now
 # on), the host a route to it through the node, and the node the rule
-# "from <second range> lookup 102" with table 102 = "default via the host bridge"; it turns on
+# "from <second range> iif cni1 lookup 102" with table 102 = "default via the host bridge"; it turns on
 # strict reverse-path filtering on the node's eth0. Without the priority-512 rule, a packet from a
 # second-range pod to a first-range pod of the same node leaves by eth0, the host routes it back,
 # and the node drops it: it arrives on eth0 from an address the node routes to cni1. Across nodes
@@ -87,7 +87,9 @@ case "$cmd" in
     [ -f "$saved" ] || { mkdir -p "$nd/faults"; cp "$conf" "$saved"; }
     ip route replace "$SECOND" via "$NODE_IP" dev "$BRIDGE"
     nsx ip route replace default via "$BRIDGE_IP" dev eth0 table "$TABLE"
-    del_rules "$FROM_PREF"; nsx ip rule add from "$SECOND" lookup "$TABLE" pref "$FROM_PREF"
+    # iif cni1: traffic of the pods only (the VPC CNI writes one rule per pod address); the node's own
+    # packets from cni1's gateway address (the kubelet's readiness probes) keep the main table.
+    del_rules "$FROM_PREF"; nsx ip rule add from "$SECOND" iif cni1 lookup "$TABLE" pref "$FROM_PREF"
     del_rules "$TO_PREF"
     nsx sysctl -qw net.ipv4.conf.eth0.rp_filter=1
     write_conflist cni1 "$SECOND"
