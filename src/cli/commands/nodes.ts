@@ -4,10 +4,11 @@
  */
 import type { Command } from "commander";
 import { type ErrorCode, TenkaiError } from "../../shared/errors.js";
+import { type AwsFlags, clientConfig } from "../aws-steps.js";
 import { parseDuration } from "../duration.js";
 import { type CommandIO, runAction, withOutput } from "../output.js";
 
-interface RotateFlags {
+interface RotateFlags extends AwsFlags {
   output?: string;
   file: string;
   context?: string;
@@ -279,7 +280,9 @@ async function makeProvider(
   const specFile = /\.ya?ml$/i.test(opts.file) ? opts.file : undefined;
   return new StackNodeProvider({
     platform,
-    cloudFormation: new CloudFormationClient(clientConfig(platform, opts.profile)),
+    cloudFormation: new CloudFormationClient(
+      clientConfig(platform, opts.profile ? { profile: opts.profile } : {}),
+    ),
     ...(specFile ? { specFile } : {}),
     onActiveSlotWritten: (group, slot, file) => {
       onSpecWritten(group, slot);
@@ -312,7 +315,7 @@ async function elbv2TargetHealth(
     import("../aws-steps.js"),
   ]);
   return new Elbv2TargetHealth({
-    client: new ElasticLoadBalancingV2Client(clientConfig(platform, profile)),
+    client: new ElasticLoadBalancingV2Client(clientConfig(platform, profile ? { profile } : {})),
     kubeConfig,
   });
 }
