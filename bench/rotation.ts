@@ -5,7 +5,7 @@
  *   npx tsx bench/rotation.ts            # 50 blue nodes, 1,500 pods in 100 Deployments
  *   npx tsx bench/rotation.ts --large    # 200 blue nodes, 6,000 pods in 400 Deployments
  *   options: --grace SECONDS (default 2), --max-draining N (default: every node), --only tenkai|kubectl,
- *            --nodes N --pods N --deployments N (another size)
+ *            --nodes N --pods N --deployments N (another size), --events FILE (tenkai's events as NDJSON)
  *
  * Both runs do the whole job: create green (kwok provider) and wait for it, take blue out of
  * service, move every pod, delete blue, and wait until every Deployment is back at full ready
@@ -17,6 +17,7 @@
  */
 
 import { spawn } from "node:child_process";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
@@ -50,6 +51,7 @@ const pods = Number(flag("--pods", large ? "6000" : "1500"));
 const deployments = Number(flag("--deployments", large ? "400" : "100"));
 const namespaces = Math.max(1, Math.round(deployments / 10));
 const maxDraining = Number(flag("--max-draining", String(nodes)));
+const eventsFile = flag("--events", "");
 const KUBECTL = join(process.env.TENKAI_CACHE ?? join(homedir(), ".cache/tenkai"), "bin/k8s-v1.36.3/kubectl");
 
 const spec: FixtureSpec = {
@@ -124,8 +126,10 @@ async function finish(
 async function runTenkai(): Promise<Outcome> {
   const { cluster, monitor, provider } = await setUp();
   const counts: Record<string, number> = {};
+  if (eventsFile) writeFileSync(eventsFile, "");
   const sink = (e: RotationEvent) => {
     counts[e.code] = (counts[e.code] ?? 0) + 1;
+    if (eventsFile) appendFileSync(eventsFile, `${JSON.stringify(e)}\n`);
     if (e.code === "rotation.node.drained" || e.code === "rotation.phase" || e.code === "rotation.stalled")
       process.stderr.write(`  tenkai: ${e.message}\n`);
   };
