@@ -20,7 +20,14 @@ import { spawn } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  type KubeConfig,
+  makeInformer,
+  PolicyV1Api,
+  type V1Pod,
+  type V1PodDisruptionBudget,
+} from "@kubernetes/client-node";
 import { KwokNodeProvider } from "../src/providers/kwok/index.js";
 import { rotationCluster } from "../src/rotation/cluster.js";
 import { rotate } from "../src/rotation/rotate.js";
@@ -123,6 +130,63 @@ async function finish(
   return { name, seconds, violations: violations.length, notReady, note };
 }
 
+/**
+ * With --events: what the cluster did, timestamped, next to tenkai's events (the profile): each
+ * pod's creation, binding, Ready and deletion, and every budget status the disruption controller
+ * or the eviction subresource wrote.
+ */
+async function traceCluster(kc: KubeConfig, file: string): Promise<() => Promise<void>> {
+  const out = (o: Record<string, unknown>) =>
+    appendFileSync(file, `${JSON.stringify({ time: new Date().toISOString(), ...o })}\n`);
+  const core = kc.makeApiClient(CoreV1Api);
+  const policy = kc.makeApiClient(PolicyV1Api);
+  const pods = makeInformer<V1Pod>(kc, "/api/v1/pods", () => core.listPodForAllNamespaces());
+  const pdbs = makeInformer<V1PodDisruptionBudget>(kc, "/apis/policy/v1/poddisruptionbudgets", () =>
+    policy.listPodDisruptionBudgetForAllNamespaces(),
+  );
+  const seen = new Map<string, string>();
+  const podState = (p: V1Pod) =>
+    p.metadata?.deletionTimestamp
+      ? "terminating"
+      : p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")
+        ? "ready"
+        : p.spec?.nodeName
+          ? "bound"
+          : "created";
+  const onPod = (p: V1Pod) => {
+    const uid = p.metadata?.uid ?? "";
+    const st = podState(p);
+    if (seen.get(uid) === st) return;
+    seen.set(uid, st);
+    out({
+      code: "trace.pod",
+      pod: `${p.metadata?.namespace}/${p.metadata?.name}`,
+      state: st,
+      node: p.spec?.nodeName,
+    });
+  };
+  pods.on("add", onPod);
+  pods.on("update", onPod);
+  pods.on("delete", (p) =>
+    out({ code: "trace.pod", pod: `${p.metadata?.namespace}/${p.metadata?.name}`, state: "deleted" }),
+  );
+  const onPdb = (b: V1PodDisruptionBudget) =>
+    out({
+      code: "trace.pdb",
+      budget: `${b.metadata?.namespace}/${b.metadata?.name}`,
+      healthy: b.status?.currentHealthy,
+      desired: b.status?.desiredHealthy,
+      expected: b.status?.expectedPods,
+      allowed: b.status?.disruptionsAllowed,
+      disrupted: Object.keys(b.status?.disruptedPods ?? {}).length,
+    });
+  pdbs.on("update", onPdb);
+  await Promise.all([pods.start(), pdbs.start()]);
+  return async () => {
+    await Promise.all([pods.stop(), pdbs.stop()]);
+  };
+}
+
 async function runTenkai(): Promise<Outcome> {
   const { cluster, monitor, provider } = await setUp();
   const counts: Record<string, number> = {};
@@ -133,12 +197,19 @@ async function runTenkai(): Promise<Outcome> {
     if (e.code === "rotation.node.drained" || e.code === "rotation.phase" || e.code === "rotation.stalled")
       process.stderr.write(`  tenkai: ${e.message}\n`);
   };
+  const stopTrace = eventsFile ? await traceCluster(cluster.kubeConfig, eventsFile) : undefined;
   const t0 = Date.now();
   await rotate(fixtureOptions(spec, { maxDraining, stallAfterMs: 15_000 }), {
     cluster: rotationCluster(cluster.kubeConfig),
     provider,
     sink,
   });
+  if (eventsFile)
+    appendFileSync(
+      eventsFile,
+      `${JSON.stringify({ time: new Date().toISOString(), code: "bench.rotated" })}\n`,
+    );
+  await stopTrace?.();
   return finish(
     "tenkai nodes rotate",
     t0,

@@ -58,6 +58,7 @@ function harness(setup: (c: FakeRotationCluster) => void, o: { random?: () => nu
         done: new Set(),
         maxDraining: 10,
         maxConcurrentEvictions: 64,
+        maxPodsMoving: 64,
         timeoutMs: 60_000,
         stallAfterMs: 1_000,
         forceUnreplicated: false,
