@@ -144,6 +144,23 @@ describe("drain", () => {
     assert.equal(fastBefore >= 2, true, `the fast budget's pods went early: ${h.cluster.evicted.join(", ")}`);
   });
 
+  it("serves the budget with the most rounds left first, and keeps the pods on their way within the window", async () => {
+    const h = harness((c) => {
+      c.controllerLag = 2;
+      // "wide" lets all six go in one round; "narrow" one at a time: six rounds.
+      c.addDeployment("wide", { replicas: 6, nodes: ["blue-0"], minAvailable: 0 });
+      c.addDeployment("narrow", { replicas: 6, nodes: ["blue-0"], minAvailable: 5 });
+    });
+    await h.run({ nodes: ["blue-0"], maxPodsMoving: 2 });
+    assert.equal(h.cluster.evicted.length, 12);
+    assert.ok(
+      h.cluster.evicted[0]?.startsWith("shop/narrow"),
+      `the narrow budget's first pod goes first: ${h.cluster.evicted.join(", ")}`,
+    );
+    const firstWide = h.cluster.evicted.findIndex((k) => k.startsWith("shop/wide"));
+    assert.ok(firstWide <= 2, `the wide budget fills the window beside it: ${h.cluster.evicted.join(", ")}`);
+  });
+
   it("retries a 429 with the jittered backoff, through the clock, and then evicts", async () => {
     const h = harness(
       (c) => {
