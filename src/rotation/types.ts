@@ -52,7 +52,8 @@ export interface RotationOptions {
   readonly maxConcurrentEvictions?: number;
   /**
    * Pods on their way at once (evicted and still terminating, or started and not Ready yet);
-   * more evictions wait, budgets with the most rounds left first. Default 64.
+   * more evictions wait, budgets with the most rounds left first. Default: no limit (a window
+   * of 64 measured slower on a loaded machine, where latency, not a queue, set the pace).
    */
   readonly maxPodsMoving?: number;
   /** Bound on every wait (green Ready, drain, surge, pods gone), ms. Default 30 min. */
