@@ -39,16 +39,30 @@ const foreign = (c: string, e: string) =>
   `(${ownerOf(e)} != request.namespace && (${covers(pathOf(e), claimPath(c))} || ${covers(claimPath(c), pathOf(e))}))`;
 const owned = (c: string) =>
   `${entries(c)}.exists(e, ${ownerOf("e")} == request.namespace && ${covers(pathOf("e"), claimPath(c))})`;
-/** The first claim for which `bad` holds. */
+/** The first claim for which `bad` holds, or '' (a variable: messages read it, never re-derive it). */
 const firstClaim = (bad: string) =>
-  `variables.claims.map(ps, ps.filter(c, ${bad})).filter(l, size(l) > 0)[0][0]`;
+  `variables.claims.exists(ps, ps.exists(c, ${bad})) ? variables.claims.map(ps, ps.filter(c, ${bad})).filter(l, size(l) > 0)[0][0] : ''`;
 
 export function routeAdmissionPolicy(platform: Platform): KubeObject[] {
   const labels = baseLabels(platform);
-  const clash = firstClaim(`${entries("c")}.exists(e, ${foreign("c", "e")})`);
-  const theirs = `${entries(clash)}.filter(e, ${foreign(clash, "e")})[0]`;
-  const stray = firstClaim(`!${owned("c")}`);
-  const mine = `${entries(stray)}.filter(e, ${ownerOf("e")} == request.namespace).map(e, ${pathOf("e")})`;
+  // Each expression stays small and shallow: the API server compiles and cost-estimates every
+  // one on each write of the policy, and nested copies of the table lookup made that take minutes.
+  const variables = [
+    { name: "claims", expression: CLAIMS },
+    { name: "wildcard", expression: firstClaim(wildcard("c")) },
+    // `claim path=tenant` of the first claim that overlaps another tenant's route.
+    {
+      name: "clash",
+      expression: `variables.claims.map(ps, ps.map(c, ${entries("c")}.filter(e, ${foreign("c", "e")}).map(e, c + ' ' + e))).map(ps, ps.filter(l, size(l) > 0)).filter(x, size(x) > 0).map(x, x[0][0])`,
+    },
+    { name: "stray", expression: firstClaim(`!${owned("c")}`) },
+    {
+      name: "mine",
+      expression: `${entries("variables.stray")}.filter(e, ${ownerOf("e")} == request.namespace).map(e, ${pathOf("e")})`,
+    },
+  ];
+  const clash = "variables.clash[0].split(' ')[0]";
+  const theirs = "variables.clash[0].split(' ')[1]";
   return [
     {
       apiVersion: "v1",
@@ -64,21 +78,21 @@ export function routeAdmissionPolicy(platform: Platform): KubeObject[] {
         failurePolicy: "Fail",
         paramKind: { apiVersion: "v1", kind: "ConfigMap" },
         matchConstraints: INGRESSES_IN_TENANTS,
-        variables: [{ name: "claims", expression: CLAIMS }],
+        variables,
         validations: [
           {
-            expression: `variables.claims.all(ps, ps.all(c, !${wildcard("c")}))`,
-            messageExpression: `'path ' + ${claimPath(firstClaim(wildcard("c")))} + ' has an ALB wildcard (* or ?), which could match other tenants\\' paths; use a plain path prefix with pathType Prefix'`,
+            expression: "variables.wildcard == ''",
+            messageExpression: `'path ' + ${claimPath("variables.wildcard")} + ' has an ALB wildcard (* or ?), which could match other tenants\\' paths; use a plain path prefix with pathType Prefix'`,
             reason: "Forbidden",
           },
           {
-            expression: `variables.claims.all(ps, ps.all(c, !${entries("c")}.exists(e, ${foreign("c", "e")})))`,
+            expression: "size(variables.clash) == 0",
             messageExpression: `'route ' + ${clash} + ' overlaps ' + ${hostOf(clash)} + ${pathOf(theirs)} + ', which tenant ' + ${ownerOf(theirs)} + ' owns: on the shared ALB it would take part of ' + ${ownerOf(theirs)} + '\\'s traffic; use a path neither under nor above ' + ${pathOf(theirs)} + ' (or another host), or move the route into tenant ' + ${ownerOf(theirs)} + ' in platform.yaml'`,
             reason: "Forbidden",
           },
           {
-            expression: `variables.claims.all(ps, ps.all(c, ${owned("c")}))`,
-            messageExpression: `'route ' + ${stray} + ' is not under a route tenant ' + request.namespace + ' owns (' + (size(${mine}) == 0 ? 'it owns none on ' + (${stray}.startsWith('/') ? 'an Ingress rule without host' : ${hostOf(stray)}) : 'it owns on ' + ${hostOf(stray)} + ': ' + ${mine}.join(', ')) + '); add the route to one of its services in platform.yaml and run tenkai apply'`,
+            expression: "variables.stray == ''",
+            messageExpression: `'route ' + variables.stray + ' is not under a route tenant ' + request.namespace + ' owns (' + (size(variables.mine) == 0 ? 'it owns none on ' + (variables.stray.startsWith('/') ? 'an Ingress rule without host, which matches every host' : ${hostOf("variables.stray")}) : 'it owns on ' + ${hostOf("variables.stray")} + ': ' + variables.mine.join(', ')) + '); add the route to one of its services in platform.yaml and run tenkai apply'`,
             reason: "Forbidden",
           },
         ],
