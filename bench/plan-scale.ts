@@ -70,7 +70,10 @@ writeFileSync(spec, generateSpec(tenants));
 const sizeMiB = statSync(spec).size / 2 ** 20;
 const commit = (c: string) => {
   try {
-    return execFileSync("git", ["-C", c, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    return execFileSync("git", ["-C", c, "rev-parse", "--short", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return "?";
   }
