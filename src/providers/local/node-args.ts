@@ -51,7 +51,19 @@ export function nodeStart(spec: NodeGroupSlotSpec, index: number, opts: NodeArgs
   }
   for (const t of spec.taints) args.push("--taint", `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`);
   args.push("--max-pods", String(placement.type.maxPods));
+  const version = nodeVersion(spec.kubernetesVersion);
+  if (version) args.push("--version", version);
   return { placement, args };
+}
+
+/**
+ * The kubelet/kube-proxy release a real node of the slot runs: a patch release (`1.36.3`,
+ * `v1.36.3`) is started exactly (node.sh refuses one that is not built); a minor (`1.36`, as
+ * platform.yaml says it) leaves it to node.sh, which starts the control plane's own release.
+ */
+export function nodeVersion(kubernetesVersion: string): string | undefined {
+  const m = /^v?(\d+\.\d+\.\d+)$/.exec(kubernetesVersion.trim());
+  return m ? `v${m[1]}` : undefined;
 }
 
 /**
