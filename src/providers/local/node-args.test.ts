@@ -60,9 +60,14 @@ describe("local node arguments", () => {
   });
 
   it("starts a patch release exactly and leaves a minor to node.sh (the control plane's own release)", () => {
-    assert.equal(flags(nodeStart(spec, 0, { clusterDir: "/c", instanceTypes: types }).args)["--version"], undefined);
+    assert.equal(
+      flags(nodeStart(spec, 0, { clusterDir: "/c", instanceTypes: types }).args)["--version"],
+      undefined,
+    );
     for (const v of ["1.36.3", "v1.36.3"]) {
-      const f = flags(nodeStart({ ...spec, kubernetesVersion: v }, 0, { clusterDir: "/c", instanceTypes: types }).args);
+      const f = flags(
+        nodeStart({ ...spec, kubernetesVersion: v }, 0, { clusterDir: "/c", instanceTypes: types }).args,
+      );
       assert.deepEqual(f["--version"], ["v1.36.3"]);
     }
   });
