@@ -229,11 +229,18 @@ function renderResult(
   return `${r.group}: active slot ${r.activeSlot} (${(r.ms / 1000).toFixed(1)} s)${note}`;
 }
 
-async function makeProvider(
+/** The flags a node provider is made from (shared by `nodes rotate` and `upgrade run`). */
+export type ProviderFlags = Pick<
+  RotateFlags,
+  "subnet" | "nodeRoleArn" | "launchTemplate" | "clusterDir" | "kubeconfig"
+>;
+
+/** The node provider `name` for the platform (providers/choose.ts decides the name). */
+export async function makeProvider(
   name: string,
   platform: import("../../spec/schema.js").Platform,
   kubeConfig: import("@kubernetes/client-node").KubeConfig,
-  opts: RotateFlags,
+  opts: ProviderFlags,
 ) {
   if (name === "kwok") {
     const { KwokNodeProvider } = await import("../../providers/kwok/index.js");
