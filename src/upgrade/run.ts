@@ -103,6 +103,16 @@ export async function runUpgrade(
       { ...(deps.planClient ? { client: deps.planClient } : {}), sink: deps.sink, clock },
     );
     const steps = toRunSteps(plan.steps);
+    // On the target already (nothing to move): the run still verifies, so the environment can pass
+    // the target and record it for the one it promotes to.
+    if (!steps.some((s) => s.kind === "verify" && s.minor === target))
+      steps.push({
+        id: `${steps.length + 1}-verify-${target}`,
+        kind: "verify",
+        minor: target,
+        title: `verify the platform on ${target}`,
+        gate: "verification green; only then the next environment may start",
+      });
     emit(
       "info",
       "upgrade.run.plan",
@@ -387,6 +397,11 @@ async function rotateGroup(step: RunStep, ctx: StepContext): Promise<StepOutcome
   const rotation = await new RotationStateStore(deps.cluster.clients.core).read(group);
   const rotating = rotation !== undefined && !["done", "rolled-back"].includes(rotation.phase);
   const before = await nodesOf();
+  if (!rotating && before.length === 0)
+    return {
+      outcome: "skipped",
+      reason: `node group ${group} has no nodes in the cluster (${nodegroupName(group, "blue")}/${nodegroupName(group, "green")}): nothing to rotate`,
+    };
   if (
     !rotating &&
     before.length > 0 &&
