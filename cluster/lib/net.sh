@@ -37,6 +37,17 @@ cluster_alive() {
   return 1
 }
 
+# lease_starting <K>: the process that took lease K (up.sh) still runs. Between the lease and the
+# control plane's first PID file no cluster process exists yet; without this, a second up.sh in
+# that window took the lease as stale and tore down the first cluster's bridge under it.
+lease_starting() {
+  local f="$TENKAI_NET_RUN/$1/leaser" pid
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f")"
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q "up.sh" || return 1
+}
+
 # net_conflicts <K>: the host already has addresses or routes in K's ranges (not ours).
 net_conflicts() {
   local k="$1" third=$((128 + 4 * $1))
@@ -77,7 +88,7 @@ net_prepare() {
     for (( i=0; i<NET_MAX_INDEX; i++ )); do
       if [ -f "$TENKAI_NET_RUN/$i/owner" ]; then
         owner="$(cat "$TENKAI_NET_RUN/$i/owner")"
-        if [ "$owner" != "$dir" ] && [ -d "$owner" ] && cluster_alive "$owner"; then continue; fi
+        if [ "$owner" != "$dir" ] && [ -d "$owner" ] && { cluster_alive "$owner" || lease_starting "$i"; }; then continue; fi
         # A stale lease: its cluster is gone. Clear what it left on the host.
         net_teardown_index "$i"
       fi
@@ -86,7 +97,7 @@ net_prepare() {
     done
   fi
   if [ -z "$k" ]; then flock -u 8; exec 8>&-; die "no free network index (all $NET_MAX_INDEX leased in $TENKAI_NET_RUN)"; fi
-  mkdir -p "$TENKAI_NET_RUN/$k"; echo "$dir" > "$TENKAI_NET_RUN/$k/owner"
+  mkdir -p "$TENKAI_NET_RUN/$k"; echo "$dir" > "$TENKAI_NET_RUN/$k/owner"; echo "$$" > "$TENKAI_NET_RUN/$k/leaser"
   net_write_env "$dir" "$k"
   # shellcheck source=/dev/null
   . "$dir/net.env"
