@@ -42,6 +42,11 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   nodes: ["tenkai nodes rotate general --dry-run"],
   "nodes rotate": ["tenkai nodes rotate general -f platform.yaml --timeout 45m"],
   "nodes status": ["tenkai nodes status general -o json"],
+  upgrade: ["tenkai upgrade plan --to 1.36 -e staging", "tenkai upgrade run --to 1.36 -e staging"],
+  "upgrade run": [
+    "tenkai upgrade run --to 1.36 -e staging --dry-run",
+    "tenkai upgrade run --to 1.36 -e production -o json   # only after staging passed 1.36",
+  ],
   completion: ["tenkai completion bash > /etc/bash_completion.d/tenkai", "source <(tenkai completion zsh)"],
 };
 
