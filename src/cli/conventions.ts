@@ -33,6 +33,10 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   ],
   verify: ["tenkai verify isolation -f platform.yaml --context web-staging"],
   "verify isolation": ["tenkai verify isolation -f platform.yaml --mode targeted"],
+  "verify network": [
+    "tenkai verify network platform.yaml --save-baseline net-before.json",
+    "tenkai verify network platform.yaml --baseline net-before.json --churn --soak 5m -o json",
+  ],
   tenant: ["tenkai tenant add payments --role arn:aws:iam::123456789012:role/payments-dev"],
   "tenant add": [
     "tenkai tenant add payments --role arn:aws:iam::123456789012:role/payments-dev --level edit",

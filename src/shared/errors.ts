@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   CLI_BAD_CONCURRENCY: "--concurrency is not a positive integer",
   CLI_BAD_PROVIDER: "--provider is not eks, kwok or local",
   CLI_BAD_CHECKS: "--checks is not access, network or both",
+  CLI_BAD_BASELINE: "--baseline is not a file written by verify network --save-baseline",
   CLI_BAD_SUBNET: "--subnet is not ZONE=SUBNET-ID",
   CLI_BAD_DURATION: "a duration flag is not like 90s, 30m or 1h",
   CLI_BAD_NUMBER: "a count flag is not a positive integer",
@@ -168,6 +169,7 @@ export const ERROR_CODES = {
   PROBE_FAILED: "an isolation probe could not be run",
   VERIFY_NO_REAL_NODES: "network probes need real nodes and the cluster has none",
   VERIFY_PROBE_POD_FAILED: "the network probe pod could not be started in a tenant namespace",
+  VERIFY_PROBES_FAILED: "the network probe DaemonSets could not be set up",
   // Anything not foreseen (a bug): the CLI prints the stack.
   INTERNAL: "an unexpected error; please report it with the stack",
 } as const satisfies Record<string, string>;

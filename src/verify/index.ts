@@ -6,4 +6,17 @@ export {
   type VerifyIsolationOptions,
   verifyIsolation,
 } from "./isolation.js";
+export { parseBaseline } from "./network/baseline.js";
+export { verifyNetwork } from "./network/datapath.js";
+export type {
+  BaselineDiff,
+  DatapathChange,
+  DatapathCheck,
+  DatapathKind,
+  DatapathLoss,
+  NetworkBaseline,
+  NetworkVerification,
+  NetworkVerifyEvent,
+  NetworkVerifyOptions,
+} from "./network/datapath-types.js";
 export { formatIsolationReport } from "./report.js";

@@ -236,7 +236,7 @@ async function runProbe(exec: PodExec, p: Probe, timeout: string): Promise<Probe
   };
 }
 
-function parseProbeError(stdout: string): string | undefined {
+export function parseProbeError(stdout: string): string | undefined {
   try {
     const v = JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as { error?: string; connected?: boolean };
     return v.error;
@@ -362,7 +362,11 @@ function isReady(p: V1Pod): boolean {
   );
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
