@@ -411,6 +411,60 @@ describe("ALB access logs and the tenant databases' Data API", () => {
       ),
     );
   });
+  it("lets Athena read them: a Glue table with day projection over the access-log prefix, an encrypting workgroup, the per-path query", () => {
+    const cluster = templates.get(stackNames.cluster(platform)) as CfnTemplate;
+    const [[, db] = []] = resourcesOfType(cluster, "AWS::Glue::Database");
+    assert.equal((db?.Properties?.DatabaseInput as { Name?: string } | undefined)?.Name, "web_alb_logs");
+    const [[, table] = []] = resourcesOfType(cluster, "AWS::Glue::Table");
+    const input = table?.Properties?.TableInput as {
+      Name: string;
+      PartitionKeys: { Name: string }[];
+      Parameters: Record<string, string>;
+      StorageDescriptor: {
+        Location: string;
+        Columns: unknown[];
+        SerdeInfo: { SerializationLibrary: string };
+      };
+    };
+    const logs =
+      "s3://web-alb-logs-123456789012-ap-northeast-1/alb/AWSLogs/123456789012/elasticloadbalancing/ap-northeast-1";
+    assert.equal(input.Name, "alb_access_logs");
+    assert.deepEqual(
+      input.PartitionKeys.map((k) => k.Name),
+      ["day"],
+    );
+    assert.equal(input.Parameters["projection.enabled"], "true");
+    assert.equal(input.Parameters["projection.day.format"], "yyyy/MM/dd");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Athena's projection placeholder
+    assert.equal(input.Parameters["storage.location.template"], `${logs}/${"${day}"}`);
+    assert.equal(input.StorageDescriptor.Location, `${logs}/`);
+    assert.equal(input.StorageDescriptor.Columns.length, 34);
+    assert.equal(
+      input.StorageDescriptor.SerdeInfo.SerializationLibrary,
+      "org.apache.hadoop.hive.serde2.RegexSerDe",
+    );
+    const [[, wg] = []] = resourcesOfType(cluster, "AWS::Athena::WorkGroup");
+    assert.equal(wg?.Properties?.Name, "web-alb-logs");
+    const conf = wg?.Properties?.WorkGroupConfiguration as {
+      EnforceWorkGroupConfiguration: boolean;
+      ResultConfiguration: { OutputLocation: string; EncryptionConfiguration: { EncryptionOption: string } };
+    };
+    assert.equal(conf.EnforceWorkGroupConfiguration, true);
+    assert.equal(
+      conf.ResultConfiguration.OutputLocation,
+      "s3://web-alb-logs-123456789012-ap-northeast-1/athena-results/",
+    );
+    assert.equal(conf.ResultConfiguration.EncryptionConfiguration.EncryptionOption, "SSE_S3");
+    const [[, q] = []] = resourcesOfType(cluster, "AWS::Athena::NamedQuery");
+    assert.equal(q?.Properties?.Name, "latency and errors per API path");
+    assert.equal(q?.Properties?.Database, "web_alb_logs");
+    assert.match(String(q?.Properties?.QueryString), /'api\.example\.com\/users'/);
+    // Athena's results expire sooner than the logs themselves.
+    assert.match(
+      JSON.stringify(bucketLifecycle(cluster)),
+      /"ExpirationInDays":7,"Id":"expire-athena-results","Prefix":"athena-results\/"/,
+    );
+  });
   it("turns on the RDS Data API on the Aurora cluster with an RDS-managed master secret", () => {
     const data = templates.get(stackNames.data(platform)) as CfnTemplate;
     const [[, db] = []] = resourcesOfType(data, "AWS::RDS::DBCluster");
@@ -419,3 +473,8 @@ describe("ALB access logs and the tenant databases' Data API", () => {
     assert.equal(db?.Properties?.DBClusterIdentifier, "web-db");
   });
 });
+
+function bucketLifecycle(t: CfnTemplate): unknown {
+  const [[, bucket] = []] = resourcesOfType(t, "AWS::S3::Bucket");
+  return bucket?.Properties?.LifecycleConfiguration;
+}

@@ -4,7 +4,9 @@
  * - the spec is named the same way everywhere: `-f, --file FILE` (default `platform.yaml`), and
  *   the positional FILE is still accepted;
  * - every command's help ends with an example;
- * - `--debug` and `--quiet` work on every command.
+ * - `--debug` and `--quiet` work on every command;
+ * - every command that calls AWS takes the same `--profile` and `--region` (AWS_COMMANDS), which
+ *   reach every SDK client it makes through `clientConfig()` (aws-steps.ts).
  */
 import { type Command, Option } from "commander";
 import { setGlobalFlags } from "./output.js";
@@ -54,6 +56,38 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   completion: ["tenkai completion bash > /etc/bash_completion.d/tenkai", "source <(tenkai completion zsh)"],
 };
 
+/**
+ * Every command that calls AWS, by path. Each gets the same two options from `awsOptions()`;
+ * `clientConfig()` turns them into every SDK client's configuration, and the CDK toolkit gets the
+ * profile too. A command that makes an AWS client and is missing here fails conventions.test.ts.
+ */
+export const AWS_COMMANDS: readonly string[] = [
+  "deploy", // CloudFormation (CDK toolkit), ECR (image gate, enhanced scanning), RDS and the Data API
+  "destroy", // CloudFormation
+  "diff", // CloudFormation change sets
+  "apply", // ECR (image gate), EKS DescribeCluster (the VPC for the ALB controller)
+  "tenant add", // as apply
+  "tenant remove", // as apply
+  "db status", // RDS, the RDS Data API
+  "logs", // CloudWatch Logs, Athena (--alb)
+  "nodes rotate", // EKS node groups (--provider eks)
+  "upgrade plan", // EKS DescribeAddonVersions (--eks-addons)
+];
+
+/** The one definition of the AWS options (new objects each time: commander keeps state in them). */
+export function awsOptions(): Option[] {
+  return [
+    new Option(
+      "--profile <name>",
+      "AWS named profile for credentials (~/.aws/config and credentials, SSO profiles too); default: the SDK's default chain (AWS_PROFILE, environment, SSO, instance or pod role)",
+    ),
+    new Option(
+      "--region <region>",
+      "AWS region of the SDK calls; default: the spec's spec.aws.region (the CloudFormation stacks always go to the spec's region)",
+    ),
+  ];
+}
+
 function pathOf(cmd: Command): string {
   const names: string[] = [];
   for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
@@ -92,6 +126,7 @@ export function applyConventions(program: Command): void {
       first.description = `the platform spec (or -f FILE; default ${DEFAULT_SPEC})`;
       cmd.option("-f, --file <file>", `the platform spec (default ${DEFAULT_SPEC})`);
     }
+    if (AWS_COMMANDS.includes(path)) for (const o of awsOptions()) cmd.addOption(o);
     // Commands made with withOutput() may have some of these already; commander refuses a flag twice.
     if (!cmd.options.some((o) => o.long === "--debug"))
       cmd.option("--debug", "print stack traces of unexpected errors");

@@ -165,6 +165,21 @@ export function albAccessLogsBucket(
 /** Key prefix of the access logs in that bucket (ELB adds AWSLogs/<account>/elasticloadbalancing/...). */
 export const ALB_ACCESS_LOGS_PREFIX = "alb";
 
+/** Key prefix of Athena's query results in the same bucket (the workgroup enforces it). */
+export const ATHENA_RESULTS_PREFIX = "athena-results";
+
+/**
+ * Where Athena reads the access logs: a Glue database and table (partition projection over the
+ * access-log prefix), an Athena workgroup and the saved query (stacks/alb-log-queries.ts).
+ * Glue names are lower-case with `_`; the workgroup takes the platform's own name.
+ */
+export const albLogNames = {
+  database: (p: PlatformIdentity) => `${p.metadata.name.replace(/-/g, "_")}_alb_logs`,
+  table: "alb_access_logs",
+  workGroup: (p: PlatformIdentity) => `${p.metadata.name}-alb-logs`,
+  latencyQuery: "latency and errors per API path",
+} as const;
+
 /** SSM parameters the cluster and data stacks publish for the per-tenant stacks. */
 export const ssmParameterNames = {
   oidcIssuer: (p: PlatformIdentity) => `/tenkai/${p.metadata.name}/cluster/oidc-issuer`,

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   CLI_BAD_ALLOW_IMAGE: "an --allow-image names no image the spec runs",
   CLI_BAD_SINCE: "--since is neither a duration nor a date",
   CLI_BAD_FLAGS: "flags that exclude each other were given together",
+  CLI_BAD_REGION: "--region is not an AWS region, or is not the region of the spec's stacks",
   CLI_NO_QUERY: "logs was given an empty query",
   CLI_UNKNOWN_TENANT: "the tenant named is not in the spec",
   CLI_UNKNOWN_SERVICE: "the tenant has no service or cron job of that name",
@@ -83,6 +84,9 @@ export const ERROR_CODES = {
   LOGS_GROUP_NOT_FOUND: "the tenant's log group does not exist",
   LOGS_QUERY_FAILED: "a Logs Insights query ended Failed, Cancelled or Timeout",
   LOGS_QUERY_TIMEOUT: "a Logs Insights query did not finish in time",
+  LOGS_ALB_QUERY_NOT_FOUND: "the ALB access-log workgroup has no saved per-path query (deploy first)",
+  LOGS_ALB_QUERY_FAILED: "the Athena query over the ALB access logs ended FAILED or CANCELLED",
+  LOGS_ALB_QUERY_TIMEOUT: "the Athena query over the ALB access logs did not finish in time",
   // The Kubernetes API (one per metav1.Status reason; see kube-errors.ts).
   KUBE_NO_KUBECONFIG: "no kubeconfig was found",
   KUBE_UNKNOWN_CONTEXT: "the kubeconfig has no such context",

@@ -1,6 +1,13 @@
 import type { Command } from "commander";
 import { TenkaiError } from "../../shared/errors.js";
-import { type ImageGateFlags, imageGateStep, withImageGate } from "../aws-steps.js";
+import type { Platform } from "../../spec/schema.js";
+import {
+  type AwsFlags,
+  clientConfig,
+  type ImageGateFlags,
+  imageGateStep,
+  withImageGate,
+} from "../aws-steps.js";
 import { parseDuration } from "../duration.js";
 import { runAction, withOutput } from "../output.js";
 
@@ -68,10 +75,6 @@ export function register(program: Command): void {
         .option(
           "--vpc-id <id>",
           "the cluster's VPC for the AWS Load Balancer Controller (default on target aws: read with eks:DescribeCluster)",
-        )
-        .option(
-          "--profile <name>",
-          "AWS profile for the image gate's ECR lookups (default: the SDK's chain)",
         ),
     ),
   ).action(
@@ -93,7 +96,7 @@ export function register(program: Command): void {
         try {
           await imageGateStep(platform, opts, io);
           const vpcId =
-            opts.vpcId ?? (platform.spec.target === "aws" ? await clusterVpcId(platform) : undefined);
+            opts.vpcId ?? (platform.spec.target === "aws" ? await clusterVpcId(platform, opts) : undefined);
           const result = await applyPlatform(platform, {
             client,
             ...(vpcId ? { vpcId } : {}),
@@ -125,13 +128,10 @@ export function register(program: Command): void {
  * The VPC of the platform's EKS cluster, from the AWS plane (EKS DescribeCluster), or undefined
  * when it cannot be read (apply then says what is missing, only if it needs it).
  */
-export async function clusterVpcId(platform: {
-  metadata: { name: string };
-  spec: { aws: { region: string } };
-}): Promise<string | undefined> {
+export async function clusterVpcId(platform: Platform, flags: AwsFlags): Promise<string | undefined> {
   const { EKSClient, DescribeClusterCommand } = await import("@aws-sdk/client-eks");
   const { clusterName } = await import("../../shared/aws-names.js");
-  const eks = new EKSClient({ region: platform.spec.aws.region });
+  const eks = new EKSClient(clientConfig(platform, flags));
   try {
     const out = await eks.send(new DescribeClusterCommand({ name: clusterName(platform) }));
     return out.cluster?.resourcesVpcConfig?.vpcId;

@@ -6,13 +6,12 @@
  */
 import type { Command } from "commander";
 import { TenkaiError } from "../../shared/errors.js";
-import { clientConfig } from "../aws-steps.js";
+import { type AwsFlags, clientConfig } from "../aws-steps.js";
 import { runAction, withOutput } from "../output.js";
 
-interface DbFlags {
+interface DbFlags extends AwsFlags {
   readonly output?: string;
   readonly env?: string;
-  readonly profile?: string;
 }
 
 export function register(program: Command): void {
@@ -22,8 +21,7 @@ export function register(program: Command): void {
       .command("status")
       .description("per tenant: do its database and login role exist and match the spec")
       .argument("<file>", "platform.yaml")
-      .option("-e, --env <name>", "use this environment's overlay")
-      .option("--profile <name>", "AWS profile (default: the SDK's default chain)"),
+      .option("-e, --env <name>", "use this environment's overlay"),
   ).action((file: string, opts: DbFlags) =>
     runAction(opts, async (io) => {
       const { loadPlatform } = await import("../../spec/load.js");
@@ -40,7 +38,7 @@ export function register(program: Command): void {
         import("../../aws/database-sync.js"),
         import("../../aws/sdk-errors.js"),
       ]);
-      const config = clientConfig(platform, opts.profile);
+      const config = clientConfig(platform, opts);
       const rds = new RDSClient(config);
       const rdsData = new RDSDataClient(config);
       try {

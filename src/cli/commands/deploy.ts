@@ -6,7 +6,7 @@
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { TenkaiError } from "../../shared/errors.js";
-import { clientConfig, imageGateStep, report, withImageGate } from "../aws-steps.js";
+import { checkStackRegion, clientConfig, imageGateStep, report, withImageGate } from "../aws-steps.js";
 import { type CommandIO, runAction, withOutput } from "../output.js";
 
 interface AwsCommandOptions {
@@ -15,6 +15,7 @@ interface AwsCommandOptions {
   readonly out: string;
   readonly stack?: string[];
   readonly profile?: string;
+  readonly region?: string;
   readonly yes?: boolean;
   readonly bootstrap?: boolean;
   readonly rotating?: string[];
@@ -34,7 +35,7 @@ async function afterStacks(
   io: CommandIO,
 ) {
   const { awsCallError } = await import("../../aws/sdk-errors.js");
-  const config = clientConfig(platform, opts.profile);
+  const config = clientConfig(platform, opts);
   let registry: unknown;
   if (platform.spec.registry.enhancedScanning) {
     const { ECRClient } = await import("@aws-sdk/client-ecr");
@@ -83,6 +84,8 @@ async function synthesize(file: string, opts: AwsCommandOptions) {
   const { loadPlatform } = await import("../../spec/load.js");
   const { synthesizeAwsPlane } = await import("../../aws/synth.js");
   const platform = await loadPlatform(file, opts.env ? { environment: opts.env } : {});
+  // Before anything is synthesized or called: the stacks go to the spec's region only.
+  checkStackRegion(platform, opts);
   const synth = await synthesizeAwsPlane(platform, { outdir: opts.out, rotating: opts.rotating });
   return { platform, synth };
 }
@@ -94,7 +97,6 @@ function common(cmd: Command): Command {
       .option("-e, --env <name>", "use this environment's overlay")
       .option("--out <dir>", "where to write the cloud assembly", "out/cdk.out")
       .option("--stack <name...>", "only these stacks (default: all)")
-      .option("--profile <name>", "AWS profile for credentials (default: the SDK's default chain)")
       .option("--rotating <group...>", "node groups being rotated: keep both their blue and green slots"),
   );
 }

@@ -12,16 +12,16 @@ import type { AwsDiffResult } from "../../aws/toolkit.js";
 import type { KubernetesPlaneDiff } from "../../kube/api/diff.js";
 import type { FieldChange } from "../../kube/api/object-diff.js";
 import { isTenkaiError, TenkaiError } from "../../shared/errors.js";
+import { type AwsFlags, checkStackRegion } from "../aws-steps.js";
 import { runAction } from "../output.js";
 import { type ClusterFlags, connect, withCluster } from "./apply.js";
 
 type Plane = "aws" | "kubernetes";
 
-interface DiffFlags extends ClusterFlags {
+interface DiffFlags extends ClusterFlags, AwsFlags {
   plane: string;
   out: string;
   against?: string;
-  profile?: string;
 }
 
 interface PlaneFailure {
@@ -81,23 +81,21 @@ export function register(program: Command): void {
       .option(
         "--exit-code",
         "exit 0 when nothing changes, 1 when something does, 2 on bad input or a plane that cannot be compared",
-      )
-      .option("--profile <name>", "AWS profile for credentials")
-      .option("--region <region>", "AWS region for the SDK's calls (default: the spec's region)"),
-  ).action((file: string, opts: DiffFlags & { exitCode?: boolean; region?: string }) =>
+      ),
+  ).action((file: string, opts: DiffFlags & { exitCode?: boolean }) =>
     runAction(opts, async (io) => {
       const selected = planes(opts.plane);
       const { loadPlatform } = await import("../../spec/load.js");
       const platform = await loadPlatform(file, opts.env ? { environment: opts.env } : {});
       const against = opts.against ? againstDirs(opts.against) : undefined;
       const result: DiffResult = { changes: false };
+      if (selected.includes("aws")) checkStackRegion(platform, opts);
 
       if (selected.includes("aws")) {
         try {
           const { synthesizeAwsPlane } = await import("../../aws/synth.js");
           const { diffAwsPlane } = await import("../../aws/toolkit.js");
           const synth = await synthesizeAwsPlane(platform, { outdir: opts.out });
-          if (opts.region) process.env.AWS_REGION = opts.region;
           result.aws = await diffAwsPlane({
             assemblyDir: synth.assemblyDir,
             ...(against ? { against: against.assembly } : {}),

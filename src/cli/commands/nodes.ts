@@ -4,10 +4,11 @@
  */
 import type { Command } from "commander";
 import { type ErrorCode, TenkaiError } from "../../shared/errors.js";
+import { type AwsFlags, clientConfig } from "../aws-steps.js";
 import { parseDuration } from "../duration.js";
 import { type CommandIO, runAction, withOutput } from "../output.js";
 
-interface RotateFlags {
+interface RotateFlags extends AwsFlags {
   output?: string;
   file: string;
   context?: string;
@@ -284,7 +285,7 @@ export async function makeProvider(
   const { clusterName } = await import("../../shared/aws-names.js");
   const [ltName, ltVersion] = (opts.launchTemplate ?? "").split(":");
   return new EksNodeProvider({
-    client: new EKSClient({ region: platform.spec.aws.region }),
+    client: new EKSClient(clientConfig(platform, opts)),
     clusterName: clusterName(platform),
     nodeRoleArn: opts.nodeRoleArn,
     subnetsByZone: subnets,

@@ -23,8 +23,7 @@ export function register(program: Command): void {
         .option("-f, --file <file>", "platform spec to edit", "platform.yaml")
         .option("--role <arn>", "IAM role to give access to the tenant")
         .option("--level <level>", "access level for --role: view, edit or admin", "edit")
-        .option("--no-apply", "only edit the file")
-        .option("--profile <name>", "AWS profile for the image gate's ECR lookups"),
+        .option("--no-apply", "only edit the file"),
     ),
   ).action((name: string, opts: TenantFlags & { role?: string; level: string }) =>
     runAction(opts, async (io) => {
@@ -55,8 +54,7 @@ export function register(program: Command): void {
         .command("remove")
         .argument("<name>", "tenant to remove (its namespace and everything in it are pruned on apply)")
         .option("-f, --file <file>", "platform spec to edit", "platform.yaml")
-        .option("--no-apply", "only edit the file")
-        .option("--profile <name>", "AWS profile for the image gate's ECR lookups"),
+        .option("--no-apply", "only edit the file"),
     ),
   ).action((name: string, opts: TenantFlags) =>
     runAction(opts, async (io) => {
@@ -108,7 +106,7 @@ async function edit(
   const { platform, client, concurrency } = session;
   try {
     await imageGateStep(platform, opts, io);
-    const vpcId = platform.spec.target === "aws" ? await clusterVpcId(platform) : undefined;
+    const vpcId = platform.spec.target === "aws" ? await clusterVpcId(platform, opts) : undefined;
     const result = await applyPlatform(platform, {
       client,
       concurrency,

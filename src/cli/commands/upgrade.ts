@@ -7,10 +7,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { type ErrorCode, isTenkaiError, TenkaiError } from "../../shared/errors.js";
+import { type AwsFlags, clientConfig } from "../aws-steps.js";
 import { runAction, withOutput } from "../output.js";
 import { registerRun } from "./upgrade-run.js";
 
-interface PlanFlags {
+interface PlanFlags extends AwsFlags {
   output?: string;
   to?: string;
   file: string;
@@ -157,7 +158,7 @@ export function register(program: Command): void {
                   ) => {
                     const { EKSClient } = await import("@aws-sdk/client-eks");
                     const { eksAddonTable } = await import("../../upgrade/addons-eks.js");
-                    return eksAddonTable(new EKSClient({ region: platform.spec.aws.region }), table, path);
+                    return eksAddonTable(new EKSClient(clientConfig(platform, opts)), table, path);
                   },
                 }
               : {}),
