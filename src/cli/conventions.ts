@@ -72,6 +72,7 @@ export const AWS_COMMANDS: readonly string[] = [
   "logs", // CloudWatch Logs, Athena (--alb)
   "nodes rotate", // EKS node groups (--provider eks)
   "upgrade plan", // EKS DescribeAddonVersions (--eks-addons)
+  "upgrade run", // EKS UpdateClusterVersion, UpdateAddon, DescribeUpdate, node groups
 ];
 
 /** The one definition of the AWS options (new objects each time: commander keeps state in them). */

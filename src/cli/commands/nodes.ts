@@ -231,10 +231,8 @@ function renderResult(
 }
 
 /** The flags a node provider is made from (shared by `nodes rotate` and `upgrade run`). */
-export type ProviderFlags = Pick<
-  RotateFlags,
-  "subnet" | "nodeRoleArn" | "launchTemplate" | "clusterDir" | "kubeconfig"
->;
+export type ProviderFlags = AwsFlags &
+  Pick<RotateFlags, "subnet" | "nodeRoleArn" | "launchTemplate" | "clusterDir" | "kubeconfig">;
 
 /** The node provider `name` for the platform (providers/choose.ts decides the name). */
 export async function makeProvider(

@@ -6,10 +6,11 @@
  */
 import type { Command } from "commander";
 import { type ErrorCode, TenkaiError } from "../../shared/errors.js";
+import { type AwsFlags, clientConfig } from "../aws-steps.js";
 import { parseDuration } from "../duration.js";
 import { runAction, withOutput } from "../output.js";
 
-interface RunFlags {
+interface RunFlags extends AwsFlags {
   output?: string;
   to?: string;
   file: string;
@@ -117,7 +118,7 @@ export function registerRun(upgrade: Command): void {
         const { EksControlPlane, EksAddons } = await import("../../upgrade/control-plane-eks.js");
         const { clusterName } = await import("../../shared/aws-names.js");
         const eks = {
-          client: new EKSClient({ region: platform.spec.aws.region }),
+          client: new EKSClient(clientConfig(platform, opts)),
           clusterName: clusterName(platform),
         };
         controlPlane = new EksControlPlane(eks);
