@@ -6,7 +6,8 @@
  *   node --import tsx bench/rotation-real.ts [--nodes 3] [--replicas 3] [--rps 20] [--only tenkai|kubectl]
  *
  * The platform: node group `general` with N real nodes (rotated blue -> green), and a node group
- * `load` with one tainted real node that holds the load generators and is never rotated. Two
+ * `load` with one real node that holds the load generators and is never rotated (tainted by the
+ * bench, so the services' pods leave it). Two
  * tenants with one service each (replicas R, PDB maxUnavailable 1, the probe server keeps serving
  * 5 s after SIGTERM). In each tenant's namespace (so the tenant's own NetworkPolicies admit it) a
  * pod on the load node runs `probe load` against the Service's ClusterIP in back-to-back windows
@@ -22,7 +23,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { localDown } from "../src/local/down.js";
 import { activeSlotSpec, asLocal, kubectlPath, localUp } from "../src/local/up.js";
 import { localImages } from "../src/providers/local/images.js";
@@ -68,7 +69,7 @@ spec:
       max: 1
       desired: 1
       local: { nodes: real }
-      taints: [{ key: dedicated, value: load, effect: NoSchedule }]
+      labels: { bench-role: load }
   tenants:
 ${TENANTS.map(
   (t) => `    - name: ${t}
@@ -77,6 +78,9 @@ ${TENANTS.map(
         - { name: web, image: web, tag: "1.0.0", port: 8080, replicas: ${REPLICAS}, resources: { cpu: 50m, memory: 64Mi } }`,
 ).join("\n")}
 `;
+
+/** The cluster of the run under way, brought down if the run fails. */
+let running: string | undefined;
 
 interface LoadTotals {
   sent: number;
@@ -115,6 +119,7 @@ async function setUp(label: string) {
   writeFileSync(file, spec);
   const platform = asLocal(await loadPlatform(file));
   const clusterDir = join(work, "cluster");
+  running = clusterDir;
   const t0 = Date.now();
   const up = await localUp({ platform, file, clusterDir, timeoutMs: 900_000 });
   const kc = new KubeConfig();
@@ -122,6 +127,37 @@ async function setUp(label: string) {
   process.stderr.write(`${label}: local up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${clusterDir})\n`);
   const core = kc.makeApiClient(CoreV1Api);
   const probe = localImages().probe;
+  // The load node is kept for the load generators with a taint the platform does not know (the
+  // tenants' admission policy refuses tolerations of the platform's own taints): NoExecute, so the
+  // service pods the scheduler put there move to the general nodes before the run starts.
+  const loadNodes = (await core.listNode({ labelSelector: "bench-role=load" })).items;
+  for (const n of loadNodes) {
+    await core.patchNode(
+      {
+        name: n.metadata?.name ?? "",
+        body: {
+          spec: {
+            taints: [...(n.spec?.taints ?? []), { key: "bench-load", value: "true", effect: "NoExecute" }],
+          },
+        },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+  }
+  const loadNames = new Set(loadNodes.map((n) => n.metadata?.name ?? ""));
+  for (;;) {
+    const pods = (await core.listPodForAllNamespaces()).items.filter((p) =>
+      TENANTS.includes(p.metadata?.namespace ?? ""),
+    );
+    const onLoad = pods.filter((p) => loadNames.has(p.spec?.nodeName ?? ""));
+    const ready = pods.filter(
+      (p) =>
+        !p.metadata?.deletionTimestamp &&
+        p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+    );
+    if (onLoad.length === 0 && ready.length >= TENANTS.length * REPLICAS) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   // A load generator per tenant, on the load node, in the tenant's namespace.
   for (const ns of TENANTS) {
     await core.createNamespacedPod({
@@ -130,8 +166,9 @@ async function setUp(label: string) {
         metadata: { name: "loadgen" },
         spec: {
           automountServiceAccountToken: false,
-          nodeSelector: { "eks.amazonaws.com/nodegroup": "load-blue" },
-          tolerations: [{ key: "dedicated", operator: "Equal", value: "load", effect: "NoSchedule" }],
+          // Not the node group label: the tenants' admission policy refuses pods pinned to a slot.
+          nodeSelector: { "bench-role": "load" },
+          tolerations: [{ key: "bench-load", operator: "Equal", value: "true", effect: "NoExecute" }],
           securityContext: {
             runAsNonRoot: true,
             runAsUser: 65532,
@@ -285,8 +322,16 @@ const results: Outcome[] = [];
 process.stderr.write(
   `bench/rotation-real: ${NODES} real blue nodes -> ${NODES} green, ${TENANTS.length} tenants x 1 service x ${REPLICAS} replicas, load ${RPS} rps per service\n`,
 );
-if (only !== "kubectl") results.push(await runTenkai());
-if (only !== "tenkai") results.push(await runKubectl());
+try {
+  if (only !== "kubectl") results.push(await runTenkai());
+  running = undefined;
+  if (only !== "tenkai") results.push(await runKubectl());
+  running = undefined;
+} catch (err) {
+  // Real nodes left running would stand in the way of the next real-node cluster on this machine.
+  if (running) await localDown({ clusterDir: running, purge: false }).catch(() => {});
+  throw err;
+}
 
 process.stdout.write(
   `\nRotation of ${NODES} real nodes (blue -> green) under load: ${TENANTS.length} Services (ClusterIP, kube-proxy iptables), ` +

@@ -5,7 +5,7 @@
  *   npx tsx bench/rotation.ts            # 50 blue nodes, 1,500 pods in 100 Deployments
  *   npx tsx bench/rotation.ts --large    # 200 blue nodes, 6,000 pods in 400 Deployments
  *   options: --grace SECONDS (default 2), --max-draining N (default: every node), --only tenkai|kubectl,
- *            --nodes N --pods N --deployments N (another size)
+ *            --nodes N --pods N --deployments N (another size), --events FILE (tenkai's events as NDJSON)
  *
  * Both runs do the whole job: create green (kwok provider) and wait for it, take blue out of
  * service, move every pod, delete blue, and wait until every Deployment is back at full ready
@@ -17,9 +17,17 @@
  */
 
 import { spawn } from "node:child_process";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { CoreV1Api } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  type KubeConfig,
+  makeInformer,
+  PolicyV1Api,
+  type V1Pod,
+  type V1PodDisruptionBudget,
+} from "@kubernetes/client-node";
 import { KwokNodeProvider } from "../src/providers/kwok/index.js";
 import { rotationCluster } from "../src/rotation/cluster.js";
 import { rotate } from "../src/rotation/rotate.js";
@@ -50,6 +58,7 @@ const pods = Number(flag("--pods", large ? "6000" : "1500"));
 const deployments = Number(flag("--deployments", large ? "400" : "100"));
 const namespaces = Math.max(1, Math.round(deployments / 10));
 const maxDraining = Number(flag("--max-draining", String(nodes)));
+const eventsFile = flag("--events", "");
 const KUBECTL = join(process.env.TENKAI_CACHE ?? join(homedir(), ".cache/tenkai"), "bin/k8s-v1.36.3/kubectl");
 
 const spec: FixtureSpec = {
@@ -121,20 +130,86 @@ async function finish(
   return { name, seconds, violations: violations.length, notReady, note };
 }
 
+/**
+ * With --events: what the cluster did, timestamped, next to tenkai's events (the profile): each
+ * pod's creation, binding, Ready and deletion, and every budget status the disruption controller
+ * or the eviction subresource wrote.
+ */
+async function traceCluster(kc: KubeConfig, file: string): Promise<() => Promise<void>> {
+  const out = (o: Record<string, unknown>) =>
+    appendFileSync(file, `${JSON.stringify({ time: new Date().toISOString(), ...o })}\n`);
+  const core = kc.makeApiClient(CoreV1Api);
+  const policy = kc.makeApiClient(PolicyV1Api);
+  const pods = makeInformer<V1Pod>(kc, "/api/v1/pods", () => core.listPodForAllNamespaces());
+  const pdbs = makeInformer<V1PodDisruptionBudget>(kc, "/apis/policy/v1/poddisruptionbudgets", () =>
+    policy.listPodDisruptionBudgetForAllNamespaces(),
+  );
+  const seen = new Map<string, string>();
+  const podState = (p: V1Pod) =>
+    p.metadata?.deletionTimestamp
+      ? "terminating"
+      : p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")
+        ? "ready"
+        : p.spec?.nodeName
+          ? "bound"
+          : "created";
+  const onPod = (p: V1Pod) => {
+    const uid = p.metadata?.uid ?? "";
+    const st = podState(p);
+    if (seen.get(uid) === st) return;
+    seen.set(uid, st);
+    out({
+      code: "trace.pod",
+      pod: `${p.metadata?.namespace}/${p.metadata?.name}`,
+      state: st,
+      node: p.spec?.nodeName,
+    });
+  };
+  pods.on("add", onPod);
+  pods.on("update", onPod);
+  pods.on("delete", (p) =>
+    out({ code: "trace.pod", pod: `${p.metadata?.namespace}/${p.metadata?.name}`, state: "deleted" }),
+  );
+  const onPdb = (b: V1PodDisruptionBudget) =>
+    out({
+      code: "trace.pdb",
+      budget: `${b.metadata?.namespace}/${b.metadata?.name}`,
+      healthy: b.status?.currentHealthy,
+      desired: b.status?.desiredHealthy,
+      expected: b.status?.expectedPods,
+      allowed: b.status?.disruptionsAllowed,
+      disrupted: Object.keys(b.status?.disruptedPods ?? {}).length,
+    });
+  pdbs.on("update", onPdb);
+  await Promise.all([pods.start(), pdbs.start()]);
+  return async () => {
+    await Promise.all([pods.stop(), pdbs.stop()]);
+  };
+}
+
 async function runTenkai(): Promise<Outcome> {
   const { cluster, monitor, provider } = await setUp();
   const counts: Record<string, number> = {};
+  if (eventsFile) writeFileSync(eventsFile, "");
   const sink = (e: RotationEvent) => {
     counts[e.code] = (counts[e.code] ?? 0) + 1;
+    if (eventsFile) appendFileSync(eventsFile, `${JSON.stringify(e)}\n`);
     if (e.code === "rotation.node.drained" || e.code === "rotation.phase" || e.code === "rotation.stalled")
       process.stderr.write(`  tenkai: ${e.message}\n`);
   };
+  const stopTrace = eventsFile ? await traceCluster(cluster.kubeConfig, eventsFile) : undefined;
   const t0 = Date.now();
   await rotate(fixtureOptions(spec, { maxDraining, stallAfterMs: 15_000 }), {
     cluster: rotationCluster(cluster.kubeConfig),
     provider,
     sink,
   });
+  if (eventsFile)
+    appendFileSync(
+      eventsFile,
+      `${JSON.stringify({ time: new Date().toISOString(), code: "bench.rotated" })}\n`,
+    );
+  await stopTrace?.();
   return finish(
     "tenkai nodes rotate",
     t0,

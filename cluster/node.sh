@@ -4,6 +4,7 @@
 # NetworkPolicy agent (kube-router, firewall only) from the binaries cluster/ensure.sh caches.
 #
 #   node.sh up   --dir DIR --name NAME [--label k=v]... [--taint k=v:Effect]... [--max-pods N]
+#                [--kube-reserved cpu=70m,memory=16537Mi]   (the kubelet's kubeReserved)
 #                [--version vX.Y.Z]
 #       Starts one node; prints one JSON line {"name","address","podCIDR"} once its processes run
 #       and it has a pod CIDR (the caller waits for Ready through the API). Its kubelet and
@@ -21,9 +22,9 @@ set -euo pipefail
 
 NODE_COMPONENTS=(containerd kubelet kube-proxy kube-router)
 
-usage() { sed -n '2,16p' "$0" >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" >&2; exit 2; }
 cmd="${1:-}"; [ -n "$cmd" ] || usage; shift
-dir="${TENKAI_CLUSTER_DIR:-}"; name=""; labels=(); taints=(); max_pods=110; node_version=""
+dir="${TENKAI_CLUSTER_DIR:-}"; name=""; labels=(); taints=(); max_pods=110; kube_reserved=""; node_version=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir="$2"; shift 2 ;;
@@ -31,12 +32,15 @@ while [ $# -gt 0 ]; do
     --label) labels+=("$2"); shift 2 ;;
     --taint) taints+=("$2"); shift 2 ;;
     --max-pods) max_pods="$2"; shift 2 ;;
+    --kube-reserved) kube_reserved="$2"; shift 2 ;;
     --version) node_version="$2"; shift 2 ;;
     -h|--help) usage ;;
     *) die "node: unknown argument $1" ;;
   esac
 done
 [ -n "$dir" ] || die "node: --dir DIR is required (the directory cluster/up.sh made)"
+[ -z "$kube_reserved" ] || [[ "$kube_reserved" =~ ^((cpu|memory)=[0-9]+(m|Ki|Mi|Gi)?)(,(cpu|memory)=[0-9]+(m|Ki|Mi|Gi)?)*$ ]] ||
+  die "node: --kube-reserved $kube_reserved is not cpu=QUANTITY,memory=QUANTITY (for example cpu=70m,memory=16537Mi)"
 [ -d "$dir" ] || die "node: $dir does not exist"
 dir="$(cd "$dir" && pwd)"
 # The control plane's version (cluster/up.sh, cluster/control-plane.sh write it); nodes default to it.
@@ -392,6 +396,14 @@ syncFrequency: 10s
 fileCheckFrequency: 60s
 shutdownGracePeriod: 0s
 KUBELET
+  if [ -n "$kube_reserved" ]; then
+    # Allocatable = capacity - kubeReserved - evictionHard: the instance type's, not the machine's.
+    echo "kubeReserved:"
+    IFS=, read -r -a reserved <<< "$kube_reserved"
+    for r in "${reserved[@]}"; do
+      printf '  %s: "%s"\n' "${r%%=*}" "${r#*=}"
+    done
+  fi
   if [ "${#taints[@]}" -gt 0 ]; then
     echo "registerWithTaints:"
     for t in "${taints[@]}"; do

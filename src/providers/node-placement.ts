@@ -39,6 +39,47 @@ export function instanceTypeTable(): Readonly<Record<string, InstanceType>> {
 }
 
 /**
+ * Capacity and allocatable the way the EKS AMIs' bootstrap (nodeadm) reserves them for the
+ * kubelet: kube-reserved memory 255 MiB + 11 MiB per pod, CPU 6% of the first core, 1% of the
+ * second, 0.5% of the next two and 0.25% of the rest; eviction threshold memory.available 100 MiB.
+ */
+export function nodeResources(t: InstanceType): {
+  capacity: Record<string, string>;
+  allocatable: Record<string, string>;
+} {
+  const cpuMilli = t.vcpu * 1000;
+  const tiers: [cores: number, share: number][] = [
+    [1, 0.06],
+    [1, 0.01],
+    [2, 0.005],
+    [Number.POSITIVE_INFINITY, 0.0025],
+  ];
+  let reservedCpu = 0;
+  let left = t.vcpu;
+  for (const [cores, share] of tiers) {
+    const n = Math.min(left, cores);
+    reservedCpu += n * 1000 * share;
+    left -= n;
+  }
+  const memMi = t.memoryGiB * 1024;
+  const reservedMemMi = 255 + 11 * t.maxPods + 100;
+  return {
+    capacity: {
+      cpu: String(t.vcpu),
+      memory: `${memMi}Mi`,
+      pods: String(t.maxPods),
+      "ephemeral-storage": "20Gi",
+    },
+    allocatable: {
+      cpu: `${cpuMilli - Math.ceil(reservedCpu)}m`,
+      memory: `${memMi - reservedMemMi}Mi`,
+      pods: String(t.maxPods),
+      "ephemeral-storage": "18Gi",
+    },
+  };
+}
+
+/**
  * Region of an availability zone: `ap-northeast-1a` -> `ap-northeast-1`, and for Local Zones
  * `us-west-2-lax-1a` -> `us-west-2`. Returns undefined for anything that is not an AWS zone name.
  */

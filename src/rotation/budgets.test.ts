@@ -63,6 +63,39 @@ describe("budget tracking", () => {
     assert.equal(t.status("shop/web").allowed, 1);
   });
 
+  it("lets go of an eviction whose status write and pod deletion were watched before its answer", () => {
+    const clock = new FakeClock();
+    const t = new BudgetTracker(() => clock.now());
+    t.upsert(pdb({ allowed: 1 }));
+    t.reserve(["shop/web"], "web-0");
+    // Watch events overtake the HTTP answer: the eviction's own write, the pod terminating, then
+    // the controller's recount that drops the terminating pod from disruptedPods again.
+    t.upsert(pdb({ allowed: 0, disrupted: ["web-0"] }));
+    t.podGone("shop", "web-0");
+    t.upsert(pdb({ allowed: 0 }));
+    assert.equal(t.status("shop/web").allowed, -1, "still requesting: counted");
+    t.accepted(["shop/web"], "web-0");
+    assert.equal(t.status("shop/web").inFlight, 0, "the status showed it: not counted twice");
+    t.upsert(pdb({ allowed: 1 }));
+    assert.equal(
+      t.status("shop/web").allowed,
+      1,
+      "the replacement is Ready: one more, at once, not after the expiry",
+    );
+  });
+
+  it("lets go after the next status when the pod was seen terminating before the answer", () => {
+    const clock = new FakeClock();
+    const t = new BudgetTracker(() => clock.now());
+    t.upsert(pdb({ allowed: 1 }));
+    t.reserve(["shop/web"], "web-0");
+    t.podGone("shop", "web-0");
+    t.accepted(["shop/web"], "web-0");
+    assert.equal(t.status("shop/web").inFlight, 1, "counted until the budget is seen again");
+    t.upsert(pdb({ allowed: 1 }));
+    assert.equal(t.status("shop/web").inFlight, 0);
+  });
+
   it("forgets an answered eviction the status never shows after the expiry (unhealthy pods)", () => {
     const clock = new FakeClock();
     const t = new BudgetTracker(() => clock.now(), 10_000);

@@ -37,6 +37,8 @@ export function budgetMatchesPod(pdb: V1PodDisruptionBudget, pod: V1Pod): boolea
 interface InFlight {
   /** The eviction request has been sent and not answered yet. */
   requesting: boolean;
+  /** The status listed the pod as disrupted while the request was still unanswered. */
+  shown?: boolean;
   answeredAt?: number;
   /** When the pod was seen terminating or gone. */
   goneAt?: number;
@@ -81,7 +83,11 @@ export class BudgetTracker {
     const disrupted = pdb.status?.disruptedPods ?? {};
     const t = this.now();
     for (const [pod, f] of flights) {
-      if (f.requesting) continue;
+      if (f.requesting) {
+        // The watch can bring the eviction's own status write before the HTTP answer.
+        if (Object.hasOwn(disrupted, pod)) f.shown = true;
+        continue;
+      }
       if (Object.hasOwn(disrupted, pod) || f.goneAt !== undefined) flights.delete(pod);
       else if (f.answeredAt !== undefined && t - f.answeredAt > this.expiryMs) flights.delete(pod);
     }
@@ -154,7 +160,9 @@ export class BudgetTracker {
       f.requesting = false;
       f.answeredAt = t;
       const disrupted = this.pdbs.get(key)?.status?.disruptedPods ?? {};
-      if (Object.hasOwn(disrupted, podName)) this.inFlight.get(key)?.delete(podName);
+      // Shown in a status seen before the answer (the controller may already have dropped the pod
+      // from disruptedPods again, counting it out as terminating): counted there, not here.
+      if (f.shown || Object.hasOwn(disrupted, podName)) this.inFlight.get(key)?.delete(podName);
     }
   }
 
@@ -164,7 +172,9 @@ export class BudgetTracker {
     for (const [key, m] of this.inFlight) {
       if (!key.startsWith(`${namespace}/`)) continue;
       const f = m.get(podName);
-      if (f && !f.requesting) f.goneAt = t;
+      // Seen terminating before the eviction's answer came back: recorded all the same, so the
+      // next status after the answer lets it go instead of the expiry.
+      if (f) f.goneAt ??= t;
     }
   }
 }

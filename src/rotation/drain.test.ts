@@ -58,6 +58,7 @@ function harness(setup: (c: FakeRotationCluster) => void, o: { random?: () => nu
         done: new Set(),
         maxDraining: 10,
         maxConcurrentEvictions: 64,
+        maxPodsMoving: 64,
         timeoutMs: 60_000,
         stallAfterMs: 1_000,
         forceUnreplicated: false,
@@ -141,6 +142,23 @@ describe("drain", () => {
     const fastBefore = h.cluster.evicted.slice(0, 3).filter((k) => k.startsWith("shop/fast")).length;
     assert.ok(firstSlow >= 0);
     assert.equal(fastBefore >= 2, true, `the fast budget's pods went early: ${h.cluster.evicted.join(", ")}`);
+  });
+
+  it("serves the budget with the most rounds left first, and keeps the pods on their way within the window", async () => {
+    const h = harness((c) => {
+      c.controllerLag = 2;
+      // "wide" lets all six go in one round; "narrow" one at a time: six rounds.
+      c.addDeployment("wide", { replicas: 6, nodes: ["blue-0"], minAvailable: 0 });
+      c.addDeployment("narrow", { replicas: 6, nodes: ["blue-0"], minAvailable: 5 });
+    });
+    await h.run({ nodes: ["blue-0"], maxPodsMoving: 2 });
+    assert.equal(h.cluster.evicted.length, 12);
+    assert.ok(
+      h.cluster.evicted[0]?.startsWith("shop/narrow"),
+      `the narrow budget's first pod goes first: ${h.cluster.evicted.join(", ")}`,
+    );
+    const firstWide = h.cluster.evicted.findIndex((k) => k.startsWith("shop/wide"));
+    assert.ok(firstWide <= 2, `the wide budget fills the window beside it: ${h.cluster.evicted.join(", ")}`);
   });
 
   it("retries a 429 with the jittered backoff, through the clock, and then evicts", async () => {

@@ -18,6 +18,7 @@ import {
   type FilterOptions,
   fixFor,
   isFinished,
+  isReady,
   isTerminating,
   type PodDecision,
   podKey,
@@ -33,6 +34,12 @@ export interface DrainRun {
   readonly done: ReadonlySet<string>;
   readonly maxDraining: number;
   readonly maxConcurrentEvictions: number;
+  /**
+   * Pods on their way at once: evicted pods still terminating on the leaving nodes plus pods
+   * started since the drain began that are not Ready yet. Evictions past it wait, so the pods of
+   * the budgets with the longest way to go (served first) are not queued behind a flood.
+   */
+  readonly maxPodsMoving: number;
   readonly timeoutMs: number;
   readonly stallAfterMs: number;
   readonly forceUnreplicated: boolean;
@@ -46,6 +53,15 @@ export interface DrainRun {
   /** Called (awaited, one at a time) when a node has no workload pod left. */
   readonly onNodeDrained: (node: string) => Promise<void>;
 }
+
+interface Candidate {
+  readonly pod: V1Pod;
+  readonly decision: PodDecision | undefined;
+  readonly node: string;
+}
+
+/** How long a new pod that is not Ready counts as on its way. */
+const MOVING_FOR_MS = 120_000;
 
 interface PodProgress {
   evicting: boolean;
@@ -124,6 +140,7 @@ export class Drainer {
       if (active.size === 0) break;
       const now = this.clock.now();
       this.scans++;
+      const candidates: Candidate[] = [];
       for (const [node, since] of [...active]) {
         // One decision per pod per scan: the same one filters the node's pods and guards the eviction.
         const pods = this.workloadPods(node, r);
@@ -146,9 +163,19 @@ export class Drainer {
           continue;
         }
         for (const { pod, decision } of pods) {
-          if (isTerminating(pod) || this.inFlight >= r.maxConcurrentEvictions) continue;
-          this.consider(pod, decision, node, now, r);
+          if (!isTerminating(pod)) candidates.push({ pod, decision, node });
         }
+      }
+      let moving = this.podsMoving(active, start);
+      for (const c of this.byLongestWay(candidates, r)) {
+        if (this.inFlight >= r.maxConcurrentEvictions) break;
+        // Surges start whatever the window: a replacement takes the longest to get Ready.
+        const window = moving >= r.maxPodsMoving;
+        if (window && !this.surgeDue(c.pod, r)) continue;
+        const uid = c.pod.metadata?.uid ?? "";
+        const before = this.progress.get(uid)?.evicting === true;
+        this.consider(c.pod, c.decision, c.node, now, r, window);
+        if (!before && this.progress.get(uid)?.evicting === true) moving++;
       }
       if (this.clock.now() > deadline) throw this.timeoutError(r, [...active.keys()]);
       await this.view.changed(200);
@@ -179,7 +206,71 @@ export class Drainer {
     return out;
   }
 
-  private consider(pod: V1Pod, d: PodDecision | undefined, node: string, now: number, r: DrainRun): void {
+  /**
+   * Candidates ordered so the budgets with the most rounds left go first: a budget that allows one
+   * disruption at a time and still covers 19 pods needs 19 rounds of evict -> replacement Ready ->
+   * status caught up, while one allowing 9 needs 2. Pods without a budget come last; ties keep
+   * the node order. Single-replica pods whose surge is not started yet go before all: their
+   * replacement is the slowest to get Ready, and starting it spends no budget.
+   */
+  private byLongestWay(candidates: Candidate[], r: DrainRun): Candidate[] {
+    const left = new Map<string, number>();
+    const keys = candidates.map((c) => {
+      const b = this.view.budgets.budgetsFor(c.pod);
+      for (const k of b) left.set(k, (left.get(k) ?? 0) + 1);
+      return b;
+    });
+    const rounds = candidates.map((c, i) => {
+      if (this.surgeDue(c.pod, r)) return Number.MAX_SAFE_INTEGER;
+      let most = 0;
+      for (const k of keys[i] ?? []) {
+        const st = this.view.budgets.status(k);
+        const perRound = Math.max(1, st.expected - st.desired);
+        most = Math.max(most, Math.ceil((left.get(k) ?? 0) / perRound));
+      }
+      return most;
+    });
+    return candidates
+      .map((c, i) => ({ c, i }))
+      .sort((a, b) => (rounds[b.i] ?? 0) - (rounds[a.i] ?? 0) || a.i - b.i)
+      .map(({ c }) => c);
+  }
+
+  /**
+   * Pods on their way now: terminating pods on the draining nodes and pods created since the drain
+   * started that are not Ready yet (for at most {@link MOVING_FOR_MS}, so a replacement that never
+   * gets Ready holds the window only for a while; its budget holds its own pods back anyway).
+   */
+  private podsMoving(active: ReadonlyMap<string, number>, since: number): number {
+    let n = 0;
+    for (const node of active.keys()) for (const p of this.view.podsOnNode(node)) if (isTerminating(p)) n++;
+    const now = this.clock.now();
+    for (const p of this.view.allPods()) {
+      if (isTerminating(p) || isFinished(p) || isReady(p) || active.has(p.spec?.nodeName ?? "")) continue;
+      const created = p.metadata?.creationTimestamp ? new Date(p.metadata.creationTimestamp).getTime() : 0;
+      if (created >= since && now - created < MOVING_FOR_MS) n++;
+    }
+    return n;
+  }
+
+  /** Whether the pod's eviction waits on a surge that has not been started (single replica). */
+  private surgeDue(pod: V1Pod, r: DrainRun): boolean {
+    if (r.noSurge) return false;
+    const dep = this.deploymentFor(pod);
+    return (
+      dep !== undefined && (dep.spec?.replicas ?? 1) === 1 && !this.surgedPods.has(pod.metadata?.uid ?? "")
+    );
+  }
+
+  private consider(
+    pod: V1Pod,
+    d: PodDecision | undefined,
+    node: string,
+    now: number,
+    r: DrainRun,
+    /** The moving window is full: start a surge, evict nothing. */
+    surgeOnly = false,
+  ): void {
     const uid = pod.metadata?.uid ?? "";
     let st = this.progress.get(uid);
     if (!st) {
@@ -227,6 +318,7 @@ export class Drainer {
         }
       }
     }
+    if (surgeOnly) return;
     const blocking = budgets.map((b) => this.view.budgets.status(b)).find((s) => s.allowed <= 0);
     if (blocking) {
       this.blocked(st, pod, node, blocking.key, now, r, overridable ? budgets : undefined);

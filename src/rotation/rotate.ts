@@ -6,6 +6,7 @@
  *   creating-green -> waiting-green -> cordoning -> draining -> deleting-blue -> done
  */
 import type { V1Node } from "@kubernetes/client-node";
+import { mapLimit } from "../kube/api/concurrency.js";
 import { kwokInstanceTypes, nodeResources } from "../providers/kwok/node-template.js";
 import type { NodeGroupSlotSpec, Slot } from "../providers/node-provider.js";
 import { nodegroupName } from "../shared/aws-names.js";
@@ -44,6 +45,9 @@ export function resolveOptions(o: RotationOptions) {
     ...o,
     maxDraining: o.maxDraining ?? 10,
     maxConcurrentEvictions: o.maxConcurrentEvictions ?? 64,
+    // No window by default: on a loaded 2-core machine a window of 64 made the full-size bench
+    // slower (the control plane's latency, not a queue, set the pace; bench/README in README.md).
+    maxPodsMoving: o.maxPodsMoving ?? Number.POSITIVE_INFINITY,
     timeoutMs: o.timeoutMs ?? 30 * 60_000,
     stallAfterMs: o.stallAfterMs ?? 10_000,
     budgetTimeoutMs: o.budgetTimeoutMs ?? 15 * 60_000,
@@ -54,6 +58,9 @@ export function resolveOptions(o: RotationOptions) {
   };
 }
 type Resolved = ReturnType<typeof resolveOptions>;
+
+/** Independent API calls (cordons, reads) in flight at once. */
+const API_PARALLEL = 16;
 
 export const other = (s: Slot): Slot => (s === "blue" ? "green" : "blue");
 const IN_PROGRESS: readonly RotationPhase[] = [
@@ -69,7 +76,7 @@ export async function rotate(options: RotationOptions, deps: RotationDeps): Prom
   const clock = deps.clock ?? systemClock;
   const emit = emitter(deps.sink, clock);
   const clients = deps.cluster.clients;
-  const store = new StateStore(clients.core, o.stateNamespace);
+  const store = new StateStore(clients.core, o.stateNamespace, clock);
   const started = clock.now();
   let state = await store.read(o.group);
 
@@ -236,13 +243,14 @@ class Run {
     if (s().phase === "cordoning") {
       const blue = (await slotNodes(this.clients, s().fromNodegroup)).map((n) => n.metadata?.name ?? "");
       const all = [...new Set([...s().blueNodes, ...blue])];
-      for (const node of all) {
+      // Independent patches, sent side by side: fifty nodes one after another cost seconds.
+      await mapLimit(all, API_PARALLEL, async (node) => {
         await cordon(this.clients, node, true);
         this.emit("debug", "rotation.node.cordoned", `node ${node}: cordoned, excluded from load balancers`, {
           node,
         });
         this.o.checkpoint?.(`cordoned:${node}`);
-      }
+      });
       await this.save({ blueNodes: all });
       await this.enter("draining");
     }
@@ -278,10 +286,12 @@ class Run {
   /** Drains `nodes` (cordoned already), recording each drained node; restores surged Deployments. */
   async drain(nodes: readonly string[], done: Set<string>, leavingNodegroup: string): Promise<void> {
     // Nodes that joined the leaving slot since (an autoscaler) are cordoned and drained too.
-    const extra = (await slotNodes(this.clients, leavingNodegroup))
-      .map((n) => n.metadata?.name ?? "")
-      .filter((n) => !nodes.includes(n));
-    for (const n of extra) await cordon(this.clients, n, true);
+    const [leavingNodes, tenants] = await Promise.all([
+      slotNodes(this.clients, leavingNodegroup),
+      tenantNamespaces(this.clients),
+    ]);
+    const extra = leavingNodes.map((n) => n.metadata?.name ?? "").filter((n) => !nodes.includes(n));
+    await mapLimit(extra, API_PARALLEL, (n) => cordon(this.clients, n, true));
     const all = [...nodes, ...extra];
     const leaving = new Set(all);
     const surger = new Surger({
@@ -300,7 +310,6 @@ class Run {
       ...(this.deps.random ? { random: this.deps.random } : {}),
     });
     let saving = Promise.resolve();
-    const tenants = await tenantNamespaces(this.clients);
     await drainer.run({
       ...this.o,
       nodes: all,
@@ -330,13 +339,20 @@ class Run {
     const unread = new Map<string, unknown>();
     while (waiting.length > 0) {
       const still: string[] = [];
-      for (const key of waiting) {
+      // Reads side by side (a hundred Deployments one after another cost seconds), in order.
+      const reads = await mapLimit(waiting, API_PARALLEL, async (key) => {
         const [namespace, name] = key.split("/") as [string, string];
         try {
-          const d = await this.clients.apps.readNamespacedDeployment({ name, namespace });
+          return { key, d: await this.clients.apps.readNamespacedDeployment({ name, namespace }) };
+        } catch (err) {
+          return { key, err };
+        }
+      });
+      for (const { key, d, err } of reads) {
+        if (d) {
           unread.delete(key);
           if ((d.status?.readyReplicas ?? 0) < (d.spec?.replicas ?? 0)) still.push(key);
-        } catch (err) {
+        } else {
           if (isNotFound(err)) continue;
           const k = kubeError(err);
           if (!k.transient) {

@@ -4,12 +4,16 @@
  * record of a finished rotation also says which slot is active now.
  */
 import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
+import { type Clock, systemClock } from "../shared/clock.js";
 import { TenkaiError } from "../shared/errors.js";
-import { kubeMessage, kubeStatus } from "../shared/kube-errors.js";
+import { kubeError, kubeMessage, kubeStatus } from "../shared/kube-errors.js";
+import { retry } from "../shared/retry.js";
 import { mergePatch } from "./cluster.js";
 import type { RotationState } from "./types.js";
 
 export const DEFAULT_STATE_NAMESPACE = "tenkai-system";
+/** Retries of a record write that got no answer or a 429/5xx: 200 ms doubling to 5 s, six tries. */
+const STATE_BACKOFF = { baseMs: 200, capMs: 5_000 } as const;
 const KEY = "state.json";
 export const STATE_LABEL = "tenkai.dev/rotation";
 
@@ -21,6 +25,7 @@ export class StateStore {
   constructor(
     private readonly core: CoreV1Api,
     readonly namespace: string = DEFAULT_STATE_NAMESPACE,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async read(group: string): Promise<RotationState | undefined> {
@@ -54,9 +59,12 @@ export class StateStore {
     const name = stateName(state.group);
     const data = { [KEY]: JSON.stringify(state, null, 2), phase: state.phase, activeSlot: state.activeSlot };
     try {
-      await this.core.patchNamespacedConfigMap(
-        { name, namespace: this.namespace, body: { data } },
-        mergePatch,
+      // A record written after every step: a dropped connection on a busy API server is waited
+      // out (the write is idempotent), not the end of the rotation.
+      await retry(
+        () =>
+          this.core.patchNamespacedConfigMap({ name, namespace: this.namespace, body: { data } }, mergePatch),
+        { ...STATE_BACKOFF, clock: this.clock, attempts: 6, retryable: (err) => kubeError(err).transient },
       );
       return;
     } catch (err) {

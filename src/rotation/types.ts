@@ -50,6 +50,12 @@ export interface RotationOptions {
   readonly maxDraining?: number;
   /** Evictions in flight at once (HTTP requests). Default 64. */
   readonly maxConcurrentEvictions?: number;
+  /**
+   * Pods on their way at once (evicted and still terminating, or started and not Ready yet);
+   * more evictions wait, budgets with the most rounds left first. Default: no limit (a window
+   * of 64 measured slower on a loaded machine, where latency, not a queue, set the pace).
+   */
+  readonly maxPodsMoving?: number;
   /** Bound on every wait (green Ready, drain, surge, pods gone), ms. Default 30 min. */
   readonly timeoutMs?: number;
   /** A pod blocked this long emits `stalled` (and again every period). Default 10 s. */

@@ -12,12 +12,14 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
+import { instanceTypeTable, nodeResources } from "../../src/providers/node-placement.js";
 import {
   isNodeProviderError,
   type NodeGroupSlotSpec,
   type NodeProvider,
 } from "../../src/providers/node-provider.js";
 import { nodegroupName } from "../../src/shared/aws-names.js";
+import { parseQuantity } from "../../src/spec/quantity.js";
 
 export interface ConformanceTarget {
   readonly provider: NodeProvider;
@@ -142,6 +144,7 @@ export function nodeProviderConformance(
           "spec taints are applied",
         );
         assert.ok(Number(n.status?.allocatable?.pods) > 0, "allocatable pods set");
+        allocatableOfType(n);
       }
       const zonesUsed = new Set(nodes.map((n) => n.metadata?.labels?.["topology.kubernetes.io/zone"]));
       assert.equal(zonesUsed.size, Math.min(4, s.zones.length), "every zone gets nodes");
@@ -213,4 +216,28 @@ export function nodeProviderConformance(
       assert.equal(await target.provider.describeSlot(s.nodegroupName), undefined, "nothing was created");
     });
   });
+}
+
+/**
+ * The scheduler sees the instance type's allocatable (what the kwok provider gives a simulated
+ * node, and what the EKS AMI reserves down to): equal, except a resource the node's
+ * `tenkai.dev/allocatable-clamped` annotation says the machine had less of (real local nodes).
+ */
+function allocatableOfType(n: V1Node): void {
+  const name = n.metadata?.name;
+  const type = instanceTypeTable()[n.metadata?.labels?.["node.kubernetes.io/instance-type"] ?? ""];
+  assert.ok(type, `${name}: instance type known`);
+  const want = nodeResources(type).allocatable;
+  const have = n.status?.allocatable ?? {};
+  const clamped = n.metadata?.annotations?.["tenkai.dev/allocatable-clamped"] ?? "";
+  assert.equal(have.pods, want.pods, `${name}: allocatable pods`);
+  for (const r of ["cpu", "memory"] as const) {
+    const h = parseQuantity(have[r] ?? "0");
+    const w = parseQuantity(want[r] ?? "0");
+    // A kubelet counts memory in Ki from the machine's MemTotal: within 1 Mi of the type's.
+    const slack = r === "memory" ? 2 ** 20 : 0;
+    if (clamped.includes(`${r}:`)) assert.ok(h <= w, `${name}: ${r} ${have[r]} clamped below ${want[r]}`);
+    else
+      assert.ok(Math.abs(h - w) <= slack, `${name}: allocatable ${r} ${have[r]}, the type's is ${want[r]}`);
+  }
 }

@@ -2,14 +2,16 @@
  * What a simulated node of a node group slot looks like: the Node object the kwok provider
  * creates. Pure functions, so the shape is unit-tested without a cluster. Placement and labels
  * (zone, instance type, the EKS labels) come from `../node-placement.ts`, shared with the `local`
- * provider's real nodes; this file adds what only a simulated node needs (capacity from the
- * instance-type table, addresses, kwok's annotation).
+ * provider's real nodes, and so do capacity and allocatable from the instance-type table (a real
+ * node reserves down to the same allocatable); this file adds what only a simulated node needs
+ * (addresses, kwok's annotation).
  */
 import { createHash } from "node:crypto";
 import type { V1Node, V1Taint } from "@kubernetes/client-node";
 import {
   type InstanceType,
   instanceTypeTable,
+  nodeResources,
   placeNode,
   SLOT_SPEC_HASH_ANNOTATION,
   slotSpecHash,
@@ -20,6 +22,7 @@ export {
   CAPACITY_TYPE_LABEL,
   NODEGROUP_LABEL,
   nodeName,
+  nodeResources,
   PROVIDER_LABEL,
   regionOfZone,
   SLOT_SPEC_HASH_ANNOTATION,
@@ -38,47 +41,6 @@ export type KwokInstanceType = InstanceType;
 /** The table in `data/instance-types.json`. */
 export function kwokInstanceTypes(): Readonly<Record<string, KwokInstanceType>> {
   return instanceTypeTable();
-}
-
-/**
- * Capacity and allocatable the way the EKS AMIs' bootstrap (nodeadm) reserves them for the
- * kubelet: kube-reserved memory 255 MiB + 11 MiB per pod, CPU 6% of the first core, 1% of the
- * second, 0.5% of the next two and 0.25% of the rest; eviction threshold memory.available 100 MiB.
- */
-export function nodeResources(t: KwokInstanceType): {
-  capacity: Record<string, string>;
-  allocatable: Record<string, string>;
-} {
-  const cpuMilli = t.vcpu * 1000;
-  const tiers: [cores: number, share: number][] = [
-    [1, 0.06],
-    [1, 0.01],
-    [2, 0.005],
-    [Number.POSITIVE_INFINITY, 0.0025],
-  ];
-  let reservedCpu = 0;
-  let left = t.vcpu;
-  for (const [cores, share] of tiers) {
-    const n = Math.min(left, cores);
-    reservedCpu += n * 1000 * share;
-    left -= n;
-  }
-  const memMi = t.memoryGiB * 1024;
-  const reservedMemMi = 255 + 11 * t.maxPods + 100;
-  return {
-    capacity: {
-      cpu: String(t.vcpu),
-      memory: `${memMi}Mi`,
-      pods: String(t.maxPods),
-      "ephemeral-storage": "20Gi",
-    },
-    allocatable: {
-      cpu: `${cpuMilli - Math.ceil(reservedCpu)}m`,
-      memory: `${memMi - reservedMemMi}Mi`,
-      pods: String(t.maxPods),
-      "ephemeral-storage": "18Gi",
-    },
-  };
 }
 
 /**

@@ -35,7 +35,7 @@ import {
 } from "../node-provider.js";
 import { compareNodeNames, recordedSpec, SlotRecords, statusOf, wrapApiError } from "../slot-records.js";
 import { runClusterScript, type ScriptRunner, tail } from "./cluster-scripts.js";
-import { nodeStart, realNodeProblem } from "./node-args.js";
+import { nodeStart, realNodeProblem, reservationAnnotations } from "./node-args.js";
 
 export interface LocalNodeProviderOptions {
   /** The local cluster's kubeconfig (`<clusterDir>/kubeconfig`). */
@@ -96,13 +96,14 @@ export class LocalNodeProvider implements NodeProvider {
     await this.records.record(spec, hash);
 
     const running = new Set(await this.runningNodes(name, "CREATE_FAILED"));
-    const starts = Array.from({ length: spec.desired }, (_, i) =>
+    const all = Array.from({ length: spec.desired }, (_, i) =>
       nodeStart(spec, i, {
         clusterDir: this.clusterDir,
         instanceTypes: this.instanceTypes,
         ...(this.region ? { region: this.region } : {}),
       }),
-    ).filter((s) => !running.has(s.placement.name));
+    );
+    const starts = all.filter((s) => !running.has(s.placement.name));
 
     await eachLimited(starts, this.parallel, async ({ placement, args }) => {
       const r = await this.runScript("node.sh", ["up", ...args]);
@@ -114,10 +115,14 @@ export class LocalNodeProvider implements NodeProvider {
         );
       }
     });
+    // The allocatable each node reserves down to, and what the machine could not give.
+    const annotations = new Map(
+      all.map((s) => [s.placement.name, reservationAnnotations(s.placement.instanceType, s.reservation)]),
+    );
     await eachLimited(
       Array.from({ length: spec.desired }, (_, i) => nodeName(name, i)),
       this.parallel,
-      (node) => this.adopt(node, name, hash),
+      (node) => this.adopt(node, name, hash, annotations.get(node) ?? {}),
     );
   }
 
@@ -191,7 +196,12 @@ export class LocalNodeProvider implements NodeProvider {
    * Waits for a started node's Node object, then marks it as this provider's: providerID
    * `local://<name>` (settable once, while empty) and the slot's spec hash.
    */
-  private async adopt(node: string, nodegroupName: string, hash: string): Promise<void> {
+  private async adopt(
+    node: string,
+    nodegroupName: string,
+    hash: string,
+    annotations: Readonly<Record<string, string | null>>,
+  ): Promise<void> {
     const deadline = Date.now() + this.registerTimeoutMs;
     let found: V1Node | undefined;
     while (!found) {
@@ -212,9 +222,11 @@ export class LocalNodeProvider implements NodeProvider {
     }
     const providerID = found.spec?.providerID;
     const hashNow = found.metadata?.annotations?.[SLOT_SPEC_HASH_ANNOTATION];
-    if (providerID && hashNow === hash) return;
+    const have = found.metadata?.annotations ?? {};
+    const annotated = Object.entries(annotations).every(([k, v]) => (have[k] ?? null) === v);
+    if (providerID && hashNow === hash && annotated) return;
     const patch = {
-      metadata: { annotations: { [SLOT_SPEC_HASH_ANNOTATION]: hash } },
+      metadata: { annotations: { ...annotations, [SLOT_SPEC_HASH_ANNOTATION]: hash } },
       ...(providerID ? {} : { spec: { providerID: `${LOCAL_PROVIDER_ID_PREFIX}${node}` } }),
     };
     try {

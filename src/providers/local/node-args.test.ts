@@ -4,7 +4,14 @@ import { buildNode } from "../kwok/node-template.js";
 import { instanceTypeTable, PROVIDER_LABEL } from "../node-placement.js";
 import type { NodeGroupSlotSpec } from "../node-provider.js";
 import { parseNodeList } from "./local-provider.js";
-import { nodeStart, realNodeProblem } from "./node-args.js";
+import {
+  ALLOCATABLE_CLAMPED_ANNOTATION,
+  ALLOCATABLE_FROM_ANNOTATION,
+  nodeStart,
+  realNodeProblem,
+  reservationAnnotations,
+  reservationFor,
+} from "./node-args.js";
 
 const spec: NodeGroupSlotSpec = {
   group: "general",
@@ -52,6 +59,61 @@ describe("local node arguments", () => {
       assert.equal(placement.zone, kwok.metadata?.labels?.["topology.kubernetes.io/zone"]);
       assert.deepEqual(f["--max-pods"], [String(types[placement.instanceType]?.maxPods)]);
     }
+  });
+
+  it("reserves the machine's surplus so allocatable is the instance type's (what kwok gives)", () => {
+    // A 2-core, 24 GiB machine like this one; the kubelet keeps 50Mi for evictionHard besides.
+    const machine = { cpuMilli: 2000, memoryMi: 24105 };
+    const large = types["m6i.large"];
+    assert.ok(large);
+    const kwok = buildNode({ ...spec, instanceTypes: ["m6i.large"] }, 0, {
+      taintFakeNodes: false,
+      instanceTypes: types,
+    });
+    const r = reservationFor("m6i.large", large, machine);
+    // kwok: cpu 1930m (2 vCPU less the EKS AMI's 70m), memory 7518Mi (8192 - 255 - 11 x 29 - 100).
+    assert.equal(kwok.status?.allocatable?.cpu, "1930m");
+    assert.equal(kwok.status?.allocatable?.memory, "7518Mi");
+    assert.deepEqual(r.allocatable, { cpuMilli: 1930, memoryMi: 7518, pods: 29 });
+    assert.equal(r.kubeReserved, `cpu=70m,memory=${24105 - 50 - 7518}Mi`);
+    assert.deepEqual(r.clamped, []);
+    const f = flags(
+      nodeStart({ ...spec, instanceTypes: ["m6i.large"] }, 0, {
+        clusterDir: "/c",
+        instanceTypes: types,
+        machine,
+      }).args,
+    );
+    assert.deepEqual(f["--kube-reserved"], [r.kubeReserved]);
+    const a = reservationAnnotations("m6i.large", r);
+    assert.equal(a[ALLOCATABLE_FROM_ANNOTATION], "m6i.large: cpu 1930m, memory 7518Mi, pods 29");
+    assert.equal(a[ALLOCATABLE_CLAMPED_ANNOTATION], null);
+  });
+
+  it("clamps to the machine and says so where the machine has less than the type allocates", () => {
+    const machine = { cpuMilli: 2000, memoryMi: 24105 };
+    const xl = types["c7i.xlarge"];
+    assert.ok(xl);
+    const r = reservationFor("c7i.xlarge", xl, machine);
+    // 4 vCPU allocate 3920m; the machine has 2000m: no CPU reserved, memory still reserved down.
+    assert.equal(r.allocatable.cpuMilli, 2000);
+    assert.match(r.kubeReserved, /^memory=\d+Mi$/);
+    assert.deepEqual(r.clamped, ["cpu: c7i.xlarge allocates 3920m, this machine has 2000m"]);
+    assert.match(
+      reservationAnnotations("c7i.xlarge", r)[ALLOCATABLE_CLAMPED_ANNOTATION] ?? "",
+      /cpu: c7i\.xlarge allocates 3920m/,
+    );
+    // A small machine: both clamped, nothing reserved, no --kube-reserved flag.
+    const tiny = reservationFor("c7i.xlarge", xl, { cpuMilli: 1000, memoryMi: 2048 });
+    assert.equal(tiny.kubeReserved, "");
+    assert.deepEqual(tiny.allocatable, { cpuMilli: 1000, memoryMi: 1998, pods: xl.maxPods });
+    assert.equal(tiny.clamped.length, 2);
+    const args = nodeStart({ ...spec, instanceTypes: ["c7i.xlarge"] }, 0, {
+      clusterDir: "/c",
+      instanceTypes: types,
+      machine: { cpuMilli: 1000, memoryMi: 2048 },
+    }).args;
+    assert.ok(!args.includes("--kube-reserved"));
   });
 
   it("passes taints as key=value:Effect, or key:Effect without a value", () => {
