@@ -59,12 +59,19 @@ export function planTenantStacks(platform: Platform, tenantsPerStack: number): T
       entries.set(a.role, entry);
     }
   });
+  // Each entry goes to its owner's stack in one pass (filtering every entry for every stack was
+  // quadratic in the number of tenants).
+  const entriesByStack = new Map<number, TenantAccessEntry[]>();
+  for (const [principalArn, e] of entries) {
+    const stack = Math.floor(e.owner / tenantsPerStack);
+    const list = entriesByStack.get(stack) ?? [];
+    list.push({ principalArn, groups: [...new Set(e.groups)] });
+    entriesByStack.set(stack, list);
+  }
   const placements: TenantStackPlacement[] = [];
   for (let start = 0; start < platform.spec.tenants.length; start += tenantsPerStack) {
     const tenants = platform.spec.tenants.slice(start, start + tenantsPerStack);
-    const accessEntries = [...entries]
-      .filter(([, e]) => e.owner >= start && e.owner < start + tenantsPerStack)
-      .map(([principalArn, e]) => ({ principalArn, groups: [...new Set(e.groups)] }));
+    const accessEntries = entriesByStack.get(start / tenantsPerStack) ?? [];
     const resourceCount =
       accessEntries.length + tenants.reduce((n, t) => n + tenantResourceCount(t, platform), 0);
     if (resourceCount > STACK_RESOURCE_GUARD) {

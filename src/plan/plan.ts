@@ -11,8 +11,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { nodegroupName } from "../shared/aws-names.js";
 import { pricedRegions } from "../shared/data.js";
-import { type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
-import type { AwsPlaneOptions, AwsPlaneSynthesis, KubeObject, KubernetesPlane } from "../shared/planes.js";
+import { type Emit, type EventSink, emitter, type TenkaiEvent } from "../shared/events.js";
+import type { AwsPlaneOptions, AwsPlaneSynthesis, KubernetesPlane } from "../shared/planes.js";
 import { addonTable, type PlannedAddon, plannedAddons } from "../spec/addons.js";
 import { normalizePath } from "../spec/checks.js";
 import type { Platform } from "../spec/schema.js";
@@ -123,20 +123,14 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
   emit("info", "plan.stage", "rendering Kubernetes objects", { stage: "kubernetes" });
   const render =
     options.renderKubernetesPlane ?? (await import("../kube/render/render.js")).renderKubernetesPlane;
-  const kube: KubernetesPlane = render(platform);
+  // Rendered and written before synthesis, and let go of (only counts come back): the objects of
+  // 8,000 tenants and the CDK app are each hundreds of MB, and plan's peak is the larger of the
+  // two instead of their sum.
+  const kube = await writeKubernetesPlane(render(platform), join(outDir, "manifests"), emit);
 
   emit("info", "plan.stage", "synthesizing CloudFormation (AWS CDK)", { stage: "aws" });
   const synth = options.synthesizeAwsPlane ?? (await import("../aws/synth.js")).synthesizeAwsPlane;
   const aws = await synth(platform, { outdir: join(outDir, "cdk.out") });
-
-  emit("info", "plan.stage", `writing manifests to ${join(outDir, "manifests")}`, { stage: "write" });
-  await writeFile(join(outDir, "manifests", "platform.yaml"), toYamlStream(kube.platform));
-  const objectsByTenant = new Map<string, { objects: number; manifest: string }>();
-  for (const t of kube.tenants) {
-    const manifest = join(outDir, "manifests", "tenants", `${t.tenant}.yaml`);
-    await writeFile(manifest, toYamlStream(t.objects));
-    objectsByTenant.set(t.tenant, { objects: t.objects.length, manifest });
-  }
 
   const resourcesByType: Record<string, number> = {};
   for (const s of aws.stacks) {
@@ -175,8 +169,8 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
         ...(s.route ? { route: `${s.route.host}${normalizePath(s.route.path)}` } : {}),
       })),
       cronJobs: t.cronJobs.map((c) => ({ name: c.name, schedule: c.schedule, compute: c.compute })),
-      objects: objectsByTenant.get(t.name)?.objects ?? 0,
-      manifest: objectsByTenant.get(t.name)?.manifest ?? "",
+      objects: kube.byTenant.get(t.name)?.objects ?? 0,
+      manifest: kube.byTenant.get(t.name)?.manifest ?? "",
     })),
     routes: spec.tenants
       .flatMap((t) =>
@@ -219,8 +213,8 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
       totalResources: aws.stacks.reduce((n, s) => n + s.resourceCount, 0),
     },
     kubernetes: {
-      platformObjects: kube.platform.length,
-      tenantObjects: kube.tenants.reduce((n, t) => n + t.objects.length, 0),
+      platformObjects: kube.platformObjects,
+      tenantObjects: kube.tenantObjects,
       manifestsDir: join(outDir, "manifests"),
     },
     ...(cost ? { cost } : {}),
@@ -230,4 +224,29 @@ export async function planPlatform(platform: Platform, options: PlanOptions): Pr
   await writeFile(join(outDir, "plan.json"), `${JSON.stringify(summary, null, 2)}\n`);
   emit("info", "plan.done", `plan written to ${outDir}`, { elapsedMs: summary.elapsedMs });
   return summary;
+}
+
+interface WrittenPlane {
+  readonly platformObjects: number;
+  readonly tenantObjects: number;
+  readonly byTenant: ReadonlyMap<string, { readonly objects: number; readonly manifest: string }>;
+}
+
+/** Writes the plane's manifests; returns what the summary needs of it, and no object. */
+async function writeKubernetesPlane(
+  kube: KubernetesPlane,
+  dir: string,
+  emit: Emit<PlanEvent>,
+): Promise<WrittenPlane> {
+  emit("info", "plan.stage", `writing manifests to ${dir}`, { stage: "write" });
+  await writeFile(join(dir, "platform.yaml"), toYamlStream(kube.platform));
+  const byTenant = new Map<string, { objects: number; manifest: string }>();
+  let tenantObjects = 0;
+  for (const t of kube.tenants) {
+    const manifest = join(dir, "tenants", `${t.tenant}.yaml`);
+    await writeFile(manifest, toYamlStream(t.objects));
+    byTenant.set(t.tenant, { objects: t.objects.length, manifest });
+    tenantObjects += t.objects.length;
+  }
+  return { platformObjects: kube.platform.length, tenantObjects, byTenant };
 }

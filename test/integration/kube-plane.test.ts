@@ -162,14 +162,14 @@ describe("kube plane on a live cluster", () => {
       "Service shop/cart-api",
       "ServiceAccount shop/cart-api",
     ]);
-    // What referred to it changes with it: the owned routes and the network policies' selectors.
+    // What referred to it changes with it: the route table and the network policies' selectors.
     assert.deepEqual(
       result.objects
         .filter((o) => o.outcome === "configured")
         .map((o) => o.ref)
         .sort(),
       [
-        "ConfigMap tenkai-system/tenkai-routes-shop",
+        "ConfigMap tenkai-system/tenkai-routes",
         "NetworkPolicy.networking.k8s.io shop/allow-aws-apis",
         "NetworkPolicy.networking.k8s.io shop/allow-database",
         "NetworkPolicy.networking.k8s.io shop/allow-from-alb",

@@ -123,6 +123,7 @@ const PDBS = "/apis/policy/v1/namespaces/shop/poddisruptionbudgets";
 const SECRETS = "/api/v1/namespaces/shop/secrets";
 const SAS = "/api/v1/namespaces/shop/serviceaccounts";
 const CONFIGMAPS = "/api/v1/namespaces/shop/configmaps";
+const INGRESSES = "/apis/networking.k8s.io/v1/namespaces/shop/ingresses";
 
 /** The nine items, each as one planted object and the guard that must name it. */
 const ITEMS: { item: string; path: string; body: Record<string, unknown>; refusedBy: RegExp }[] = [
@@ -290,6 +291,75 @@ describe("tenant guards on a live cluster", () => {
       assert.ok(message, `${item.item} was admitted`);
       assert.match(message, item.refusedBy, item.item);
     }
+  });
+
+  it("refuses a route overlapping another tenant's (naming the owner and the fix), admits the owner's", async (t) => {
+    if (!cluster) return t.skip(`no local cluster: ${testClusterUnavailableReason()}`);
+    // users owns api.example.com/users and /auth; shop owns /catalog, /cart and all of www.example.com.
+    // Each route is tried on shop's own Ingress (a dry-run update: a new Ingress would meet the
+    // count quota first, one per declared route).
+    const current = (await client.request({ method: "GET", path: `${INGRESSES}/cart-api` }))
+      .body as unknown as {
+      spec: { rules: { host: string; http: { paths: { path: string }[] } }[] };
+    };
+    const reroute = async (host: string, path: string): Promise<string> => {
+      const rule = current.spec.rules[0]!;
+      const body = {
+        ...current,
+        spec: {
+          ...current.spec,
+          rules: [{ ...rule, host, http: { paths: [{ ...rule.http.paths[0]!, path }] } }],
+        },
+      };
+      try {
+        await client.request({
+          method: "PUT",
+          path: `${INGRESSES}/cart-api`,
+          body,
+          impersonate: shopEdit,
+          query: { dryRun: "All" },
+        });
+        return "admitted";
+      } catch (err) {
+        if (!isKubeApiError(err)) throw err;
+        return err.message;
+      }
+    };
+    const routes = /ValidatingAdmissionPolicy 'tenkai-ingress-routes'/;
+    for (const [path, theirs] of [
+      ["/users/admin", "/users"],
+      ["/users", "/users"],
+      ["/auth/", "/auth"],
+    ] as const) {
+      const message = await reroute("api.example.com", path);
+      assert.match(message, routes, `shop's ${path}`);
+      assert.match(
+        message,
+        new RegExp(
+          `route api.example.com${path} overlaps api.example.com${theirs}, which tenant users owns: .*use a path neither under nor above ${theirs} .*or move the route into tenant users in platform.yaml`,
+        ),
+      );
+    }
+    // Above every route of the host: it would take the traffic of all of them.
+    assert.match(
+      await reroute("api.example.com", "/"),
+      /route api.example.com\/ overlaps api.example.com\/\w+, which tenant (users|orders) owns/,
+    );
+    // A sibling with a longer name is not under /users: refused only as not shop's, naming no owner.
+    const sibling = await reroute("api.example.com", "/usersx");
+    assert.match(
+      sibling,
+      /route api.example.com\/usersx is not under a route tenant shop owns \(it owns on api.example.com: \/cart, \/catalog\); add the route to one of its services in platform.yaml/,
+    );
+    assert.doesNotMatch(sibling, /users owns/);
+    assert.match(await reroute("api.example.com", "/cat*"), /path \/cat\* has an ALB wildcard/);
+    // The owner: its own route, a path under it, anything on the host it owns whole.
+    for (const [host, path] of [
+      ["api.example.com", "/cart"],
+      ["api.example.com", "/cart/v2"],
+      ["www.example.com", "/cart-anything"],
+    ] as const)
+      assert.equal(await reroute(host, path), "admitted", `shop's own ${host}${path}`);
   });
 
   it("holds the system priority classes out by quota too, if the policy were gone", async (t) => {

@@ -4,23 +4,17 @@
  *
  * - `tenkai-ingress`: no `alb.ingress.kubernetes.io/group.*` (or other ALB-wide) annotations, only
  *   the tenant's own IngressClass, no default backend (it would catch every host on the ALB);
- * - `tenkai-ingress-routes`: every host+path must be one the tenant owns in the spec; the owned
- *   list is a ConfigMap param in tenkai-system, one binding per tenant;
+ * - `tenkai-ingress-routes` (route-admission.ts): every path under a route the tenant owns, none
+ *   overlapping another tenant's route; the route table is a ConfigMap param in tenkai-system;
  * - `tenkai-images`: every container image comes from the tenant's own ECR prefix.
  *
  * Every policy selects namespaces labelled `tenkai.dev/tenant`, which only tenkai can write.
  */
 
-import {
-  baseLabels,
-  ingressClassName,
-  registryHost,
-  SYSTEM_NAMESPACE,
-  TENANT_LABEL,
-} from "../../shared/kube-names.js";
+import { baseLabels, ingressClassName, registryHost, TENANT_LABEL } from "../../shared/kube-names.js";
 import type { KubeObject } from "../../shared/planes.js";
-import type { Platform, Tenant } from "../../spec/schema.js";
-import { listenPorts, ownedRoutes } from "./ingress.js";
+import type { Platform } from "../../spec/schema.js";
+import { listenPorts } from "./ingress.js";
 
 const API = "admissionregistration.k8s.io/v1";
 export const ALB_PREFIX = "alb.ingress.kubernetes.io/";
@@ -44,6 +38,19 @@ export const TENANT_ALB_ANNOTATIONS = [
 export const tenantNamespaces = { matchExpressions: [{ key: TENANT_LABEL, operator: "Exists" }] };
 export const cel = (s: string) => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 export const celList = (xs: readonly string[]) => `[${xs.map(cel).join(", ")}]`;
+
+/** Creates and updates of Ingresses in tenant namespaces. */
+export const INGRESSES_IN_TENANTS = {
+  namespaceSelector: tenantNamespaces,
+  resourceRules: [
+    {
+      apiGroups: ["networking.k8s.io"],
+      apiVersions: ["v1"],
+      operations: ["CREATE", "UPDATE"],
+      resources: ["ingresses"],
+    },
+  ],
+};
 
 /** Pods and every kind that carries a pod template a tenant could write. */
 export const POD_CARRIERS = [
@@ -86,33 +93,17 @@ export const POLICY_NAMES = {
   images: "tenkai-images",
 } as const;
 
-export function routesParamName(tenant: string): string {
-  return `tenkai-routes-${tenant}`;
-}
-
 export function platformAdmissionPolicies(platform: Platform): KubeObject[] {
   const labels = baseLabels(platform);
   const annotations = "(has(object.metadata.annotations) ? object.metadata.annotations : {})";
   const allowed = `[${TENANT_ALB_ANNOTATIONS.map(cel).join(", ")}]`;
-  // Both Ingress policies watch the same writes: creates and updates of Ingresses in tenant namespaces.
-  const ingressesInTenants = {
-    namespaceSelector: tenantNamespaces,
-    resourceRules: [
-      {
-        apiGroups: ["networking.k8s.io"],
-        apiVersions: ["v1"],
-        operations: ["CREATE", "UPDATE"],
-        resources: ["ingresses"],
-      },
-    ],
-  };
   const ingress: KubeObject = {
     apiVersion: API,
     kind: "ValidatingAdmissionPolicy",
     metadata: { name: POLICY_NAMES.ingress, labels },
     spec: {
       failurePolicy: "Fail",
-      matchConstraints: ingressesInTenants,
+      matchConstraints: INGRESSES_IN_TENANTS,
       variables: [{ name: "annotations", expression: annotations }],
       validations: [
         {
@@ -149,36 +140,6 @@ export function platformAdmissionPolicies(platform: Platform): KubeObject[] {
           expression: "!has(object.spec.defaultBackend)",
           message:
             "a default backend would catch every host on the shared ALB; route a host and path instead",
-          reason: "Forbidden",
-        },
-      ],
-    },
-  };
-  const routes: KubeObject = {
-    apiVersion: API,
-    kind: "ValidatingAdmissionPolicy",
-    metadata: { name: POLICY_NAMES.routes, labels },
-    spec: {
-      failurePolicy: "Fail",
-      paramKind: { apiVersion: "v1", kind: "ConfigMap" },
-      matchConstraints: ingressesInTenants,
-      variables: [
-        {
-          name: "owned",
-          expression:
-            "has(params.data) && has(params.data.routes) && params.data.routes != '' ? params.data.routes.split(' ') : []",
-        },
-        {
-          name: "claimed",
-          expression:
-            "has(object.spec.rules) ? object.spec.rules.map(r, has(r.http) ? r.http.paths.map(p, (has(r.host) ? r.host : '*') + (has(p.path) ? p.path : '/')) : [(has(r.host) ? r.host : '*') + '/']) : []",
-        },
-      ],
-      validations: [
-        {
-          expression: "variables.claimed.all(paths, paths.all(route, route in variables.owned))",
-          messageExpression:
-            "'route ' + variables.claimed.map(paths, paths.filter(route, !(route in variables.owned))).filter(l, size(l) > 0)[0][0] + ' is not owned by tenant ' + namespaceObject.metadata.name + ' (it owns: ' + (size(variables.owned) == 0 ? 'no routes' : variables.owned.join(', ')) + '); add the route to the service in platform.yaml'",
           reason: "Forbidden",
         },
       ],
@@ -226,36 +187,8 @@ export function platformAdmissionPolicies(platform: Platform): KubeObject[] {
   });
   return [
     ingress,
-    routes,
     images,
     binding(POLICY_NAMES.ingress, POLICY_NAMES.ingress),
     binding(POLICY_NAMES.images, POLICY_NAMES.images),
-  ];
-}
-
-/** The tenant's owned routes (params) and the binding that checks its Ingresses against them. */
-export function tenantRoutePolicy(platform: Platform, tenant: Tenant): KubeObject[] {
-  const labels = baseLabels(platform, tenant.name);
-  const name = routesParamName(tenant.name);
-  return [
-    {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name, namespace: SYSTEM_NAMESPACE, labels },
-      data: { routes: ownedRoutes(tenant).join(" ") },
-    },
-    {
-      apiVersion: API,
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name, labels },
-      spec: {
-        policyName: POLICY_NAMES.routes,
-        validationActions: ["Deny"],
-        paramRef: { name, namespace: SYSTEM_NAMESPACE, parameterNotFoundAction: "Deny" },
-        matchResources: {
-          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": tenant.name } },
-        },
-      },
-    },
   ];
 }

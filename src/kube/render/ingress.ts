@@ -100,9 +100,28 @@ export function listenPorts(platform: Platform): string {
   return platform.spec.ingress.certificateArn ? '[{"HTTP":80},{"HTTPS":443}]' : '[{"HTTP":80}]';
 }
 
-/** The host+path pairs a tenant owns, as `host/path` strings (the admission params' format). */
-export function ownedRoutes(tenant: Tenant): string[] {
-  return tenant.services
-    .flatMap((s) => (s.route ? [`${s.route.host}${normalizePath(s.route.path)}`] : []))
-    .sort();
+/**
+ * Every route on the shared ALBs and the tenant that owns it, as the admission params' data: one
+ * key per host (a wildcard host's `*` written `_`, as ConfigMap keys allow), each value the host's
+ * `path=tenant` pairs, space-separated and sorted. A tenant's Ingress is checked against the hosts
+ * it names only, so a check reads one host's routes, never the whole table.
+ */
+export function routeTable(platform: Platform): Record<string, string> {
+  const byHost = new Map<string, string[]>();
+  for (const t of platform.spec.tenants)
+    for (const s of t.services) {
+      if (!s.route) continue;
+      const key = routeTableKey(s.route.host);
+      const entries = byHost.get(key) ?? [];
+      entries.push(`${normalizePath(s.route.path)}=${t.name}`);
+      byHost.set(key, entries);
+    }
+  const table: Record<string, string> = {};
+  for (const key of [...byHost.keys()].sort()) table[key] = (byHost.get(key) ?? []).sort().join(" ");
+  return table;
+}
+
+/** The route table's key of a host: ConfigMap keys take no `*`, and no host has a `_`. */
+export function routeTableKey(host: string): string {
+  return host.replace("*", "_");
 }

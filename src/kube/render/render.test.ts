@@ -200,10 +200,11 @@ describe("renderKubernetesPlane", () => {
     const ing = find(tenant("users"), "Ingress", "users-api");
     assert.deepEqual(ing.spec.rules[0].http.paths[0].path, "/users");
     assert.equal(ing.metadata.annotations?.["alb.ingress.kubernetes.io/target-type"], "ip");
-    assert.equal(
-      find(tenant("users"), "ConfigMap", "tenkai-routes-users", "tenkai-system").data.routes,
-      "api.example.com/auth api.example.com/users",
-    );
+    // The route table the admission policy checks every tenant's Ingresses against.
+    assert.deepEqual(find(plane.platform, "ConfigMap", "tenkai-routes", "tenkai-system").data, {
+      "api.example.com": "/auth=users /cart=shop /catalog=shop /orders=orders /users=users",
+      "www.example.com": "/=shop",
+    });
   });
 
   it("includes the pinned ALB controller manifest set with its CRDs", () => {

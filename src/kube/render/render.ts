@@ -8,13 +8,14 @@ import { baseLabels, SYSTEM_NAMESPACE } from "../../shared/kube-names.js";
 import type { KubeObject, KubernetesPlane } from "../../shared/planes.js";
 import { type AlbGroupPlan, planAlbGroups } from "../../spec/alb-groups.js";
 import type { Platform, Tenant } from "../../spec/schema.js";
-import { platformAdmissionPolicies, tenantRoutePolicy } from "./admission-policies.js";
+import { platformAdmissionPolicies } from "./admission-policies.js";
 import { albController } from "./alb-controller.js";
 import { clusterAutoscaler } from "./cluster-autoscaler.js";
 import { serviceIngress, tenantIngressClass } from "./ingress.js";
 import { fargateLogging, fluentBit } from "./logging.js";
 import { networkPolicies } from "./network-policies.js";
 import { tenantRbac } from "./rbac.js";
+import { routeAdmissionPolicy } from "./route-admission.js";
 import { tenantFargatePolicy, tenantGuardPolicies } from "./tenant-guards.js";
 import {
   defaultServiceAccount,
@@ -38,6 +39,7 @@ export function renderKubernetesPlane(platform: Platform): KubernetesPlane {
     ...clusterAutoscaler(platform),
     tenantPriorityClass(platform),
     ...platformAdmissionPolicies(platform),
+    ...routeAdmissionPolicy(platform),
     ...tenantGuardPolicies(platform),
     ...fluentBit(platform),
     ...fargateLogging(platform),
@@ -66,7 +68,6 @@ export function renderTenant(
     ...networkPolicies(platform, tenant),
     ...tenantRbac(platform, tenant),
     ...tenantIngressClass(platform, tenant, group),
-    ...tenantRoutePolicy(platform, tenant),
     ...tenantFargatePolicy(platform, tenant),
     ...tenant.services.flatMap((s) => {
       const ingress = serviceIngress(platform, tenant, s);
