@@ -5,8 +5,10 @@
 #
 #   node.sh up   --dir DIR --name NAME [--label k=v]... [--taint k=v:Effect]... [--max-pods N]
 #                [--kube-reserved cpu=70m,memory=16537Mi]   (the kubelet's kubeReserved)
+#                [--version vX.Y.Z]
 #       Starts one node; prints one JSON line {"name","address","podCIDR"} once its processes run
-#       and it has a pod CIDR (the caller waits for Ready through the API).
+#       and it has a pod CIDR (the caller waits for Ready through the API). Its kubelet and
+#       kube-proxy are of --version (default: the control plane's, DIR/version.env).
 #   node.sh down --dir DIR --name NAME     stops the node and removes what it made (idempotent)
 #   node.sh list --dir DIR                 one JSON line per node {"name","address","podCIDR","running"}
 #
@@ -20,9 +22,9 @@ set -euo pipefail
 
 NODE_COMPONENTS=(containerd kubelet kube-proxy kube-router)
 
-usage() { sed -n '2,15p' "$0" >&2; exit 2; }
+usage() { sed -n '2,17p' "$0" >&2; exit 2; }
 cmd="${1:-}"; [ -n "$cmd" ] || usage; shift
-dir="${TENKAI_CLUSTER_DIR:-}"; name=""; labels=(); taints=(); max_pods=110; kube_reserved=""
+dir="${TENKAI_CLUSTER_DIR:-}"; name=""; labels=(); taints=(); max_pods=110; kube_reserved=""; node_version=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir="$2"; shift 2 ;;
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
     --taint) taints+=("$2"); shift 2 ;;
     --max-pods) max_pods="$2"; shift 2 ;;
     --kube-reserved) kube_reserved="$2"; shift 2 ;;
+    --version) node_version="$2"; shift 2 ;;
     -h|--help) usage ;;
     *) die "node: unknown argument $1" ;;
   esac
@@ -40,6 +43,13 @@ done
   die "node: --kube-reserved $kube_reserved is not cpu=QUANTITY,memory=QUANTITY (for example cpu=70m,memory=16537Mi)"
 [ -d "$dir" ] || die "node: $dir does not exist"
 dir="$(cd "$dir" && pwd)"
+# The control plane's version (cluster/up.sh, cluster/control-plane.sh write it); nodes default to it.
+cluster_version="$(sed -n 's/^KUBERNETES_VERSION=//p' "$dir/version.env" 2>/dev/null || true)"
+if [ -n "$cluster_version" ] && [ -f "$TENKAI_CACHE/bin/k8s-$cluster_version/.complete" ]; then K8S_BIN="$TENKAI_CACHE/bin/k8s-$cluster_version"; fi
+node_version="${node_version:-${cluster_version:-$KUBERNETES_VERSION}}"
+[[ "$node_version" =~ ^v?[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "node: --version $node_version is not a Kubernetes release like v1.36.3"
+node_version="v${node_version#v}"
+K8S_NODE_BIN="$TENKAI_CACHE/bin/k8s-node-$node_version"
 
 node_json() { # <name>: one JSON line for a node directory
   local nd="$dir/nodes/$1" running=false c
@@ -135,6 +145,7 @@ problems="$(net_missing)"
 . "$dir/net.env"
 # shellcheck source=/dev/null
 . "$dir/ports.env"
+[ -f "$K8S_NODE_BIN/.complete" ] || die "node: kubelet and kube-proxy $node_version are not in $K8S_NODE_BIN; build them: TENKAI_KUBERNETES_VERSION=$node_version bash $cluster_root/build/build.sh kubernetes-node"
 node_binaries_present || die "node: real-node binaries are not in $TENKAI_CACHE; run: bash cluster/ensure.sh"
 ip link show "$BRIDGE" >/dev/null 2>&1 || die "node: bridge $BRIDGE of $dir is gone (was the cluster stopped?)"
 pid_alive "$dir" kube-apiserver || die "node: the cluster in $dir is not running (no kube-apiserver)"
@@ -457,5 +468,5 @@ wait_until kube-proxy 30 nsx curl -fsS --max-time 1 http://127.0.0.1:10256/healt
 wait_until kube-router 30 nsx curl -fsS --max-time 1 http://127.0.0.1:20244/healthz
 for c in "${NODE_COMPONENTS[@]}"; do pid_alive "$nd" "$c" || fail "$c" "process exited"; done
 trap - INT TERM
-log "node: $name up in $(( $(now_ms) - t_start )) ms: $NODE_IP, pods $POD_CIDR (namespace $NETNS, logs $nd/logs)"
+log "node: $name up in $(( $(now_ms) - t_start )) ms: kubelet $node_version, $NODE_IP, pods $POD_CIDR (namespace $NETNS, logs $nd/logs)"
 node_json "$name"

@@ -186,8 +186,12 @@ KWOK
 } > "$dir/run/kwok.yaml"
 
 # ---------- start ----------
+# The control plane's version, and each component's arguments (one a line): cluster/control-plane.sh
+# restarts a component from them with another version's binary; cluster/node.sh starts nodes at it.
+echo "KUBERNETES_VERSION=$KUBERNETES_VERSION" > "$dir/version.env"
 start() { # <component> <binary> <args...>
   local name="$1" bin="$2"; shift 2
+  printf '%s\n' "$@" > "$dir/run/$name.args"
   setsid "$bin" "$@" > "$dir/logs/$name.log" 2>&1 < /dev/null &
   echo $! > "$dir/run/$name.pid"
 }

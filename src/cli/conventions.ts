@@ -48,6 +48,11 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   nodes: ["tenkai nodes rotate general --dry-run"],
   "nodes rotate": ["tenkai nodes rotate general -f platform.yaml --timeout 45m"],
   "nodes status": ["tenkai nodes status general -o json"],
+  upgrade: ["tenkai upgrade plan --to 1.36 -e staging", "tenkai upgrade run --to 1.36 -e staging"],
+  "upgrade run": [
+    "tenkai upgrade run --to 1.36 -e staging --dry-run",
+    "tenkai upgrade run --to 1.36 -e production -o json   # only after staging passed 1.36",
+  ],
   completion: ["tenkai completion bash > /etc/bash_completion.d/tenkai", "source <(tenkai completion zsh)"],
 };
 
@@ -67,6 +72,7 @@ export const AWS_COMMANDS: readonly string[] = [
   "logs", // CloudWatch Logs, Athena (--alb)
   "nodes rotate", // EKS node groups (--provider eks)
   "upgrade plan", // EKS DescribeAddonVersions (--eks-addons)
+  "upgrade run", // EKS UpdateClusterVersion, UpdateAddon, DescribeUpdate, node groups
 ];
 
 /** The one definition of the AWS options (new objects each time: commander keeps state in them). */

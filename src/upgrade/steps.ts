@@ -35,6 +35,7 @@ export function buildSteps(input: StepInput): PlanStep[] {
       title: `rotate node group ${group} onto ${minor}${nodes !== undefined ? ` (${nodes} node(s) drained)` : ""}${why}`,
       command: `tenkai nodes rotate ${group} -f ${input.specFile}${env}`,
       gate: `every node of ${group} runs kubelet ${minor}; no PodDisruptionBudget was violated`,
+      group,
     });
   };
   if (input.path.length > 0)
@@ -48,6 +49,7 @@ export function buildSteps(input: StepInput): PlanStep[] {
         command:
           a.kind === "eks-addon" ? addonCommand(input.cluster, a) : `tenkai apply ${input.specFile}${env}`,
         gate: `${a.addon} rolled out and Ready`,
+        addon: { name: a.addon, kind: a.kind, to: a.to },
       });
     }
     steps.push({
@@ -67,6 +69,7 @@ export function buildSteps(input: StepInput): PlanStep[] {
         command:
           a.kind === "eks-addon" ? addonCommand(input.cluster, a) : `tenkai apply ${input.specFile}${env}`,
         gate: `${a.addon} rolled out and Ready`,
+        addon: { name: a.addon, kind: a.kind, to: a.to },
       });
     }
     for (const g of groups) rotate(g, minor, "");

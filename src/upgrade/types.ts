@@ -59,6 +59,10 @@ export interface PlanStep {
   readonly command?: string;
   /** What must hold before the next step starts. */
   readonly gate: string;
+  /** rotate-node-group: the spec node group. */
+  readonly group?: string;
+  /** addon-before/addon-after: the add-on, its kind in the table and the version to move to. */
+  readonly addon?: { readonly name: string; readonly kind: "eks-addon" | "chart"; readonly to: string };
 }
 
 export interface UpgradePlan {

@@ -44,6 +44,12 @@ export interface RealNode {
 
 export interface TestClusterOptions {
   readonly realNodes?: readonly RealNodeSpec[];
+  /**
+   * The control plane's (and real nodes') release, e.g. `v1.35.4`: up.sh runs with
+   * `TENKAI_KUBERNETES_VERSION` set to it. Default: cluster/build/versions.env's. When it is not
+   * built, returns undefined naming the build command.
+   */
+  readonly kubernetesVersion?: string;
 }
 
 export interface TestCluster {
@@ -82,8 +88,9 @@ export function clusterVersions(): Record<string, string> {
 }
 
 /** Why a cluster cannot be started on this machine, or undefined when it can. */
-export function clusterPrerequisiteProblem(): string | undefined {
+export function clusterPrerequisiteProblem(kubernetesVersion?: string): string | undefined {
   const versions = clusterVersions();
+  if (kubernetesVersion) versions.KUBERNETES_VERSION = kubernetesVersion;
   const cache = process.env.TENKAI_CACHE ?? join(homedir(), ".cache/tenkai");
   const missing = [
     `k8s-${versions.KUBERNETES_VERSION}`,
@@ -91,6 +98,8 @@ export function clusterPrerequisiteProblem(): string | undefined {
     `kwok-${versions.KWOK_VERSION}`,
   ].filter((d) => !existsSync(join(cache, "bin", d, ".complete")));
   if (missing.length === 0) return undefined;
+  if (kubernetesVersion)
+    return `binaries ${missing.join(", ")} are not built in ${cache}/bin; run: TENKAI_KUBERNETES_VERSION=${kubernetesVersion} bash cluster/build/build.sh kubernetes kubernetes-node`;
   const hasGo = spawnSync("go", ["version"], { stdio: "ignore" }).status === 0;
   return hasGo
     ? `binaries ${missing.join(", ")} are not built in ${cache}/bin; run: bash cluster/ensure.sh (about 30 min cold on 2 cores)`
@@ -117,12 +126,21 @@ export function realNodePrerequisiteProblem(): string | undefined {
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster | undefined> {
   const wantReal = (options.realNodes ?? []).length > 0;
   const reuse = process.env.TENKAI_TEST_KUBECONFIG;
-  if (reuse && !wantReal) {
+  if (reuse && !wantReal && !options.kubernetesVersion) {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(reuse);
     return { kubeconfigPath: reuse, kubeConfig, dir: undefined, realNodes: [], stop: async () => {} };
   }
-  const problem = clusterPrerequisiteProblem() ?? (wantReal ? realNodePrerequisiteProblem() : undefined);
+  const version = options.kubernetesVersion;
+  const nodeBuild = (v: string) =>
+    existsSync(
+      join(process.env.TENKAI_CACHE ?? join(homedir(), ".cache/tenkai"), "bin", `k8s-node-${v}`, ".complete"),
+    )
+      ? undefined
+      : `kubelet/kube-proxy ${v} are not built; run: TENKAI_KUBERNETES_VERSION=${v} bash cluster/build/build.sh kubernetes-node`;
+  const problem =
+    clusterPrerequisiteProblem(version) ??
+    (wantReal ? (realNodePrerequisiteProblem() ?? (version ? nodeBuild(version) : undefined)) : undefined);
   if (problem) {
     unavailableReason = problem;
     process.stderr.write(`test cluster: skipping cluster tests: ${problem}\n`);
@@ -152,7 +170,11 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   };
 
   const started = Date.now();
-  const up = run("bash", [join(clusterDir, "up.sh"), "--dir", dir]);
+  const up = run(
+    "bash",
+    [join(clusterDir, "up.sh"), "--dir", dir],
+    version ? { TENKAI_KUBERNETES_VERSION: version } : {},
+  );
   upScript = up.child;
   const { code, stderr } = await up.done;
   upScript = undefined;
@@ -326,8 +348,9 @@ function runCapture(cmd: string, args: string[]): Promise<{ code: number; stdout
 function run(
   cmd: string,
   args: string[],
+  env: Record<string, string> = {},
 ): { child: ChildProcess; done: Promise<{ code: number; stderr: string }> } {
-  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
   const done = new Promise<{ code: number; stderr: string }>((resolve, reject) => {
     let stderr = "";
     child.stderr?.setEncoding("utf8").on("data", (d: string) => {

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { type ErrorCode, TenkaiError } from "../../shared/errors.js";
-import { type AwsFlags, clientConfig } from "../aws-steps.js";
+import type { AwsFlags } from "../aws-steps.js";
 import { parseDuration } from "../duration.js";
 import { type CommandIO, runAction, withOutput } from "../output.js";
 
@@ -241,13 +241,17 @@ function renderResult(
   return `${r.group}: active slot ${r.activeSlot} (${(r.ms / 1000).toFixed(1)} s)${note}`;
 }
 
-async function makeProvider(
+/** The flags a node provider is made from (shared by `nodes rotate` and `upgrade run`). */
+export type ProviderFlags = AwsFlags & Pick<RotateFlags, "file" | "clusterDir" | "kubeconfig">;
+
+/** The node provider `name` for the platform (providers/choose.ts decides the name). */
+export async function makeProvider(
   name: string,
   platform: import("../../spec/schema.js").Platform,
   kubeConfig: import("@kubernetes/client-node").KubeConfig,
-  opts: RotateFlags,
+  opts: ProviderFlags,
   io: CommandIO,
-  onSpecWritten: (group: string, slot: string) => void,
+  onSpecWritten: (group: string, slot: string) => void = () => {},
 ) {
   if (name === "kwok") {
     const { KwokNodeProvider } = await import("../../providers/kwok/index.js");

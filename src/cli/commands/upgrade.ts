@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { type ErrorCode, isTenkaiError, TenkaiError } from "../../shared/errors.js";
 import { type AwsFlags, clientConfig } from "../aws-steps.js";
 import { runAction, withOutput } from "../output.js";
+import { registerRun } from "./upgrade-run.js";
 
 interface PlanFlags extends AwsFlags {
   output?: string;
@@ -45,7 +46,10 @@ function detectKubectl(): string | undefined {
 export function register(program: Command): void {
   const upgrade = program
     .command("upgrade")
-    .description("Kubernetes version upgrades: plan (removed APIs, skew, add-ons, blockers, EKS caveats)");
+    .description(
+      "Kubernetes version upgrades: plan (removed APIs, skew, add-ons, blockers, EKS caveats) and run (ordered, resumable, staging first)",
+    );
+  registerRun(upgrade);
 
   withOutput(
     upgrade

@@ -121,6 +121,19 @@ describe("local node arguments", () => {
     assert.deepEqual(f["--taint"], ["dedicated=web:NoSchedule", "spot-only:PreferNoSchedule"]);
   });
 
+  it("starts a patch release exactly and leaves a minor to node.sh (the control plane's own release)", () => {
+    assert.equal(
+      flags(nodeStart(spec, 0, { clusterDir: "/c", instanceTypes: types }).args)["--version"],
+      undefined,
+    );
+    for (const v of ["1.36.3", "v1.36.3"]) {
+      const f = flags(
+        nodeStart({ ...spec, kubernetesVersion: v }, 0, { clusterDir: "/c", instanceTypes: types }).args,
+      );
+      assert.deepEqual(f["--version"], ["v1.36.3"]);
+    }
+  });
+
   it("refuses an instance type of another architecture than this machine's", () => {
     const withArm = { ...types, "m7g.large": { vcpu: 2, memoryGiB: 8, maxPods: 29, arch: "arm64" as const } };
     assert.equal(realNodeProblem(spec, withArm, "amd64"), undefined);

@@ -129,7 +129,19 @@ export function nodeStart(spec: NodeGroupSlotSpec, index: number, opts: NodeArgs
   args.push("--max-pods", String(placement.type.maxPods));
   const reservation = reservationFor(placement.instanceType, placement.type, opts.machine ?? thisMachine());
   if (reservation.kubeReserved) args.push("--kube-reserved", reservation.kubeReserved);
+  const version = nodeVersion(spec.kubernetesVersion);
+  if (version) args.push("--version", version);
   return { placement, reservation, args };
+}
+
+/**
+ * The kubelet/kube-proxy release a real node of the slot runs: a patch release (`1.36.3`,
+ * `v1.36.3`) is started exactly (node.sh refuses one that is not built); a minor (`1.36`, as
+ * platform.yaml says it) leaves it to node.sh, which starts the control plane's own release.
+ */
+export function nodeVersion(kubernetesVersion: string): string | undefined {
+  const m = /^v?(\d+\.\d+\.\d+)$/.exec(kubernetesVersion.trim());
+  return m ? `v${m[1]}` : undefined;
 }
 
 /**
