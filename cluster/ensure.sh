@@ -17,9 +17,18 @@ set -euo pipefail
 t0=$SECONDS
 want_nodes=""; [ -n "${TENKAI_SKIP_REAL_NODES:-}" ] || want_nodes=1
 [ -z "$want_nodes" ] || bash "$cluster_root/node-deps.sh" || log "cluster/ensure: node-deps.sh failed; real-node tests will skip"
-all_present() { binaries_present && { [ -z "$want_nodes" ] || node_binaries_present; }; }
+# The upgrade tests start a cluster one minor back and move it to $KUBERNETES_VERSION: that
+# version's control plane (and kubelet/kube-proxy for real nodes) is built beside the default one.
+# TENKAI_SKIP_UPGRADE_VERSION=1 leaves it out (the upgrade-run-local test then skips, saying so).
+from_version="${TENKAI_UPGRADE_FROM_VERSION:-v1.35.4}"
+from_present() {
+  [ -n "${TENKAI_SKIP_UPGRADE_VERSION:-}" ] && return 0
+  [ -f "$TENKAI_CACHE/bin/k8s-$from_version/.complete" ] || return 1
+  [ -z "$want_nodes" ] || [ -f "$TENKAI_CACHE/bin/k8s-node-$from_version/.complete" ]
+}
+all_present() { binaries_present && { [ -z "$want_nodes" ] || node_binaries_present; } && from_present; }
 if all_present; then
-  log "cluster/ensure: reusing cached binaries in $TENKAI_CACHE/bin (k8s $KUBERNETES_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION${want_nodes:+, containerd $CONTAINERD_VERSION, CNI plugins $CNI_PLUGINS_VERSION, CoreDNS $COREDNS_VERSION, kube-router $KUBE_ROUTER_VERSION})"
+  log "cluster/ensure: reusing cached binaries in $TENKAI_CACHE/bin (k8s $KUBERNETES_VERSION and $from_version, etcd $ETCD_VERSION, kwok $KWOK_VERSION${want_nodes:+, containerd $CONTAINERD_VERSION, CNI plugins $CNI_PLUGINS_VERSION, CoreDNS $COREDNS_VERSION, kube-router $KUBE_ROUTER_VERSION})"
   exit 0
 fi
 if ! command -v go >/dev/null; then
@@ -55,5 +64,8 @@ binaries_present || die "build finished but binaries are missing from $TENKAI_CA
 if [ -n "$want_nodes" ]; then
   bash "$cluster_root/build/build.sh" kubernetes-node containerd cni-plugins coredns kube-router images
   node_binaries_present || die "build finished but real-node binaries are missing from $TENKAI_CACHE"
+fi
+if ! from_present; then
+  TENKAI_KUBERNETES_VERSION="$from_version" bash "$cluster_root/build/build.sh" kubernetes ${want_nodes:+kubernetes-node}
 fi
 log "cluster/ensure: done in $((SECONDS - t0))s"

@@ -22,17 +22,12 @@ interface RunFlags extends AwsFlags {
   maxDraining: string;
   budgetTimeout: string;
   surge: boolean;
-  subnet?: string[];
-  nodeRoleArn?: string;
-  launchTemplate?: string;
   clusterDir?: string;
 }
 
 function cliError(code: ErrorCode, message: string, fix: string): TenkaiError {
   return new TenkaiError(code, message, fix);
 }
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function registerRun(upgrade: Command): void {
   withOutput(
@@ -58,9 +53,6 @@ export function registerRun(upgrade: Command): void {
         "15m",
       )
       .option("--no-surge", "rotations evict single-replica Deployments without a surge replica (downtime)")
-      .option("--subnet <zone=subnet-id>", "eks: a private subnet of the new node slots, per zone", collect)
-      .option("--node-role-arn <arn>", "eks: IAM role of the nodes")
-      .option("--launch-template <name[:version]>", "eks: launch template of the nodes")
       .option(
         "--cluster-dir <dir>",
         "local: the local cluster's directory (default: the directory of the kubeconfig)",
