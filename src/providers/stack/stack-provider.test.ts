@@ -295,5 +295,13 @@ nodeProviderConformance("stack (CloudFormation in moto + kwok nodes)", async () 
     kubernetesVersion: "1.36",
     readyTimeoutMs: 60_000,
     goneTimeoutMs: 60_000,
+    // moto's CloudFormation answers the stack update that removes one slot while another stays
+    // with an HTML 500 page, and the stack is then left in progress: the toolkit waits on it for
+    // ever. Removing a slot is proven by the template tests and the activeSlot edit's unit tests
+    // only (README, "What is proven where").
+    cannotRun: {
+      "deleteSlot removes the slot and its nodes, leaves the other slot alone, and is idempotent":
+        "moto's CloudFormation fails (HTML 500) the stack update that removes one of two slots, then leaves the stack in progress",
+    },
   };
 });
