@@ -23,6 +23,7 @@ interface RunFlags extends AwsFlags {
   budgetTimeout: string;
   surge: boolean;
   clusterDir?: string;
+  verifyNetwork?: boolean;
 }
 
 function cliError(code: ErrorCode, message: string, fix: string): TenkaiError {
@@ -56,6 +57,10 @@ export function registerRun(upgrade: Command): void {
       .option(
         "--cluster-dir <dir>",
         "local: the local cluster's directory (default: the directory of the kubeconfig)",
+      )
+      .option(
+        "--verify-network",
+        "local: end every minor with `tenkai verify network --churn` (probe pods on every real node, tenants' policies) after the health check",
       ),
   ).action((opts: RunFlags) =>
     runAction(opts, async (io) => {
@@ -145,11 +150,11 @@ export function registerRun(upgrade: Command): void {
                 );
               return makeProvider(providerForGroup(platform, ng), platform, kubeConfig, opts, io);
             },
-            // The cluster came back whole (verify-cluster.ts), then, on the local target, the data
-            // path after churn (`tenkai verify network`). On EKS the probe image is not in the
+            // The cluster came back whole (verify-cluster.ts), then, on the local target with
+            // --verify-network, the data path after churn (`tenkai verify network`). On EKS the probe image is not in the
             // platform's registry, so only the health check runs there (README).
             verify:
-              platform.spec.target === "local"
+              platform.spec.target === "local" && opts.verifyNetwork
                 ? allOf(
                     clusterHealthVerify(clients, () => controlPlane.version()),
                     datapathVerify({ kubeConfig, platform, sink: io.sink }),
