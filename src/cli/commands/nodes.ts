@@ -96,7 +96,6 @@ export function register(program: Command): void {
         "zone for the new slot (repeatable; default: the zones the current nodes use)",
         collect,
       )
-      .option("--profile <name>", "eks: AWS profile for credentials (default: the SDK's default chain)")
       .option(
         "--no-target-health-check",
         "eks: do not confirm moved pods through elbv2 DescribeTargetHealth before deleting the old slot (their ALB readiness gates are still waited for)",
@@ -161,7 +160,7 @@ export function register(program: Command): void {
       const { rotationCluster } = await import("../../rotation/cluster.js");
       const targetHealth =
         providerName === "eks" && opts.targetHealthCheck
-          ? await elbv2TargetHealth(platform, kubeConfig, opts.profile)
+          ? await elbv2TargetHealth(platform, kubeConfig, opts)
           : undefined;
       const deps = {
         cluster: rotationCluster(kubeConfig),
@@ -284,9 +283,7 @@ export async function makeProvider(
   const specFile = /\.ya?ml$/i.test(opts.file) ? opts.file : undefined;
   return new StackNodeProvider({
     platform,
-    cloudFormation: new CloudFormationClient(
-      clientConfig(platform, opts.profile ? { profile: opts.profile } : {}),
-    ),
+    cloudFormation: new CloudFormationClient(clientConfig(platform, opts)),
     ...(specFile ? { specFile } : {}),
     onActiveSlotWritten: (group, slot, file) => {
       onSpecWritten(group, slot);
@@ -311,7 +308,7 @@ export async function makeProvider(
 async function elbv2TargetHealth(
   platform: import("../../spec/schema.js").Platform,
   kubeConfig: import("@kubernetes/client-node").KubeConfig,
-  profile: string | undefined,
+  flags: AwsFlags,
 ) {
   const [{ ElasticLoadBalancingV2Client }, { Elbv2TargetHealth }, { clientConfig }] = await Promise.all([
     import("@aws-sdk/client-elastic-load-balancing-v2"),
@@ -319,7 +316,7 @@ async function elbv2TargetHealth(
     import("../aws-steps.js"),
   ]);
   return new Elbv2TargetHealth({
-    client: new ElasticLoadBalancingV2Client(clientConfig(platform, profile ? { profile } : {})),
+    client: new ElasticLoadBalancingV2Client(clientConfig(platform, flags)),
     kubeConfig,
   });
 }
