@@ -19,6 +19,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=lib/net.sh
 . "$cluster_root/lib/net.sh"
+# A command that fails outside die/fail (set -e) must not end the script without a word: say which.
+trap 'echo "node.sh: exit $? at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 NODE_COMPONENTS=(containerd kubelet kube-proxy kube-router)
 
