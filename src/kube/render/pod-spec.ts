@@ -42,6 +42,21 @@ export function containerSecurityContext(): Record<string, unknown> {
   };
 }
 
+/** A pod that runs as the image's unprivileged user under the runtime's seccomp profile (Pod Security restricted). */
+export function podSecurityContext(): {
+  runAsNonRoot: true;
+  runAsUser: number;
+  runAsGroup: number;
+  seccompProfile: { type: string };
+} {
+  return {
+    runAsNonRoot: true,
+    runAsUser: RUN_AS_ID,
+    runAsGroup: RUN_AS_ID,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
 export interface PodSpecOptions {
   readonly restartPolicy?: "Always" | "OnFailure";
   /** Container port and probes (services only). */

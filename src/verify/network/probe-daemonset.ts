@@ -15,7 +15,7 @@ import type {
   V1SecurityContext,
   V1Service,
 } from "@kubernetes/client-node";
-import { containerSecurityContext, RUN_AS_ID } from "../../kube/render/pod-spec.js";
+import { containerSecurityContext, podSecurityContext } from "../../kube/render/pod-spec.js";
 import { PROVIDER_LABEL } from "../../providers/node-placement.js";
 import { TenkaiError } from "../../shared/errors.js";
 
@@ -57,12 +57,7 @@ export function probeDaemonSet(namespace: string, image: string, set: ProbeSet):
           },
           tolerations: [{ operator: "Exists" }],
           terminationGracePeriodSeconds: 1,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: RUN_AS_ID,
-            runAsGroup: RUN_AS_ID,
-            seccompProfile: { type: "RuntimeDefault" },
-          },
+          securityContext: podSecurityContext(),
           containers: [
             {
               name: "probe",

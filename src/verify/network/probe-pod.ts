@@ -5,7 +5,7 @@
  * is deleted when the check ends.
  */
 import type { CoreV1Api, V1Pod, V1SecurityContext } from "@kubernetes/client-node";
-import { containerSecurityContext, RUN_AS_ID } from "../../kube/render/pod-spec.js";
+import { containerSecurityContext, podSecurityContext } from "../../kube/render/pod-spec.js";
 import { PROVIDER_LABEL } from "../../providers/node-placement.js";
 import { TenkaiError } from "../../shared/errors.js";
 
@@ -20,12 +20,7 @@ export function probePod(namespace: string, image: string): V1Pod {
       nodeSelector: { [PROVIDER_LABEL]: "local" },
       restartPolicy: "Never",
       terminationGracePeriodSeconds: 1,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: RUN_AS_ID,
-        runAsGroup: RUN_AS_ID,
-        seccompProfile: { type: "RuntimeDefault" },
-      },
+      securityContext: podSecurityContext(),
       containers: [
         {
           name: "probe",
