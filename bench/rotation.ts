@@ -29,7 +29,7 @@ import {
   type V1PodDisruptionBudget,
 } from "@kubernetes/client-node";
 import { KwokNodeProvider } from "../src/providers/kwok/index.js";
-import { rotationCluster } from "../src/rotation/cluster.js";
+import { type ClusterClients, type RotationCluster, rotationCluster } from "../src/rotation/cluster.js";
 import { rotate } from "../src/rotation/rotate.js";
 import type { RotationEvent } from "../src/rotation/types.js";
 import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../test/support/cluster.js";
@@ -187,23 +187,89 @@ async function traceCluster(kc: KubeConfig, file: string): Promise<() => Promise
   };
 }
 
+/**
+ * The rotation cluster with every request tenkai sends counted by method (list/watch of the
+ * informers are counted by the trace as the view starts; these are the direct calls).
+ */
+function countingCluster(cluster: RotationCluster, calls: Map<string, number>): RotationCluster {
+  const wrap = <T extends object>(api: T, name: string): T =>
+    new Proxy(api, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== "function" || typeof prop !== "string") return v;
+        return (...a: unknown[]) => {
+          const k = `${name}.${prop}`;
+          calls.set(k, (calls.get(k) ?? 0) + 1);
+          return (v as (...x: unknown[]) => unknown).apply(target, a);
+        };
+      },
+    });
+  const c = cluster.clients;
+  const clients: ClusterClients = {
+    core: wrap(c.core, "core"),
+    apps: wrap(c.apps, "apps"),
+    policy: wrap(c.policy, "policy"),
+  };
+  return {
+    clients,
+    watch: (now) => {
+      calls.set("watch(pods+budgets)", (calls.get("watch(pods+budgets)") ?? 0) + 1);
+      return cluster.watch(now);
+    },
+  };
+}
+
 async function runTenkai(): Promise<Outcome> {
   const { cluster, monitor, provider } = await setUp();
   const counts: Record<string, number> = {};
   if (eventsFile) writeFileSync(eventsFile, "");
+  const calls = new Map<string, number>();
+  // The profile: when each phase began (from the first event), the CPU this process spent in it
+  // (tenkai's engine, plus the trace's watches with --events), and the requests tenkai sent.
+  const phases: { name: string; at: number; cpu: number }[] = [];
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let firstEviction = 0;
   const sink = (e: RotationEvent) => {
     counts[e.code] = (counts[e.code] ?? 0) + 1;
+    if (e.code === "rotation.phase") {
+      const name = String((e.data as { phase?: string }).phase ?? e.message);
+      if (phases.at(-1)?.name !== name) phases.push({ name, at: Date.now(), cpu: cpuMs() });
+    }
+    if (e.code === "rotation.green.ready")
+      phases.push({ name: "plan re-check", at: Date.now(), cpu: cpuMs() });
+    if (e.code === "rotation.pod.evicted" && firstEviction === 0) firstEviction = Date.now();
     if (eventsFile) appendFileSync(eventsFile, `${JSON.stringify(e)}\n`);
     if (e.code === "rotation.node.drained" || e.code === "rotation.phase" || e.code === "rotation.stalled")
       process.stderr.write(`  tenkai: ${e.message}\n`);
   };
   const stopTrace = eventsFile ? await traceCluster(cluster.kubeConfig, eventsFile) : undefined;
   const t0 = Date.now();
+  const cpu0 = cpuMs();
   await rotate(fixtureOptions(spec, { maxDraining, stallAfterMs: 15_000 }), {
-    cluster: rotationCluster(cluster.kubeConfig),
+    cluster: countingCluster(rotationCluster(cluster.kubeConfig), calls),
     provider,
     sink,
   });
+  const tEnd = Date.now();
+  phases.push({ name: "end", at: tEnd, cpu: cpuMs() });
+  const lines = [`  profile: first eviction ${((firstEviction - t0) / 1000).toFixed(1)} s after the start`];
+  let prev = { name: "plan", at: t0, cpu: cpu0 };
+  for (const ph of phases) {
+    lines.push(
+      `    ${prev.name.padEnd(15)} ${((ph.at - prev.at) / 1000).toFixed(1).padStart(7)} s wall, ${((ph.cpu - prev.cpu) / 1000).toFixed(1).padStart(6)} s CPU in this process`,
+    );
+    prev = ph;
+  }
+  lines.push(
+    `  requests tenkai sent: ${[...calls]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ")}`,
+  );
+  process.stderr.write(`${lines.join("\n")}\n`);
   if (eventsFile)
     appendFileSync(
       eventsFile,

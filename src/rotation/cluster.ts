@@ -15,6 +15,7 @@ import {
   type V1Pod,
   type V1PodDisruptionBudget,
 } from "@kubernetes/client-node";
+import { keepAliveApiClients } from "../kube/api/keep-alive.js";
 import { BudgetTracker } from "./budgets.js";
 import { isTerminating } from "./filters.js";
 
@@ -29,12 +30,13 @@ export interface ClusterClients {
   readonly policy: PolicyV1Api;
 }
 
+/**
+ * The rotation's clients, over one keep-alive agent: a drain sends hundreds of evictions, and
+ * `kc.makeApiClient` would open a new TLS connection for each (kube/api/keep-alive.ts).
+ */
 export function clientsFor(kc: KubeConfig): ClusterClients {
-  return {
-    core: kc.makeApiClient(CoreV1Api),
-    apps: kc.makeApiClient(AppsV1Api),
-    policy: kc.makeApiClient(PolicyV1Api),
-  };
+  const make = keepAliveApiClients(kc);
+  return { core: make(CoreV1Api), apps: make(AppsV1Api), policy: make(PolicyV1Api) };
 }
 
 /** What the drain reads: pods by node and namespace, and budgets, current as of the last change. */
