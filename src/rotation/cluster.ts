@@ -15,7 +15,6 @@ import {
   type V1Pod,
   type V1PodDisruptionBudget,
 } from "@kubernetes/client-node";
-import { keepAliveApiClients } from "../kube/api/keep-alive.js";
 import { BudgetTracker } from "./budgets.js";
 import { isTerminating } from "./filters.js";
 
@@ -31,12 +30,16 @@ export interface ClusterClients {
 }
 
 /**
- * The rotation's clients, over one keep-alive agent: a drain sends hundreds of evictions, and
- * `kc.makeApiClient` would open a new TLS connection for each (kube/api/keep-alive.ts).
+ * The rotation's clients. Each request opens its own connection (client-node 1.4 makes an agent per
+ * request); a shared keep-alive agent was tried and taken out: node-fetch 2.7 under it reported
+ * "Premature close" on a healthy answer under load (a full bench run died on a Deployment read).
  */
 export function clientsFor(kc: KubeConfig): ClusterClients {
-  const make = keepAliveApiClients(kc);
-  return { core: make(CoreV1Api), apps: make(AppsV1Api), policy: make(PolicyV1Api) };
+  return {
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    policy: kc.makeApiClient(PolicyV1Api),
+  };
 }
 
 /** What the drain reads: pods by node and namespace, and budgets, current as of the last change. */

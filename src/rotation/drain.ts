@@ -168,7 +168,8 @@ export class Drainer {
           if (!isTerminating(pod)) candidates.push({ pod, decision, node });
         }
       }
-      let moving = this.podsMoving(active, start);
+      // Counting pods on their way walks every pod: only when there is a window to fill.
+      let moving = Number.isFinite(r.maxPodsMoving) ? this.podsMoving(active, start) : 0;
       for (const c of this.byLongestWay(candidates, r)) {
         if (this.inFlight >= r.maxConcurrentEvictions) break;
         // Surges start whatever the window: a replacement takes the longest to get Ready.
