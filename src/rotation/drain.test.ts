@@ -131,7 +131,7 @@ describe("drain", () => {
     assert.equal(codes(h.events, "rotation.pod.retry").length, 0);
   });
 
-  it("sends one eviction per budget at a time, budgets side by side (the apiserver sleeps 500 ms per status conflict)", async () => {
+  it("sends one eviction per budget at a time until its status write is seen, budgets side by side (the apiserver sleeps 500 ms per status conflict)", async () => {
     const h = harness((c) => {
       c.addDeployment("web", { replicas: 6, nodes: ["blue-0", "blue-1"], minAvailable: 1 });
       c.addDeployment("api", { replicas: 6, nodes: ["blue-0", "blue-1"], minAvailable: 1 });
