@@ -25,8 +25,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { KubeClient } from "../src/kube/api/client.js";
-import { encodeHelmRelease } from "../src/upgrade/helm.js";
 import { startTestCluster, testClusterUnavailableReason, waitFor } from "../test/support/cluster.js";
+import {
+  deployment,
+  etcdPortOf,
+  helmReleaseSecret,
+  lastAppliedDeployment,
+  lastAppliedIngress,
+  managedFieldsRole,
+  putStoredObject,
+} from "../test/support/removed-apis.js";
 
 const { values } = parseArgs({
   options: {
@@ -116,8 +124,7 @@ async function main(): Promise<void> {
   }
   const client = new KubeClient(cluster.kubeConfig, { maxSockets: concurrency });
   try {
-    const etcdPort = /ETCD_PORT=(\d+)/.exec(readFileSync(join(cluster.dir ?? "", "ports.env"), "utf8"))?.[1];
-    if (!etcdPort) throw new Error("no ETCD_PORT in the cluster's ports.env");
+    const etcdPort = etcdPortOf(cluster.dir ?? "");
     const ns = (i: number) => `bench-${String(i % NAMESPACES).padStart(2, "0")}`;
     for (let i = 0; i < NAMESPACES; i++)
       await client.request({
@@ -130,26 +137,6 @@ async function main(): Promise<void> {
     const post = (path: string, body: object) => async () => {
       await client.request({ method: "POST", path, body });
     };
-    const lastApplied = (apiVersion: string, kind: string, name: string, namespace: string) => ({
-      "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({
-        apiVersion,
-        kind,
-        metadata: { name, namespace },
-      }),
-    });
-    const deployment = (name: string, namespace: string, annotations?: Record<string, string>) => ({
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name, namespace, ...(annotations ? { annotations } : {}) },
-      spec: {
-        replicas: 0,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: { containers: [{ name: "a", image: "x:1" }] },
-        },
-      },
-    });
     for (let i = 0; i < counts.configMaps; i++) {
       const n = ns(i);
       planted.set(`ConfigMap ${n}/cm-${i}`, "current");
@@ -170,91 +157,27 @@ async function main(): Promise<void> {
     for (let i = 0; i < counts.oldDeployments; i++) {
       const n = ns(i);
       planted.set(`Deployment ${n}/old-${i}`, "last-applied");
-      writes.push(
-        post(
-          `/apis/apps/v1/namespaces/${n}/deployments`,
-          deployment(`old-${i}`, n, lastApplied("extensions/v1beta1", "Deployment", `old-${i}`, n)),
-        ),
-      );
+      writes.push(post(`/apis/apps/v1/namespaces/${n}/deployments`, lastAppliedDeployment(`old-${i}`, n)));
     }
     for (let i = 0; i < counts.oldIngresses; i++) {
       const n = ns(i);
       planted.set(`Ingress ${n}/ing-${i}`, "last-applied");
       writes.push(
-        post(`/apis/networking.k8s.io/v1/namespaces/${n}/ingresses`, {
-          apiVersion: "networking.k8s.io/v1",
-          kind: "Ingress",
-          metadata: {
-            name: `ing-${i}`,
-            namespace: n,
-            annotations: lastApplied("networking.k8s.io/v1beta1", "Ingress", `ing-${i}`, n),
-          },
-          spec: { defaultBackend: { service: { name: "web", port: { number: 80 } } } },
-        }),
+        post(`/apis/networking.k8s.io/v1/namespaces/${n}/ingresses`, lastAppliedIngress(`ing-${i}`, n)),
       );
     }
     for (let i = 0; i < counts.oldRoles; i++) {
       const n = ns(i);
       const name = `old-reader-${i}`;
       planted.set(`Role ${n}/${name}`, "managed-fields");
-      writes.push(async () => {
-        const obj = {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "Role",
-          metadata: {
-            name,
-            namespace: n,
-            uid: `5d1f3c1e-0b0a-4c57-9f1e-${String(i).padStart(12, "0")}`,
-            creationTimestamp: "2021-06-01T00:00:00Z",
-            managedFields: [
-              {
-                manager: "old-operator",
-                operation: "Update",
-                apiVersion: "rbac.authorization.k8s.io/v1beta1",
-                time: "2021-06-01T00:00:00Z",
-                fieldsType: "FieldsV1",
-                fieldsV1: { "f:rules": {} },
-              },
-            ],
-          },
-          rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }],
-        };
-        const res = await fetch(`http://127.0.0.1:${etcdPort}/v3/kv/put`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({
-            key: Buffer.from(`/registry/roles/${n}/${name}`).toString("base64"),
-            value: Buffer.from(JSON.stringify(obj)).toString("base64"),
-          }),
-        });
-        if (res.status !== 200) throw new Error(`etcd put ${name}: ${res.status} ${await res.text()}`);
-      });
+      const role = managedFieldsRole(name, n, i);
+      writes.push(() => putStoredObject(etcdPort, role.key, role.object));
     }
     for (let i = 0; i < counts.helmReleases; i++) {
       const n = ns(i);
       const release = `legacy-${i}`;
       planted.set(`helm ${n}/${release}`, "helm");
-      writes.push(
-        post(`/api/v1/namespaces/${n}/secrets`, {
-          apiVersion: "v1",
-          kind: "Secret",
-          type: "helm.sh/release.v1",
-          metadata: {
-            name: `sh.helm.release.v1.${release}.v1`,
-            namespace: n,
-            labels: { owner: "helm", name: release, status: "deployed", version: "1" },
-          },
-          data: {
-            release: encodeHelmRelease({
-              name: release,
-              namespace: n,
-              version: 1,
-              chart: { metadata: { name: "legacy-chart", version: "0.4.0" } },
-              manifest: `---\n# Source: legacy-chart/templates/hpa.yaml\napiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: ${release}\nspec:\n  maxReplicas: 3\n`,
-            }),
-          },
-        }),
-      );
+      writes.push(post(`/api/v1/namespaces/${n}/secrets`, helmReleaseSecret(release, n)));
     }
     const t0 = performance.now();
     await pool(writes, concurrency, (w) => w());
