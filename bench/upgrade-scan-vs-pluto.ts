@@ -21,7 +21,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { KubeClient } from "../src/kube/api/client.js";
@@ -91,11 +91,16 @@ interface Measured {
   readonly stdout: string;
   readonly stderr: string;
   readonly wallS: number;
+  /** User + system CPU seconds: steadier than wall time on a shared machine. */
+  readonly cpuS: number;
   readonly maxRssMiB: number;
+  /** The machine's 1-minute load average before and after the run. */
+  readonly load: readonly [number, number];
 }
 
 /** Runs a command under /usr/bin/time -v: its exit code, output, wall time and peak RSS. */
 function measured(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measured {
+  const loadBefore = loadavg()[0] ?? Number.NaN;
   const r = spawnSync("/usr/bin/time", ["-v", cmd, ...args], {
     encoding: "utf8",
     env: { ...process.env, ...env },
@@ -104,8 +109,27 @@ function measured(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measured
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? Number.NaN);
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
   const wallS = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : Number.NaN;
-  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr, wallS, maxRssMiB: rss / 1024 };
+  const secs = (what: string) =>
+    Number(new RegExp(`${what} time \\(seconds\\): ([\\d.]+)`).exec(r.stderr)?.[1]);
+  return {
+    code: r.status ?? 1,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    wallS,
+    cpuS: secs("User") + secs("System"),
+    maxRssMiB: rss / 1024,
+    load: [loadBefore, loadavg()[0] ?? Number.NaN],
+  };
 }
+
+/** pluto's exit codes (docs/advanced.md upstream): findings are not errors. */
+const plutoExit: Record<number, string> = {
+  0: "nothing found",
+  1: "error",
+  2: "deprecated apiVersions found",
+  3: "removed apiVersions found",
+  4: "a replacement is unavailable in the target",
+};
 
 const plutoItems = (
   out: string,
@@ -258,8 +282,9 @@ async function main(): Promise<void> {
     // Report
     const byCategory = (keys: Set<string> | undefined, c: Category) =>
       keys ? [...planted].filter(([k, cat]) => cat === c && keys.has(k)).length : "-";
+    const server = (await client.request<{ gitVersion: string }>({ method: "GET", path: "/version" })).body;
     console.log(
-      `\nobjects written: ${writes.length} (${JSON.stringify(counts)}); cluster v1.36, target ${values.to}`,
+      `\nobjects written: ${writes.length} (${JSON.stringify(counts)}); cluster ${server.gitVersion}, target ${values.to}; machine: ${cpus().length} cores`,
     );
     console.log("category         planted  pluto  tenkai");
     for (const c of ["current", "last-applied", "managed-fields", "helm"] as Category[]) {
@@ -283,15 +308,19 @@ async function main(): Promise<void> {
       if (onlyPluto.length > 0) console.log(`  only pluto: ${onlyPluto.slice(0, 20).join(", ")}`);
       const pw = plutoRuns.reduce((s, r) => s + r.m.wallS, 0);
       const pr = Math.max(...plutoRuns.map((r) => r.m.maxRssMiB));
+      const pc = plutoRuns.reduce((s, r) => s + r.m.cpuS, 0);
+      const load = (m: Measured) => `load ${m.load[0].toFixed(1)} → ${m.load[1].toFixed(1)}`;
+      const version = spawnSync(pluto.path ?? "", ["version"], { encoding: "utf8" }).stdout.trim();
+      console.log(`pluto: ${pluto.path} (${version}); target ${target}`);
       for (const r of plutoRuns)
         console.log(
-          `pluto ${r.what}: wall ${r.m.wallS.toFixed(2)} s, peak RSS ${r.m.maxRssMiB.toFixed(0)} MiB, exit ${r.m.code}, ${plutoItems(r.m.stdout).length} items`,
+          `pluto ${r.what}: wall ${r.m.wallS.toFixed(2)} s, CPU ${r.m.cpuS.toFixed(2)} s, peak RSS ${r.m.maxRssMiB.toFixed(0)} MiB, ${load(r.m)}, exit ${r.m.code} (${plutoExit[r.m.code] ?? "?"}), ${plutoItems(r.m.stdout).length} items`,
         );
       console.log(
-        `tenkai upgrade plan (live scan): wall ${t.wallS.toFixed(2)} s (plan ${(tenkai.planMs / 1000).toFixed(2)} s without node/tsx start-up), peak RSS ${t.maxRssMiB.toFixed(0)} MiB (resourceUsage maxRSS ${(tenkai.maxRssKb / 1024).toFixed(0)} MiB)`,
+        `tenkai upgrade plan (live scan): wall ${t.wallS.toFixed(2)} s (plan ${(tenkai.planMs / 1000).toFixed(2)} s without node/tsx start-up), CPU ${t.cpuS.toFixed(2)} s, peak RSS ${t.maxRssMiB.toFixed(0)} MiB (resourceUsage maxRSS ${(tenkai.maxRssKb / 1024).toFixed(0)} MiB), ${load(t)}`,
       );
       console.log(
-        `ratio tenkai/pluto (pluto's two commands summed for time, larger peak for memory): wall ${(t.wallS / pw).toFixed(2)}x, peak RSS ${(t.maxRssMiB / pr).toFixed(2)}x`,
+        `ratio tenkai/pluto (pluto's two commands summed for time, larger peak for memory): wall ${(t.wallS / pw).toFixed(2)}x (plan alone ${(tenkai.planMs / 1000 / pw).toFixed(2)}x), CPU ${(t.cpuS / pc).toFixed(2)}x, peak RSS ${(t.maxRssMiB / pr).toFixed(2)}x`,
       );
     } else {
       console.log(`pluto: not run: ${pluto.error}`);
