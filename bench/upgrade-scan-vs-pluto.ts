@@ -221,6 +221,8 @@ async function main(): Promise<void> {
       );
     });
 
+    // Read now: the client's kept-alive sockets idle through the measurements below.
+    const server = (await client.request<{ gitVersion: string }>({ method: "GET", path: "/version" })).body;
     const dir = mkdtempSync(join(tmpdir(), "tenkai-pluto-bench-"));
     const platformFile = join(dir, "platform.yaml");
     writeFileSync(
@@ -282,7 +284,6 @@ async function main(): Promise<void> {
     // Report
     const byCategory = (keys: Set<string> | undefined, c: Category) =>
       keys ? [...planted].filter(([k, cat]) => cat === c && keys.has(k)).length : "-";
-    const server = (await client.request<{ gitVersion: string }>({ method: "GET", path: "/version" })).body;
     console.log(
       `\nobjects written: ${writes.length} (${JSON.stringify(counts)}); cluster ${server.gitVersion}, target ${values.to}; machine: ${cpus().length} cores`,
     );
