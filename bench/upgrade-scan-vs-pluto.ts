@@ -2,11 +2,17 @@
  * Removed-API scan at scale, side by side with Fairwinds pluto: one local control plane (kwok-less:
  * no nodes needed), 20,000 objects written, then `pluto detect-api-resources` and
  * `pluto detect-helm` and tenkai's `upgrade plan` live scan against the same cluster. Findings are
- * compared object by object; wall time and peak RSS of each process (/usr/bin/time -v).
+ * compared object by object; wall time, CPU time and peak RSS of each process (/usr/bin/time -v),
+ * and the load average around each.
  *
  *   node --import tsx bench/upgrade-scan-vs-pluto.ts [--objects 20000] [--concurrency 32] [--to 1.37]
  *
- * pluto comes from bench/pluto/build.sh (the version bench/pluto/go.mod pins), or PLUTO_BIN.
+ * pluto comes from bench/pluto/build.sh (the version bench/pluto/go.mod pins: the module proxy
+ * refuses it, so it is built from the upstream source at the tag with PLUTO_SRC; see build.sh and
+ * the README, "pluto for the removed-API bench"), or PLUTO_BIN.
+ *
+ * The objects with old apiVersions are planted as test/integration/upgrade-plan.test.ts plants
+ * them (test/support/removed-apis.ts).
  *
  * The objects (shares of --objects):
  * - current:        ConfigMaps (75%) and apps/v1 Deployments (5%) with nothing old about them;
