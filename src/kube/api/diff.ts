@@ -7,11 +7,11 @@ import type { Platform } from "../../spec/schema.js";
 import { allObjects, renderKubernetesPlane } from "../render/render.js";
 import { serverSideApply, unverifiableInDryRun } from "./apply.js";
 import { applySetId, applySetParent, groupKind, objectKey, withPartOf } from "./applyset.js";
-import { listChildren } from "./applyset-live.js";
+import { type Live, listChildren } from "./applyset-live.js";
 import type { KubeClient } from "./client.js";
 import { APPLIED_HASH_ANNOTATION, withAppliedHash } from "./compare.js";
 import { mapLimit } from "./concurrency.js";
-import { Discovery } from "./discovery.js";
+import { Discovery, resourcePath } from "./discovery.js";
 import { diffObjects, type FieldChange, normalizeObject } from "./object-diff.js";
 
 export interface ObjectDiff {
@@ -68,10 +68,24 @@ export async function diffObjectsAgainstCluster(
   let unchanged = 0;
   const diffs = await mapLimit(desired, limit, async (o): Promise<ObjectDiff | undefined> => {
     const ref = objectKey(o);
-    const live = existing.get(ref);
-    if (!live) return { ref, action: "create", changes: [] };
+    const listed = existing.get(ref);
+    if (!listed) return { ref, action: "create", changes: [] };
+    let live: Live = listed;
     try {
-      const after = await serverSideApply(client, discovery, o, { dryRun: true, force: true });
+      let after = await serverSideApply(client, discovery, o, { dryRun: true, force: true });
+      // The dry run answers from the object as it is now; the list may be older. A controller's
+      // write in between (an HPA raising replicas to its minimum, say) is not tenkai's change:
+      // compare against the object at the dry run's own resourceVersion (re-read, a few times).
+      for (let i = 0; i < 3 && resourceVersion(after) !== resourceVersion(live); i++) {
+        const r = await discovery.resourceFor(o.apiVersion, o.kind);
+        live = (
+          await client.request<Live>({
+            method: "GET",
+            path: resourcePath(r, o.metadata.namespace, o.metadata.name),
+          })
+        ).body;
+        after = await serverSideApply(client, discovery, o, { dryRun: true, force: true });
+      }
       // The hash annotation moves with any change: it is bookkeeping, not news.
       const changes = diffObjects(normalizeObject(live), normalizeObject(after)).filter(
         (c) => !c.path.endsWith(APPLIED_HASH_ANNOTATION),
@@ -100,3 +114,5 @@ export async function diffObjectsAgainstCluster(
     summary: { create: n("create"), update: n("update"), prune: n("prune"), unchanged },
   };
 }
+
+const resourceVersion = (o: Live): string | undefined => o.metadata.resourceVersion;
