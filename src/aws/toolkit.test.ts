@@ -176,7 +176,12 @@ describe("toolkit messages as events", () => {
   });
   it("ends the toolkit's wait on a stack that stays in progress past the bound, per stack, with AWS_STACK_STUCK", async () => {
     let now = 0;
-    const host = eventIoHost(() => {}, "deploy", 60_000, () => now);
+    const host = eventIoHost(
+      () => {},
+      "deploy",
+      60_000,
+      () => now,
+    );
     // The toolkit's stabilizeStack poll (cfn-api.js), one per polling interval.
     const poll = (stack: string) =>
       host.notify({
