@@ -7,6 +7,7 @@ import { loadPlatform } from "../../spec/load.js";
 import { SpecError } from "../../spec/problems.js";
 import { type PlatformInput, PlatformSchema } from "../../spec/schema.js";
 import { albController, LATE_VPC_ID } from "./alb-controller.js";
+import { networkPolicies, POD_IDENTITY_AGENT } from "./network-policies.js";
 import { allObjects, renderKubernetesPlane } from "./render.js";
 
 const example = await loadPlatform(new URL("../../../examples/platform.yaml", import.meta.url).pathname, {
@@ -84,6 +85,30 @@ describe("renderKubernetesPlane", () => {
       },
     ]);
     assert.deepEqual(aws.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
+  });
+
+  it("lets Pod Identity workloads reach the node-local agent, and fences no platform component", () => {
+    const shop = example.spec.tenants.find((t) => t.name === "shop");
+    assert.ok(shop);
+    const withAgent = {
+      ...shop,
+      services: shop.services.map((s) =>
+        s.name === "catalog-api" && s.aws ? { ...s, aws: { ...s.aws, podIdentity: true } } : s,
+      ),
+    };
+    const agent = find(networkPolicies(example, withAgent), "NetworkPolicy", "allow-pod-identity-agent").spec;
+    assert.deepEqual(agent.podSelector.matchExpressions[0].values, ["catalog-api"]);
+    assert.deepEqual(agent.egress, [
+      { to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+    ]);
+    assert.equal(POD_IDENTITY_AGENT.cidr, "169.254.170.23/32");
+    // The controller, Cluster Autoscaler, Fluent Bit and CoreDNS reach the AWS APIs and the cluster
+    // API unhindered: NetworkPolicies are only ever in tenant namespaces.
+    const tenants = new Set(example.spec.tenants.map((t) => t.name));
+    const fenced = allObjects(plane)
+      .filter((o) => o.kind === "NetworkPolicy" && !tenants.has(o.metadata.namespace ?? ""))
+      .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+    assert.deepEqual(fenced, []);
   });
 
   it("quotas object counts from the spec, one Ingress per route, local disk, and no system priority", () => {
