@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { KubeObject } from "../../shared/planes.js";
+import { addonTable } from "../../spec/addons.js";
 import { planAlbGroups } from "../../spec/alb-groups.js";
 import { definePlatform } from "../../spec/define.js";
 import { loadPlatform } from "../../spec/load.js";
@@ -351,4 +355,39 @@ describe("AWS Load Balancer Controller", () => {
       c?.command.join(" "),
     );
   });
+});
+
+describe("the upstream chart renders", () => {
+  const root = new URL("../../../", import.meta.url).pathname;
+  for (const chart of ["aws-load-balancer-controller", "cluster-autoscaler"]) {
+    it(`${chart}: the render is the one its provenance names (chart version, values, Helm), pinned by the add-on table`, () => {
+      const dir = join(root, "data", "charts", chart);
+      const p = JSON.parse(readFileSync(join(dir, "provenance.json"), "utf8")) as Record<string, string>;
+      for (const key of ["repository", "tag", "commit", "chartVersion", "helm", "command"])
+        assert.ok(p[key], `${chart}: provenance.json names its ${key}`);
+      assert.match(p.commit ?? "", /^[0-9a-f]{40}$/);
+      const values = readFileSync(join(root, p.values ?? ""), "utf8");
+      const render = readFileSync(join(dir, "render.yaml"), "utf8");
+      const sha = createHash("sha256").update(values).digest("hex");
+      assert.ok(
+        render.includes(`(sha256 ${sha})`),
+        `${chart}: the render was made from values.yaml as committed`,
+      );
+      assert.ok(render.includes(`commit ${p.commit}`), `${chart}: the render names the commit`);
+      assert.ok(render.includes(`helm: ${p.helm}`), `${chart}: the render names the Helm version`);
+      assert.match(
+        render,
+        new RegExp(`helm\\.sh/chart: "?${chart}-${p.chartVersion?.replace(/\./g, "\\.")}"?\\n`),
+      );
+      const versions = Object.values(addonTable().addons[chart]?.versions ?? {});
+      assert.ok(
+        versions.length > 0 && versions.every((v) => v === p.chartVersion),
+        `${chart}: the table pins ${p.chartVersion}`,
+      );
+      assert.ok(
+        readFileSync(join(root, "scripts", "render-charts.sh"), "utf8").includes(`HELM_VERSION=${p.helm}`),
+        "the re-render script builds the same Helm",
+      );
+    });
+  }
 });
