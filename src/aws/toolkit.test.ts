@@ -174,4 +174,36 @@ describe("toolkit messages as events", () => {
     assert.equal(await host.requestResponse({ ...req, code: "CDK_TOOLKIT_I7010" }), true);
     assert.equal(await host.requestResponse({ ...req, code: "CDK_TOOLKIT_I5060" }), false);
   });
+  it("ends the toolkit's wait on a stack that stays in progress past the bound, per stack, with AWS_STACK_STUCK", async () => {
+    let now = 0;
+    const host = eventIoHost(
+      () => {},
+      "deploy",
+      60_000,
+      () => now,
+    );
+    // The toolkit's stabilizeStack poll (cfn-api.js), one per polling interval.
+    const poll = (stack: string) =>
+      host.notify({
+        ...base,
+        level: "debug",
+        code: "CDK_TOOLKIT_I0000",
+        message: `Stack ${stack} has an ongoing operation in progress and is not stable (UPDATE_IN_PROGRESS)`,
+        data: undefined,
+      });
+    await poll("web-nodes-general");
+    now = 50_000;
+    await poll("web-nodes-general");
+    await poll("web-addons"); // another stack's wait starts now
+    assert.equal(host.stuck, undefined);
+    now = 60_001;
+    await assert.rejects(poll("web-nodes-general"), (err: unknown) => {
+      assert.ok(isTenkaiError(err, "AWS_STACK_STUCK"));
+      assert.match(err.message, /web-nodes-general: it is still UPDATE_IN_PROGRESS after 1 min/);
+      assert.match(err.fix ?? "", /describe-stack-events --stack-name web-nodes-general/);
+      return true;
+    });
+    assert.ok(isTenkaiError(host.stuck, "AWS_STACK_STUCK"), "the verdict is kept for the caller");
+    await poll("web-addons"); // 10 s into its own wait: fine
+  });
 });

@@ -59,7 +59,19 @@ export interface AwsToolkitOptions {
   readonly profile?: string;
   /** A Toolkit to use instead of a new one (tests inject one with their own IoHost). */
   readonly toolkit?: Toolkit;
+  /**
+   * How long one stack may stay in progress while the toolkit waits on it before tenkai gives up
+   * with AWS_STACK_STUCK (the toolkit itself polls for ever). Default: 60 minutes, above what
+   * CloudFormation takes for the slowest resource tenkai makes (an EKS cluster, ~15 min; a managed
+   * node group update drains nodes within its own 60-minute limit).
+   */
+  readonly stackWaitTimeoutMs?: number;
+  /** How often the toolkit polls a stack's status and events. Default: the toolkit's, 2 s. */
+  readonly pollIntervalMs?: number;
 }
+
+/** Default bound of one stack's wait; see {@link AwsToolkitOptions.stackWaitTimeoutMs}. */
+export const STACK_WAIT_TIMEOUT_MS = 60 * 60_000;
 
 interface ManifestArtifact {
   readonly type: string;
@@ -95,10 +107,43 @@ export function deployOrder(assemblyDir: string): string[] {
   return order;
 }
 
-/** An IoHost that turns toolkit messages into AwsPlaneEvents and answers requests. */
-export function eventIoHost(sink: AwsEventSink | undefined, action: AwsPlaneAction): IIoHost {
+/**
+ * The toolkit's wait on a stack (`stabilizeStack`) says on every poll, at debug level, "Stack X
+ * has an ongoing operation in progress and is not stable (STATUS)". Its loop has no bound and
+ * no abort: failing this notification is the one way to end it (the error propagates out of
+ * the toolkit's deploy or destroy). Pinned by src/aws/toolkit.test.ts and the stack provider's
+ * stuck-stack test, which fail if the toolkit words it differently.
+ */
+const IN_PROGRESS_POLL = /^Stack (\S+) has an ongoing operation in progress and is not stable \((\w+)\)/;
+
+/**
+ * An IoHost that turns toolkit messages into AwsPlaneEvents and answers requests. `stuck` is set
+ * when it ended the toolkit's wait on a stack (the toolkit rethrows that as its own failure,
+ * without a cause, so the caller reads it here).
+ */
+export function eventIoHost(
+  sink: AwsEventSink | undefined,
+  action: AwsPlaneAction,
+  stackWaitTimeoutMs = STACK_WAIT_TIMEOUT_MS,
+  now: () => number = Date.now,
+): IIoHost & { readonly stuck: TenkaiError | undefined } {
+  const waitingSince = new Map<string, number>();
+  let stuck: TenkaiError | undefined;
   return {
+    get stuck() {
+      return stuck;
+    },
     async notify(msg: IoMessage<unknown>) {
+      const poll = msg.level === "debug" ? IN_PROGRESS_POLL.exec(msg.message) : null;
+      if (poll) {
+        const [, stack = "", status = ""] = poll;
+        const since = waitingSince.get(stack) ?? now();
+        waitingSince.set(stack, since);
+        if (now() - since > stackWaitTimeoutMs) {
+          stuck = stackStuck(stack, status, stackWaitTimeoutMs, action);
+          throw stuck;
+        }
+      }
       const event = toEvent(msg, action);
       if (event) sink?.({ time: msg.time.toISOString(), ...event } as AwsPlaneEvent);
     },
@@ -109,6 +154,15 @@ export function eventIoHost(sink: AwsEventSink | undefined, action: AwsPlaneActi
       return msg.defaultResponse;
     },
   };
+}
+
+function stackStuck(stack: string, status: string, ms: number, action: AwsPlaneAction): TenkaiError {
+  const waited = ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
+  return new TenkaiError(
+    "AWS_STACK_STUCK",
+    `cannot ${action} stack ${stack}: it is still ${status} after ${waited}; tenkai stopped waiting (CloudFormation goes on with it)`,
+    `look at the stack's events (aws cloudformation describe-stack-events --stack-name ${stack}); when it finishes, run the command again; when it hangs, cancel it (aws cloudformation cancel-update-stack --stack-name ${stack} for an update) and run the command again once it has rolled back`,
+  );
 }
 
 type Unstamped = { level: EventLevel; code: AwsPlaneEvent["code"]; message: string; data: object };
@@ -187,16 +241,22 @@ function selector(stacks: readonly string[] | undefined): StackSelector {
     : { strategy: StackSelectionStrategy.ALL_STACKS };
 }
 
-function toolkitFor(options: AwsToolkitOptions, action: AwsPlaneAction): Toolkit {
-  if (options.toolkit) return options.toolkit;
-  return new Toolkit({
-    ioHost: eventIoHost(options.sink, action),
+/** The toolkit to use, and its IoHost's verdict on stuck stacks (none for an injected toolkit). */
+function toolkitFor(
+  options: AwsToolkitOptions,
+  action: AwsPlaneAction,
+): { toolkit: Toolkit; stuck: () => TenkaiError | undefined } {
+  if (options.toolkit) return { toolkit: options.toolkit, stuck: () => undefined };
+  const ioHost = eventIoHost(options.sink, action, options.stackWaitTimeoutMs);
+  const toolkit = new Toolkit({
+    ioHost,
     emojis: false,
     color: false,
     sdkConfig: options.profile
       ? { baseCredentials: BaseCredentials.awsCliCompatible({ profile: options.profile }) }
       : undefined,
   });
+  return { toolkit, stuck: () => ioHost.stuck };
 }
 
 /** The selected stacks in order, announced as an `aws.plan` event. */
@@ -286,14 +346,17 @@ export interface AwsDeployOptions extends AwsToolkitOptions {
 /** Deploys the selected stacks (default all) in dependency order. */
 export async function deployAwsPlane(options: AwsDeployOptions): Promise<AwsDeployResult> {
   plannedStacks(options, "deploy");
-  const toolkit = toolkitFor(options, "deploy");
+  const { toolkit, stuck } = toolkitFor(options, "deploy");
   try {
     const cx = await toolkit.fromAssemblyDirectory(options.assemblyDir);
     if (options.bootstrap) await toolkit.bootstrap(BootstrapEnvironments.fromCloudAssemblySource(cx));
-    const result = await toolkit.deploy(cx, { stacks: selector(options.stacks) });
+    const result = await toolkit.deploy(cx, {
+      stacks: selector(options.stacks),
+      ...(options.pollIntervalMs ? { stackEventPollingInterval: options.pollIntervalMs } : {}),
+    });
     return { stacks: result.stacks.map((s) => ({ stackName: s.stackName, outputs: { ...s.outputs } })) };
   } catch (err) {
-    throw awsError(err, "deploy", accountOf(options.assemblyDir));
+    throw stuck() ?? awsError(err, "deploy", accountOf(options.assemblyDir));
   }
 }
 
@@ -379,7 +442,7 @@ function templateResources(path: string): AwsResourceChange[] {
 /** Differences between the assembly and the deployed stacks (or a previous plan's templates). */
 export async function diffAwsPlane(options: AwsDiffOptions): Promise<AwsDiffResult> {
   const stacks = plannedStacks(options, "diff");
-  const toolkit = toolkitFor(options, "diff");
+  const { toolkit, stuck } = toolkitFor(options, "diff");
   try {
     const cx = await toolkit.fromAssemblyDirectory(options.assemblyDir);
     const results: AwsStackDiff[] = [];
@@ -441,7 +504,7 @@ export async function diffAwsPlane(options: AwsDiffOptions): Promise<AwsDiffResu
       );
     return { stacks: results };
   } catch (err) {
-    throw awsError(err, "diff", accountOf(options.assemblyDir));
+    throw stuck() ?? awsError(err, "diff", accountOf(options.assemblyDir));
   }
 }
 
@@ -450,12 +513,15 @@ export async function destroyAwsPlane(
   options: AwsToolkitOptions,
 ): Promise<{ readonly stacks: readonly string[] }> {
   const stacks = plannedStacks(options, "destroy");
-  const toolkit = toolkitFor(options, "destroy");
+  const { toolkit, stuck } = toolkitFor(options, "destroy");
   try {
     const cx = await toolkit.fromAssemblyDirectory(options.assemblyDir);
-    await toolkit.destroy(cx, { stacks: selector(options.stacks) });
+    await toolkit.destroy(cx, {
+      stacks: selector(options.stacks),
+      ...(options.pollIntervalMs ? { stackEventPollingInterval: options.pollIntervalMs } : {}),
+    });
     return { stacks };
   } catch (err) {
-    throw awsError(err, "destroy", accountOf(options.assemblyDir));
+    throw stuck() ?? awsError(err, "destroy", accountOf(options.assemblyDir));
   }
 }

@@ -1,10 +1,10 @@
 /**
  * The contract every node provider keeps. A provider hides where worker nodes come from: on AWS
  * the `stack` provider (src/providers/stack) creates and deletes managed node groups by deploying
- * their CloudFormation nodes stack, their one owner (`EksNodeProvider` calls the EKS node group
- * API instead and is kept for the library only); `kwok` creates simulated Node objects and
- * `local` real nodes in a local cluster. The rotation and upgrade engines only ever see this interface,
- * and both implementations pass the shared conformance suite in `test/support/provider-conformance.ts`.
+ * their CloudFormation nodes stack, their one owner (there is no second way through the EKS node
+ * group API); `kwok` creates simulated Node objects and `local` real nodes in a local cluster.
+ * The rotation and upgrade engines only ever see this interface, and every implementation passes
+ * the shared conformance suite in `test/support/provider-conformance.ts`.
  *
  * Modelled on Karpenter's `pkg/cloudprovider/types.go`: each method says what it returns and
  * which typed error it throws, so callers branch on `reason`, never on message text.

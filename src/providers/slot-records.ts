@@ -4,12 +4,41 @@
  * `describeSlot` answers for a slot with `desired: 0` too and a second `createSlot` can tell "the
  * same spec again" (carry on) from "another spec" (refuse).
  */
-import type { CoreV1Api, V1ConfigMap } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
 import { kubeMessage, kubeStatus } from "../shared/kube-errors.js";
-import { NODEGROUP_LABEL, PROVIDER_LABEL, SLOT_SPEC_HASH_ANNOTATION } from "./node-placement.js";
+import {
+  type InstanceType,
+  NODEGROUP_LABEL,
+  PROVIDER_LABEL,
+  SLOT_SPEC_HASH_ANNOTATION,
+} from "./node-placement.js";
 import { type NodeGroupSlotSpec, NodeProviderError, type NodeProviderErrorCode } from "./node-provider.js";
 
 const STATE_KEY = "spec.json";
+
+/** What every provider that makes its nodes in the cluster itself (`kwok`, `local`) is given. */
+export interface InClusterProviderOptions {
+  /** The local cluster's kubeconfig: nodes and slot records go there. */
+  readonly kubeConfig: KubeConfig;
+  /** Namespace of the ConfigMaps that record each slot's spec. Default `kube-system`. */
+  readonly stateNamespace?: string;
+  /** `topology.kubernetes.io/region`; default: derived from each zone (`ap-northeast-1a` -> `ap-northeast-1`). */
+  readonly region?: string;
+  /** Instance-type table; default `data/instance-types.json`. */
+  readonly instanceTypes?: Readonly<Record<string, InstanceType>>;
+}
+
+/**
+ * The names of a node group's Kubernetes nodes, sorted: a query of the label EKS (and every
+ * provider here) puts on them. For a provider whose API does not know its nodes (CloudFormation).
+ */
+export function nodegroupNodeNames(kubeConfig: KubeConfig): (nodegroupName: string) => Promise<string[]> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  return async (nodegroupName) =>
+    (await core.listNode({ labelSelector: `${NODEGROUP_LABEL}=${nodegroupName}` })).items
+      .map((n) => n.metadata?.name ?? "")
+      .sort();
+}
 
 export class SlotRecords {
   private readonly prefix: string;

@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   AWS_DEPLOY_FAILED: "a stack failed to deploy (the failing stack event is in the message)",
   AWS_DIFF_FAILED: "change sets could not be made",
   AWS_DESTROY_FAILED: "a stack failed to delete",
+  AWS_STACK_STUCK: "a stack stayed in progress (CREATE, UPDATE or DELETE_IN_PROGRESS) past the wait bound",
   AWS_UNKNOWN_STACK: "a --stack name is not one of the platform's stacks",
   AWS_UNKNOWN_NODE_GROUP: "a --rotating node group is not in the spec",
   AWS_ALLOW_REACHES_OTHERS: "an aws.allow pattern would reach another tenant's or the platform's resources",

@@ -132,11 +132,19 @@ describe("tenkai plan (offline, no AWS credentials)", async () => {
       "Node groups",
       "AWS resources:",
       "Estimated monthly cost",
+      "Add-ons (versions from data/eks-addons.json as of",
     ]) {
       assert.ok(text.stdout.includes(heading), `missing ${heading}\n${text.stdout}`);
     }
     assert.match(text.stdout, /general\s+blue\s+general-blue\s+m6i.large,m7i.large\s+3\s+3\s+12/);
     assert.match(text.stdout, /api.example.com\s+\/catalog\s+shop\/catalog-api\s+8080/);
+    // Every managed add-on with the version pinned for the cluster's Kubernetes version.
+    for (const addon of ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "metrics-server"])
+      assert.match(
+        text.stdout,
+        new RegExp(`${addon}\\s+\\S+\\s+v\\d+\\.\\d+\\.\\d+-eksbuild\\.\\d+`),
+        `add-on ${addon}`,
+      );
   });
 
   it("--output json gives the same summary as one JSON document", () => {

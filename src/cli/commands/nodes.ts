@@ -272,14 +272,13 @@ export async function makeProvider(
       "pass --provider eks, --provider kwok or --provider local",
     );
   // One owner for node groups: the nodes stack. A slot is made and removed by deploying it.
-  const [{ CloudFormationClient }, { StackNodeProvider }, { CoreV1Api }, { clientConfig }] =
+  const [{ CloudFormationClient }, { StackNodeProvider }, { nodegroupNodeNames }, { clientConfig }] =
     await Promise.all([
       import("@aws-sdk/client-cloudformation"),
       import("../../providers/stack/index.js"),
-      import("@kubernetes/client-node"),
+      import("../../providers/slot-records.js"),
       import("../aws-steps.js"),
     ]);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
   const specFile = /\.ya?ml$/i.test(opts.file) ? opts.file : undefined;
   return new StackNodeProvider({
     platform,
@@ -297,10 +296,7 @@ export async function makeProvider(
     },
     sink: io.sink,
     ...(opts.profile ? { profile: opts.profile } : {}),
-    nodeNames: async (ng) =>
-      (await core.listNode({ labelSelector: `eks.amazonaws.com/nodegroup=${ng}` })).items.map(
-        (n) => n.metadata?.name ?? "",
-      ),
+    nodeNames: nodegroupNodeNames(kubeConfig),
   });
 }
 

@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { KubeObject } from "../../shared/planes.js";
+import { addonTable } from "../../spec/addons.js";
 import { planAlbGroups } from "../../spec/alb-groups.js";
 import { definePlatform } from "../../spec/define.js";
 import { loadPlatform } from "../../spec/load.js";
 import { SpecError } from "../../spec/problems.js";
 import { type PlatformInput, PlatformSchema } from "../../spec/schema.js";
 import { albController, LATE_VPC_ID } from "./alb-controller.js";
+import { networkPolicies, POD_IDENTITY_AGENT } from "./network-policies.js";
 import { allObjects, renderKubernetesPlane } from "./render.js";
 
 const example = await loadPlatform(new URL("../../../examples/platform.yaml", import.meta.url).pathname, {
@@ -84,6 +89,30 @@ describe("renderKubernetesPlane", () => {
       },
     ]);
     assert.deepEqual(aws.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
+  });
+
+  it("lets Pod Identity workloads reach the node-local agent, and fences no platform component", () => {
+    const shop = example.spec.tenants.find((t) => t.name === "shop");
+    assert.ok(shop);
+    const withAgent = {
+      ...shop,
+      services: shop.services.map((s) =>
+        s.name === "catalog-api" && s.aws ? { ...s, aws: { ...s.aws, podIdentity: true } } : s,
+      ),
+    };
+    const agent = find(networkPolicies(example, withAgent), "NetworkPolicy", "allow-pod-identity-agent").spec;
+    assert.deepEqual(agent.podSelector.matchExpressions[0].values, ["catalog-api"]);
+    assert.deepEqual(agent.egress, [
+      { to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+    ]);
+    assert.equal(POD_IDENTITY_AGENT.cidr, "169.254.170.23/32");
+    // The controller, Cluster Autoscaler, Fluent Bit and CoreDNS reach the AWS APIs and the cluster
+    // API unhindered: NetworkPolicies are only ever in tenant namespaces.
+    const tenants = new Set(example.spec.tenants.map((t) => t.name));
+    const fenced = allObjects(plane)
+      .filter((o) => o.kind === "NetworkPolicy" && !tenants.has(o.metadata.namespace ?? ""))
+      .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+    assert.deepEqual(fenced, []);
   });
 
   it("quotas object counts from the spec, one Ingress per route, local disk, and no system priority", () => {
@@ -326,4 +355,39 @@ describe("AWS Load Balancer Controller", () => {
       c?.command.join(" "),
     );
   });
+});
+
+describe("the upstream chart renders", () => {
+  const root = new URL("../../../", import.meta.url).pathname;
+  for (const chart of ["aws-load-balancer-controller", "cluster-autoscaler"]) {
+    it(`${chart}: the render is the one its provenance names (chart version, values, Helm), pinned by the add-on table`, () => {
+      const dir = join(root, "data", "charts", chart);
+      const p = JSON.parse(readFileSync(join(dir, "provenance.json"), "utf8")) as Record<string, string>;
+      for (const key of ["repository", "tag", "commit", "chartVersion", "helm", "command"])
+        assert.ok(p[key], `${chart}: provenance.json names its ${key}`);
+      assert.match(p.commit ?? "", /^[0-9a-f]{40}$/);
+      const values = readFileSync(join(root, p.values ?? ""), "utf8");
+      const render = readFileSync(join(dir, "render.yaml"), "utf8");
+      const sha = createHash("sha256").update(values).digest("hex");
+      assert.ok(
+        render.includes(`(sha256 ${sha})`),
+        `${chart}: the render was made from values.yaml as committed`,
+      );
+      assert.ok(render.includes(`commit ${p.commit}`), `${chart}: the render names the commit`);
+      assert.ok(render.includes(`helm: ${p.helm}`), `${chart}: the render names the Helm version`);
+      assert.match(
+        render,
+        new RegExp(`helm\\.sh/chart: "?${chart}-${p.chartVersion?.replace(/\./g, "\\.")}"?\\n`),
+      );
+      const versions = Object.values(addonTable().addons[chart]?.versions ?? {});
+      assert.ok(
+        versions.length > 0 && versions.every((v) => v === p.chartVersion),
+        `${chart}: the table pins ${p.chartVersion}`,
+      );
+      assert.ok(
+        readFileSync(join(root, "scripts", "render-charts.sh"), "utf8").includes(`HELM_VERSION=${p.helm}`),
+        "the re-render script builds the same Helm",
+      );
+    });
+  }
 });

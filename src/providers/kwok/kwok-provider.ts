@@ -4,7 +4,7 @@
  * The slot's spec lives in a ConfigMap, the way EKS keeps a node group that has zero nodes, so
  * `describeSlot` answers for a slot with `desired: 0` too.
  */
-import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node";
+import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
 import {
   PROVIDER_LABEL,
   SLOT_SPEC_HASH_ANNOTATION,
@@ -21,6 +21,7 @@ import {
 } from "../node-provider.js";
 import {
   compareNodeNames,
+  type InClusterProviderOptions,
   recordedSpec,
   SlotRecords,
   statusOf,
@@ -28,21 +29,13 @@ import {
 } from "../slot-records.js";
 import { buildNode, type KwokInstanceType, kwokInstanceTypes, NODEGROUP_LABEL } from "./node-template.js";
 
-export interface KwokNodeProviderOptions {
-  /** Where the nodes go: the local cluster's kubeconfig (`TestCluster.kubeConfig`). */
-  readonly kubeConfig: KubeConfig;
-  /** Namespace of the ConfigMaps that record each slot's spec. Default `kube-system`. */
-  readonly stateNamespace?: string;
+export interface KwokNodeProviderOptions extends InClusterProviderOptions {
   /**
    * Taint nodes `kwok.x-k8s.io/node=fake:NoSchedule`. Default false: in a kwok-only cluster there
    * are no real nodes to protect, and EKS nodes carry no such taint, so workloads should not need
    * a toleration EKS does not. Turn it on in a cluster that also has real nodes.
    */
   readonly taintFakeNodes?: boolean;
-  /** `topology.kubernetes.io/region`; default: derived from each zone (`ap-northeast-1a` -> `ap-northeast-1`). */
-  readonly region?: string;
-  /** Instance-type table; default `data/instance-types.json`. */
-  readonly instanceTypes?: Readonly<Record<string, KwokInstanceType>>;
 }
 
 export class KwokNodeProvider implements NodeProvider {

@@ -8,13 +8,7 @@
  * Like kwok, the slot's spec is recorded in a ConfigMap (../slot-records.ts), so a slot with
  * `desired: 0` exists and a repeated create is told from a conflicting one.
  */
-import {
-  CoreV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Node,
-} from "@kubernetes/client-node";
+import { CoreV1Api, PatchStrategy, setHeaderOptions, type V1Node } from "@kubernetes/client-node";
 import {
   type InstanceType,
   instanceTypeTable,
@@ -33,21 +27,20 @@ import {
   NodeProviderError,
   type NodeProviderErrorCode,
 } from "../node-provider.js";
-import { compareNodeNames, recordedSpec, SlotRecords, statusOf, wrapApiError } from "../slot-records.js";
+import {
+  compareNodeNames,
+  type InClusterProviderOptions,
+  recordedSpec,
+  SlotRecords,
+  statusOf,
+  wrapApiError,
+} from "../slot-records.js";
 import { runClusterScript, type ScriptRunner, tail } from "./cluster-scripts.js";
 import { nodeStart, realNodeProblem, reservationAnnotations } from "./node-args.js";
 
-export interface LocalNodeProviderOptions {
-  /** The local cluster's kubeconfig (`<clusterDir>/kubeconfig`). */
-  readonly kubeConfig: KubeConfig;
+export interface LocalNodeProviderOptions extends InClusterProviderOptions {
   /** The local cluster's directory (`cluster/up.sh --dir`): node state, logs and PID files go there. */
   readonly clusterDir: string;
-  /** Namespace of the ConfigMaps that record each slot's spec. Default `kube-system`. */
-  readonly stateNamespace?: string;
-  /** `topology.kubernetes.io/region`; default: derived from each zone. */
-  readonly region?: string;
-  /** Instance-type table; default `data/instance-types.json`. */
-  readonly instanceTypes?: Readonly<Record<string, InstanceType>>;
   /** Nodes started at once. Default 3. */
   readonly parallel?: number;
   /** How long a started node may take to register its Node object. Default 120 000 ms. */

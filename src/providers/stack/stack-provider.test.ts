@@ -1,150 +1,82 @@
 /**
- * The stack node provider through the CDK toolkit library against moto's CloudFormation (the real
- * toolkit and AWS SDK over HTTP: change sets, S3 template upload, SSM bootstrap version). moto
- * creates the launch templates but no EKS node group (it has no CloudFormation model for
- * AWS::EKS::Nodegroup), and launches no instances: kwok nodes in the local cluster stand in for
- * them, joining when the stack holds the slot and leaving when it no longer does. So this proves
- * what the provider deploys and reads back, with CloudFormation mocked; not EKS itself. The
- * toolkit deploys with change sets as `tenkai deploy` does; one answer of moto is corrected below.
+ * The stack node provider through the CDK toolkit library with CloudFormation mocked at the SDK
+ * level (test/support/cloudformation-mock.ts: aws-sdk-client-mock over the very client modules the
+ * toolkit loads). So the real toolkit deploy and destroy paths run (change sets, the template
+ * uploaded to the bootstrap bucket, the bootstrap version check, polling the stack), and the real
+ * activeSlot edit of platform.yaml; what CloudFormation and EKS then do is modelled, not run.
+ * No EC2 instances: kwok nodes in the local cluster stand in for a slot's nodes, joining when the
+ * stack holds the slot and leaving when it no longer does. Nothing here proves EKS itself (README,
+ * "What is proven where").
  */
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import {
-  CloudFormationClient,
-  CreateStackCommand,
-  DescribeChangeSetCommand,
-  GetTemplateCommand,
-} from "@aws-sdk/client-cloudformation";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
-import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { CoreV1Api } from "@kubernetes/client-node";
+  type CloudFormationMock,
+  cloudFormationClient,
+  mockCloudFormation,
+} from "../../../test/support/cloudformation-mock.js";
 import {
   startTestCluster,
   type TestCluster,
   testClusterUnavailableReason,
 } from "../../../test/support/cluster.js";
-import { type Moto, startMoto } from "../../../test/support/moto.js";
 import { nodeProviderConformance } from "../../../test/support/provider-conformance.js";
-import { synthesizeAwsPlane } from "../../aws/synth.js";
+import { TenkaiError } from "../../shared/errors.js";
 import { loadPlatform } from "../../spec/load.js";
 import type { Platform } from "../../spec/schema.js";
 import { KwokNodeProvider } from "../kwok/index.js";
-import type { NodeGroupSlotSpec, NodeProvider } from "../node-provider.js";
+import { isNodeProviderError, type NodeGroupSlotSpec, type NodeProvider } from "../node-provider.js";
+import { nodegroupNodeNames } from "../slot-records.js";
 import { StackNodeProvider } from "./stack-provider.js";
 
 const EXAMPLE = new URL("../../../examples/platform.yaml", import.meta.url).pathname;
 const REGION = "ap-northeast-1";
 const ZONES = ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"];
 
-/**
- * moto answers DescribeChangeSet of a change set that is gone (the toolkit deletes the previous
- * `cdk-deploy-change-set` before making a new one, then waits until it is gone) with
- * ValidationError "Stack with id cdk-deploy-change-set does not exist"; CloudFormation answers
- * ChangeSetNotFound, which the toolkit takes for "gone". Only that answer is translated.
- */
-const send = CloudFormationClient.prototype.send;
-CloudFormationClient.prototype.send = async function (this: CloudFormationClient, ...args: unknown[]) {
-  try {
-    return await (send as (...a: unknown[]) => Promise<unknown>).apply(this, args);
-  } catch (err) {
-    const cmd = args[0];
-    if (cmd instanceof DescribeChangeSetCommand && /does not exist/.test(String((err as Error).message)))
-      throw Object.assign(new Error(`ChangeSet ${cmd.input.ChangeSetName} does not exist`), {
-        name: "ChangeSetNotFoundException",
-      });
-    throw err;
-  }
-} as typeof send;
-
-let moto: Moto | undefined;
-let skip = "";
+let mock: CloudFormationMock;
 let platform: Platform;
 let work: string;
 let cfn: CloudFormationClient;
-
-/** The account as `cdk bootstrap` and `tenkai deploy` of the network stack leave it, in moto. */
-async function seed(m: Moto): Promise<void> {
-  const config = { ...m.clientConfig(REGION), endpoint: localhost(m.endpoint) };
-  await new SSMClient(config).send(
-    new PutParameterCommand({ Name: "/cdk-bootstrap/hnb659fds/version", Value: "30", Type: "String" }),
-  );
-  await new S3Client(config).send(
-    new CreateBucketCommand({
-      Bucket: `cdk-hnb659fds-assets-123456789012-${REGION}`,
-      CreateBucketConfiguration: { LocationConstraint: REGION },
-    }),
-  );
-  // The nodes stack imports the private subnets from the network stack: a stand-in exports them.
-  const dir = mkdtempSync(join(work, "net-"));
-  const { assemblyDir } = await synthesizeAwsPlane(platform, { outdir: dir });
-  const nodes = readFileSync(join(assemblyDir, "web-nodes-general.template.json"), "utf8");
-  const imports = [
-    ...new Set([...nodes.matchAll(/"Fn::ImportValue":\s*"([^"]+)"/g)].map((x) => x[1] as string)),
-  ];
-  assert.ok(imports.length >= 2, "the nodes stack imports the subnets");
-  await cfn
-    .send(
-      new CreateStackCommand({
-        StackName: "web-network",
-        TemplateBody: JSON.stringify({
-          Resources: {
-            Marker: { Type: "AWS::SSM::Parameter", Properties: { Type: "String", Value: "net" } },
-          },
-          Outputs: Object.fromEntries(
-            imports.map((name, i) => [`Subnet${i}`, { Value: `subnet-${i}`, Export: { Name: name } }]),
-          ),
-        }),
-      }),
-    )
-    .catch((err: unknown) => {
-      // A retried first call (moto slow to answer) finds the stack made.
-      if ((err as { name?: string }).name !== "AlreadyExistsException") throw err;
-    });
-}
-
-/** moto reads a TemplateURL's bucket from the path only when the host is `localhost`. */
-const localhost = (endpoint: string) => endpoint.replace("127.0.0.1", "localhost");
+const saved = { ...process.env };
 
 before(async () => {
-  const m = await startMoto();
-  if (typeof m === "string") {
-    skip = m;
-    process.stderr.write(`stack provider: skipping: ${m}\n`);
-    return;
-  }
-  moto = m;
   work = mkdtempSync(join(tmpdir(), "tenkai-stack-provider-"));
-  // The toolkit makes its own SDK clients: the standard endpoint variable points them at moto.
-  process.env.AWS_ENDPOINT_URL = localhost(m.endpoint);
+  // The toolkit's own credential chain finds these (the mocked STS says whose they are).
   process.env.AWS_ACCESS_KEY_ID = "test";
   process.env.AWS_SECRET_ACCESS_KEY = "test";
   delete process.env.AWS_PROFILE;
+  delete process.env.AWS_ENDPOINT_URL;
   platform = await loadPlatform(EXAMPLE);
-  cfn = new CloudFormationClient({ ...m.clientConfig(REGION), endpoint: localhost(m.endpoint) });
-  await seed(m);
+  mock = mockCloudFormation({ account: platform.spec.aws.account, region: REGION });
+  cfn = cloudFormationClient(REGION);
 });
 after(() => {
-  moto?.stop();
+  mock?.restore();
+  process.env = saved;
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-const template = async (stack: string) =>
-  JSON.parse((await cfn.send(new GetTemplateCommand({ StackName: stack }))).TemplateBody ?? "{}") as {
-    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-  };
-const nodegroups = (t: Awaited<ReturnType<typeof template>>) =>
+/** Fast polls, so a test of a stuck stack takes seconds; the bound itself is per test. */
+const POLL = { pollIntervalMs: 50 } as const;
+
+const template = (stack: string) => {
+  const t = mock.templateOf(stack);
+  assert.ok(t, `stack ${stack} is deployed`);
+  return t as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+};
+const nodegroups = (t: ReturnType<typeof template>) =>
   Object.fromEntries(
     Object.values(t.Resources)
       .filter((r) => r.Type === "AWS::EKS::Nodegroup")
       .map((r) => [r.Properties.NodegroupName as string, r.Properties]),
   );
 
-describe("StackNodeProvider: one owner for node groups (CloudFormation in moto)", () => {
-  it("rotates a spec group by deploying its stack with both slots, then the new one only, and flips activeSlot in place", async (t) => {
-    if (!moto) return t.skip(skip);
+describe("StackNodeProvider: one owner for node groups (CloudFormation mocked at the SDK level)", () => {
+  it("rotates a spec group by deploying its stack with both slots, then the new one only, and flips activeSlot in place", async () => {
     const file = join(work, "platform.yaml");
     copyFileSync(EXAMPLE, file);
     const original = readFileSync(file, "utf8");
@@ -154,6 +86,7 @@ describe("StackNodeProvider: one owner for node groups (CloudFormation in moto)"
       cloudFormation: cfn,
       specFile: file,
       onActiveSlotWritten: (g, s) => written.push(`${g}=${s}`),
+      ...POLL,
     });
     const g = platform.spec.nodeGroups.find((x) => x.name === "general");
     assert.ok(g && g.activeSlot === "blue");
@@ -174,12 +107,12 @@ describe("StackNodeProvider: one owner for node groups (CloudFormation in moto)"
     });
     // What `tenkai deploy` made: the blue slot.
     await provider.createSlot(slot("blue"));
-    assert.deepEqual(Object.keys(nodegroups(await template("web-nodes-general"))), ["general-blue"]);
+    assert.deepEqual(Object.keys(nodegroups(template("web-nodes-general"))), ["general-blue"]);
 
     // The rotation's new slot, on other instance types and the next Kubernetes version.
     const green = slot("green", { instanceTypes: ["m7i.large"], kubernetesVersion: "1.36" });
     await provider.createSlot(green);
-    const both = nodegroups(await template("web-nodes-general"));
+    const both = nodegroups(template("web-nodes-general"));
     assert.deepEqual(Object.keys(both).sort(), ["general-blue", "general-green"]);
     const desired = g.desired ?? g.min;
     assert.deepEqual(
@@ -198,18 +131,15 @@ describe("StackNodeProvider: one owner for node groups (CloudFormation in moto)"
     assert.equal((await provider.describeSlot("general-green"))?.status, "ACTIVE");
     await provider.createSlot(green); // the same slot again: nothing to do
 
-    try {
-      await provider.deleteSlot("general-blue");
-    } catch (err) {
-      // Seen with moto 5.2.5: the UpdateStack that removes the old slot answers an HTML 500 page.
-      if (/XML parse error/.test(String((err as Error).message))) {
-        const why = `moto's CloudFormation failed the update that removes a slot (HTML 500): ${String((err as Error).message).slice(0, 160)}`;
-        process.stderr.write(`stack provider: skipping the rest: ${why}\n`);
-        return t.skip(why);
-      }
-      throw err;
-    }
-    assert.deepEqual(Object.keys(nodegroups(await template("web-nodes-general"))), ["general-green"]);
+    const executed = mock.commands().filter((c) => c === "ExecuteChangeSetCommand").length;
+    await provider.deleteSlot("general-blue");
+    assert.equal(
+      mock.commands().filter((c) => c === "ExecuteChangeSetCommand").length,
+      executed + 1,
+      "the slot was removed by deploying the stack (a change set), not by deleting the stack",
+    );
+    assert.equal(mock.statusOf("web-nodes-general"), "UPDATE_COMPLETE");
+    assert.deepEqual(Object.keys(nodegroups(template("web-nodes-general"))), ["general-green"]);
     assert.equal(await provider.describeSlot("general-blue"), undefined);
     assert.deepEqual(written, ["general=green"]);
     const edited = readFileSync(file, "utf8");
@@ -220,11 +150,11 @@ describe("StackNodeProvider: one owner for node groups (CloudFormation in moto)"
     );
     assert.notEqual(edited, original);
     await provider.deleteSlot("general-blue"); // gone already: nothing to do
+    assert.deepEqual(mock.unanswered, [], "every call the toolkit made was answered");
   });
 
-  it("refuses a slot that exists with another spec, naming both", async (t) => {
-    if (!moto) return t.skip(skip);
-    const provider = new StackNodeProvider({ platform, cloudFormation: cfn });
+  it("refuses a slot that exists with another spec, naming both", async () => {
+    const provider = new StackNodeProvider({ platform, cloudFormation: cfn, ...POLL });
     const base: NodeGroupSlotSpec = {
       group: "batch",
       slot: "blue",
@@ -247,10 +177,58 @@ describe("StackNodeProvider: one owner for node groups (CloudFormation in moto)"
     });
     await provider.deleteSlot("batch-blue");
     assert.equal(await provider.describeSlot("batch-blue"), undefined, "the last slot's stack is destroyed");
+    assert.equal(mock.statusOf("web-nodes-batch"), undefined);
+  });
+
+  it("never waits for ever on a stack left in progress: AWS_STACK_STUCK after the bound, then THROTTLED while it stays", async () => {
+    const provider = new StackNodeProvider({
+      platform,
+      cloudFormation: cfn,
+      stackWaitTimeoutMs: 500,
+      ...POLL,
+    });
+    const blue: NodeGroupSlotSpec = {
+      group: "stuck",
+      slot: "blue",
+      nodegroupName: "stuck-blue",
+      instanceTypes: ["c7i.large"],
+      desired: 1,
+      min: 0,
+      max: 3,
+      zones: ZONES,
+      kubernetesVersion: platform.spec.cluster.version,
+      labels: {},
+      taints: [],
+      capacityType: "ON_DEMAND",
+    };
+    const green = { ...blue, slot: "green" as const, nodegroupName: "stuck-green" };
+    await provider.createSlot(blue);
+    // The update that adds green never finishes (a resource that never stabilizes).
+    mock.holdNextExecution("web-nodes-stuck", "UPDATE_IN_PROGRESS");
+    const started = Date.now();
+    await assert.rejects(provider.createSlot(green), (err: unknown) => {
+      assert.ok(isNodeProviderError(err, "CREATE_FAILED"), `got ${String(err)}`);
+      assert.equal(err.nodegroupName, "stuck-green");
+      const cause = err.cause;
+      assert.ok(cause instanceof TenkaiError, `cause is a TenkaiError: ${String(cause)}`);
+      assert.equal(cause.code, "AWS_STACK_STUCK");
+      assert.match(cause.message, /stack web-nodes-stuck: it is still UPDATE_IN_PROGRESS after 1 s/);
+      assert.match(cause.fix ?? "", /cancel-update-stack --stack-name web-nodes-stuck/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 30_000, `gave up after ${Date.now() - started} ms, bound 500 ms`);
+    assert.equal(mock.statusOf("web-nodes-stuck"), "UPDATE_IN_PROGRESS", "CloudFormation goes on");
+    // Asked again while it is still in progress: CloudFormation refuses the change set at once.
+    await assert.rejects(provider.createSlot(green), (err: unknown) => {
+      assert.ok(isNodeProviderError(err, "THROTTLED"), `got ${String(err)}`);
+      assert.ok(err.retryable);
+      assert.match(err.message, /UPDATE_IN_PROGRESS state and can not be updated/);
+      return true;
+    });
   });
 });
 
-/** moto launches no instances: kwok nodes join when the stack holds a slot and leave with it. */
+/** No instances are launched: kwok nodes join when the stack holds a slot and leave with it. */
 class StackWithKwokNodes implements NodeProvider {
   readonly name = "eks";
   constructor(
@@ -274,18 +252,14 @@ let cluster: TestCluster | undefined;
 after(async () => {
   await cluster?.stop();
 });
-nodeProviderConformance("stack (CloudFormation in moto + kwok nodes)", async () => {
-  if (!moto) return skip;
+nodeProviderConformance("stack (CloudFormation mocked at the SDK level + kwok nodes)", async () => {
   cluster = await startTestCluster();
   if (!cluster) return `no local cluster: ${testClusterUnavailableReason()}`;
-  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
   const stack = new StackNodeProvider({
     platform,
     cloudFormation: cfn,
-    nodeNames: async (ng) =>
-      (await core.listNode({ labelSelector: `eks.amazonaws.com/nodegroup=${ng}` })).items
-        .map((n) => n.metadata?.name ?? "")
-        .sort(),
+    nodeNames: nodegroupNodeNames(cluster.kubeConfig),
+    ...POLL,
   });
   return {
     provider: new StackWithKwokNodes(stack, new KwokNodeProvider({ kubeConfig: cluster.kubeConfig })),
@@ -295,13 +269,5 @@ nodeProviderConformance("stack (CloudFormation in moto + kwok nodes)", async () 
     kubernetesVersion: "1.36",
     readyTimeoutMs: 60_000,
     goneTimeoutMs: 60_000,
-    // moto's CloudFormation answers the stack update that removes one slot while another stays
-    // with an HTML 500 page, and the stack is then left in progress: the toolkit waits on it for
-    // ever. Removing a slot is proven by the template tests and the activeSlot edit's unit tests
-    // only (README, "What is proven where").
-    cannotRun: {
-      "deleteSlot removes the slot and its nodes, leaves the other slot alone, and is idempotent":
-        "moto's CloudFormation fails (HTML 500) the stack update that removes one of two slots, then leaves the stack in progress",
-    },
   };
 });

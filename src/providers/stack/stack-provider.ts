@@ -11,7 +11,8 @@
  * Error mapping: a stack busy with another operation ("... _IN_PROGRESS state and can not be
  * updated", CloudFormation UpdateStack/CreateChangeSet) and throttling are THROTTLED (retryable);
  * describing failures are UNAVAILABLE; every other deploy failure is CREATE_FAILED or DELETE_FAILED
- * with the toolkit's TenkaiError (AWS_DEPLOY_FAILED, AWS_NO_CREDENTIALS, ...) as its cause.
+ * with the toolkit's TenkaiError (AWS_DEPLOY_FAILED, AWS_NO_CREDENTIALS, AWS_STACK_STUCK when the
+ * stack stays in progress past `stackWaitTimeoutMs`, ...) as its cause. No call waits for ever.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,7 +26,12 @@ import {
 } from "@aws-sdk/client-cloudformation";
 import { type NodeSlot, SLOTS_METADATA, specSlot } from "../../aws/stacks/nodes.js";
 import { synthesizeAwsPlane } from "../../aws/synth.js";
-import { type AwsEventSink, deployAwsPlane, destroyAwsPlane } from "../../aws/toolkit.js";
+import {
+  type AwsEventSink,
+  type AwsToolkitOptions,
+  deployAwsPlane,
+  destroyAwsPlane,
+} from "../../aws/toolkit.js";
 import { nodegroupName, stackNames } from "../../shared/aws-names.js";
 import { setActiveSlot } from "../../spec/node-group-edit.js";
 import type { Platform } from "../../spec/schema.js";
@@ -56,6 +62,14 @@ export interface StackNodeProviderOptions {
   readonly sink?: AwsEventSink;
   /** AWS profile for the toolkit. Default: the SDK's default chain. */
   readonly profile?: string;
+  /**
+   * How long the nodes stack may stay in progress while a slot is made or removed before the call
+   * fails (CREATE_FAILED / DELETE_FAILED caused by AWS_STACK_STUCK). Default 60 minutes
+   * (src/aws/toolkit.ts, STACK_WAIT_TIMEOUT_MS).
+   */
+  readonly stackWaitTimeoutMs?: number;
+  /** How often the toolkit polls the stack. Default: the toolkit's, 2 s. */
+  readonly pollIntervalMs?: number;
   /**
    * Names of the Kubernetes nodes of a node group (CloudFormation does not know them), usually a
    * query of the label `eks.amazonaws.com/nodegroup`. Default: none reported.
@@ -211,12 +225,7 @@ export class StackNodeProvider implements NodeProvider {
     const stack = this.stackName(group);
     await this.withAssembly(group, slots, async (assemblyDir) => {
       try {
-        await deployAwsPlane({
-          assemblyDir,
-          stacks: [stack],
-          ...(this.o.sink ? { sink: this.o.sink } : {}),
-          ...(this.o.profile ? { profile: this.o.profile } : {}),
-        });
+        await deployAwsPlane({ assemblyDir, stacks: [stack], ...this.toolkitOptions() });
       } catch (err) {
         throw mapError(
           err,
@@ -232,16 +241,22 @@ export class StackNodeProvider implements NodeProvider {
     const stack = this.stackName(group);
     await this.withAssembly(group, slots, async (assemblyDir) => {
       try {
-        await destroyAwsPlane({
-          assemblyDir,
-          stacks: [stack],
-          ...(this.o.sink ? { sink: this.o.sink } : {}),
-          ...(this.o.profile ? { profile: this.o.profile } : {}),
-        });
+        await destroyAwsPlane({ assemblyDir, stacks: [stack], ...this.toolkitOptions() });
       } catch (err) {
         throw mapError(err, "DELETE_FAILED", nodegroup, `destroying stack ${stack}, its last slot`);
       }
     });
+  }
+
+  /** What the toolkit is given besides the assembly and the stack. */
+  private toolkitOptions(): Omit<AwsToolkitOptions, "assemblyDir"> {
+    const { sink, profile, stackWaitTimeoutMs, pollIntervalMs } = this.o;
+    return {
+      ...(sink ? { sink } : {}),
+      ...(profile ? { profile } : {}),
+      ...(stackWaitTimeoutMs ? { stackWaitTimeoutMs } : {}),
+      ...(pollIntervalMs ? { pollIntervalMs } : {}),
+    };
   }
 
   /** Synthesizes the AWS plane with these slots for the group into a directory of its own. */
