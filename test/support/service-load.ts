@@ -169,7 +169,8 @@ export class ServiceLoad {
   }
 
   private async loop(t: LoadTarget): Promise<void> {
-    const mine = (this.totals.perService[t.service] ??= { sent: 0, failed: 0 });
+    const mine = { sent: 0, failed: 0 };
+    this.totals.perService[t.service] = mine;
     while (!this.stopping) {
       const node = this.node as { name: string; netns: string };
       const r = await run([
