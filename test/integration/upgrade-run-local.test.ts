@@ -174,10 +174,14 @@ describe("upgrade run on the local target: v1.35.4 → v1.36.3", () => {
         },
       },
     });
+    // "batch" on kwok has no budget: while the control plane moves, the kwok nodes miss their
+    // heartbeats, the node lifecycle controller marks their pods not Ready, and kwok never marks
+    // them Ready again (a real kubelet does), so a budget there would stay breached by kwok alone.
+    // Budgets on kwok nodes are proven in rotation-kwok.test.ts.
+    await apps.createNamespacedDeployment({ namespace: "app", body: deployment("batch", "kwok", 3) });
     for (const [name, provider, replicas] of [
       ["web", "local", 2],
       ["api", "local", 2],
-      ["batch", "kwok", 3],
     ] as const) {
       await apps.createNamespacedDeployment({ namespace: "app", body: deployment(name, provider, replicas) });
       await policy.createNamespacedPodDisruptionBudget({
