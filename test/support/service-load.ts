@@ -34,6 +34,8 @@ export interface LoadTotals {
   perService: Record<string, { sent: number; failed: number }>;
   /** The nodes the client ran on, in order. */
   clientNodes: string[];
+  /** Windows with a failed request: when they ended (ISO 8601), where, how many. */
+  failedWindows: string[];
 }
 
 interface ProbeLoadResult {
@@ -81,6 +83,7 @@ export class ServiceLoad {
     lostWindows: [],
     perService: {},
     clientNodes: [],
+    failedWindows: [],
   };
   private stopping = false;
   private node: { name: string; netns: string } | undefined;
@@ -200,6 +203,10 @@ export class ServiceLoad {
         );
         continue;
       }
+      if (res.failed > 0)
+        this.totals.failedWindows.push(
+          `${new Date().toISOString()} ${t.service} from ${node.name}: ${res.failed}/${res.sent} failed`,
+        );
       this.totals.sent += res.sent;
       this.totals.failed += res.failed;
       mine.sent += res.sent;
