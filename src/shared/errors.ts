@@ -171,6 +171,8 @@ export const ERROR_CODES = {
   UPGRADE_ADDON_MANUAL: "a chart add-on must be moved by tenkai apply before the run goes on",
   UPGRADE_NODES_BEHIND: "after its rotation a node group's nodes do not run the target version",
   UPGRADE_VERIFY_FAILED: "the verification after the upgrade was not green",
+  UPGRADE_BASELINE_NOT_GREEN:
+    "the verification failed before the upgrade changed anything, so the run did not start",
   UPGRADE_STEP_TIMEOUT: "an upgrade step passed --timeout",
   // Verification.
   PROBE_FAILED: "an isolation probe could not be run",

@@ -191,7 +191,24 @@ export async function planUpgrade(options: UpgradePlanOptions, deps: UpgradePlan
     }
   }
   const addons = decideAddons(table, path, installed, addonSource);
-  findings.push(...addons.findings);
+  // On the local target the EKS add-ons running (CoreDNS, kube-proxy) are the cluster scripts'
+  // pinned builds, which `upgrade run` leaves alone (control-plane-local.ts): a table without the
+  // target's EKS version does not block there; it still warns, as it would block on EKS.
+  findings.push(
+    ...(platform.spec.target === "local"
+      ? addons.findings.map((f) =>
+          f.id === "ADDON_NO_VERSION" &&
+          f.severity === "blocker" &&
+          table.addons[f.object?.replace(/^addon /, "") ?? ""]?.kind === "eks-addon"
+            ? {
+                ...f,
+                severity: "warning" as const,
+                message: `${f.message} (on the local target it is the pinned build of cluster/addons.sh and does not move; on EKS this blocks)`,
+              }
+            : f,
+        )
+      : addons.findings),
+  );
 
   const templates = [
     ...rendered.flatMap((o) => podTemplatesOf(o)),

@@ -57,7 +57,35 @@ export interface VerifyStep {
   /** The run's target minor. */
   readonly target: string;
   readonly environment?: string;
+  /**
+   * What the run's baseline (taken before its first step, kept in its state) recorded, when one
+   * was taken: the verification compares with it and reports what changed.
+   */
+  readonly baseline?: RunBaseline;
 }
+
+/**
+ * The data path as it was before the run's first step (`TakeBaseline`), kept in the run's state
+ * so a resumed run compares with the same one.
+ */
+export interface RunBaseline {
+  /** ISO 8601. */
+  readonly takenAt: string;
+  readonly summary: string;
+  /** The verification's own record (for the data path: a `NetworkBaseline`). */
+  readonly data?: unknown;
+}
+
+/**
+ * Takes the baseline before the first step. Not green (`ok: false`): the run does not start,
+ * since nothing could tell a loss the upgrade caused from one that was there before.
+ */
+export type TakeBaseline = () => Promise<{
+  readonly ok: boolean;
+  readonly summary: string;
+  readonly baseline?: RunBaseline;
+  readonly details?: unknown;
+}>;
 
 /** The result of a verification (`tenkai verify network` once wired; see the README). */
 export interface VerifyResult {
@@ -123,6 +151,8 @@ export interface UpgradeRunState {
   readonly phase: RunPhase;
   /** The failure that stopped the run, when `failed`. */
   readonly error?: { readonly code: string; readonly message: string; readonly step: string };
+  /** The baseline taken before the first step, when the run has one (`UpgradeRunDeps.baseline`). */
+  readonly baseline?: RunBaseline;
   readonly startedAt: string;
   readonly updatedAt: string;
   readonly finishedAt?: string;
@@ -167,6 +197,8 @@ export interface UpgradeRunDeps {
   /** The node provider of a spec node group (providers/choose.ts decides which). */
   readonly providerFor: (group: string) => NodeProvider | Promise<NodeProvider>;
   readonly verify: Verify;
+  /** Taken before the first step of a new run and kept in its state; none: no baseline. */
+  readonly baseline?: TakeBaseline;
   /** Required when the environment has a predecessor (an environment with `promotesTo` to it). */
   readonly promotions?: PromotionRecords;
   readonly sink?: EventSink<UpgradeRunEvent>;
@@ -204,6 +236,7 @@ export type UpgradeRunEvent =
   | Ev<"upgrade.run.step.skipped", { step: string; kind: StepKind; reason: string }>
   | Ev<"upgrade.run.control-plane", { from: string; to: string }>
   | Ev<"upgrade.run.nodes", { group: string; nodes: number; behind: string[]; version: string }>
+  | Ev<"upgrade.run.baseline", { ok: boolean; summary: string; takenAt?: string; details?: unknown }>
   | Ev<"upgrade.run.verified", { minor: string; ok: boolean; summary: string; details?: unknown }>
   | Ev<"upgrade.run.recorded", { environment: string; target: string; where: string }>
   | Ev<"upgrade.run.done", { target: string; version: string; ms: number }>;

@@ -24,7 +24,9 @@ import { planUpgrade } from "./plan.js";
 import { predecessorsOf } from "./promotion.js";
 import { RunStateStore } from "./run-state.js";
 import type {
+  RunBaseline,
   RunStep,
+  TakeBaseline,
   UpgradeRunDeps,
   UpgradeRunEvent,
   UpgradeRunOptions,
@@ -144,6 +146,10 @@ export async function runUpgrade(
       updatedAt: now,
     };
     if (options.dryRun) return result(state, "planned", await deps.controlPlane.version(), false, undefined);
+    const baseline = deps.baseline
+      ? await takeBaseline(deps.baseline, emit, target, specFile, envFlag)
+      : undefined;
+    if (baseline) state = { ...state, baseline };
     await store.write(state);
     options.checkpoint?.("state-created");
   }
@@ -167,7 +173,14 @@ export async function runUpgrade(
     const t0 = clock.now();
     let outcome: StepOutcome;
     try {
-      const r = await runStep(step, { options, deps, target, timeoutMs, emit });
+      const r = await runStep(step, {
+        options,
+        deps,
+        target,
+        timeoutMs,
+        emit,
+        ...(state.baseline ? { baseline: state.baseline } : {}),
+      });
       outcome = r.outcome;
       if (r.verification) verification = r.verification;
     } catch (err) {
@@ -291,6 +304,35 @@ interface StepContext {
   readonly target: string;
   readonly timeoutMs: number;
   readonly emit: ReturnType<typeof emitter<UpgradeRunEvent>>;
+  readonly baseline?: RunBaseline;
+}
+
+/**
+ * The baseline before the first step (the run's state keeps it, so a resumed run compares with
+ * the same one). Not green: the run does not start.
+ */
+async function takeBaseline(
+  take: TakeBaseline,
+  emit: ReturnType<typeof emitter<UpgradeRunEvent>>,
+  target: string,
+  specFile: string,
+  envFlag: string,
+): Promise<RunBaseline | undefined> {
+  const b = await take();
+  emit(b.ok ? "info" : "error", "upgrade.run.baseline", `baseline before the first step: ${b.summary}`, {
+    ok: b.ok,
+    summary: b.summary,
+    ...(b.baseline ? { takenAt: b.baseline.takenAt } : {}),
+    ...(b.details === undefined ? {} : { details: b.details }),
+  });
+  if (!b.ok)
+    throw new TenkaiError(
+      "UPGRADE_BASELINE_NOT_GREEN",
+      `the verification fails before the upgrade to ${target} has changed anything: ${b.summary}`,
+      `fix what it names first (tenkai verify network shows it), then run tenkai upgrade run --to ${target} -f ${specFile}${envFlag} again; a loss that was there before could not be told from one the upgrade caused`,
+      { details: { summary: b.summary, ...(b.details === undefined ? {} : { baseline: b.details }) } },
+    );
+  return b.baseline;
 }
 
 async function runStep(
@@ -340,6 +382,7 @@ async function runStep(
         minor: step.minor,
         target: ctx.target,
         ...(options.environment ? { environment: options.environment } : {}),
+        ...(ctx.baseline ? { baseline: ctx.baseline } : {}),
       });
       emit(v.ok ? "info" : "error", "upgrade.run.verified", `verification on ${step.minor}: ${v.summary}`, {
         minor: step.minor,

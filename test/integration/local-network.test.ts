@@ -6,20 +6,12 @@
  * printed reason where the machine cannot run real nodes.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { CoreV1Api, KubeConfig, NetworkingV1Api } from "@kubernetes/client-node";
-import { localDown } from "../../src/local/down.js";
-import type { LocalUpEvent } from "../../src/local/events.js";
-import { type LocalUpResult, localUp } from "../../src/local/up.js";
+import { describe, it } from "node:test";
+import { CoreV1Api, NetworkingV1Api } from "@kubernetes/client-node";
 import { localImages } from "../../src/providers/local/images.js";
 import { loadPlatform } from "../../src/spec/load.js";
 import { verifyNetworkIsolation } from "../../src/verify/network/network.js";
-import { clusterPrerequisiteProblem, realNodePrerequisiteProblem } from "../support/cluster.js";
+import { tenkai as cli, localPlatform, realNodeSkip } from "../support/local-platform.js";
 
 const SPEC = `apiVersion: tenkai.dev/v1alpha1
 kind: Platform
@@ -42,35 +34,14 @@ spec:
         - { name: api, image: api, tag: "1.0.0", port: 3000, replicas: 2, resources: { cpu: 50m, memory: 64Mi } }
 `;
 
-const skip = clusterPrerequisiteProblem() ?? realNodePrerequisiteProblem();
-if (skip) process.stderr.write(`local-network: skipping: ${skip}\n`);
+const skip = realNodeSkip("local-network");
 
 describe("tenkai local up and network isolation on real nodes", { skip: skip ?? false }, () => {
-  const work = mkdtempSync(join(tmpdir(), "tenkai-local-net-"));
-  const file = join(work, "platform.yaml");
-  const clusterDir = join(work, "cluster");
-  const events: LocalUpEvent[] = [];
-  let up: LocalUpResult | undefined;
-  let kc: KubeConfig;
-
-  before(async () => {
-    writeFileSync(file, SPEC);
-    up = await localUp({
-      platform: await loadPlatform(file),
-      file,
-      clusterDir,
-      timeoutMs: 600_000,
-      sink: (e) => events.push(e),
-    });
-    kc = new KubeConfig();
-    kc.loadFromFile(up.kubeconfig);
-  });
-  after(async () => {
-    if (!process.env.TENKAI_KEEP_CLUSTER) await localDown({ clusterDir, purge: true });
-  });
+  const lp = localPlatform(SPEC, "local-net");
+  const { file, events } = lp;
 
   it("local up starts real nodes, DNS, and every workload on the probe image, and says so", async () => {
-    assert.ok(up);
+    const up = lp.up;
     assert.deepEqual(
       up.nodeGroups.map((g) => [g.nodegroupName, g.provider, g.nodes.length]),
       [["general-blue", "local", 2]],
@@ -79,7 +50,7 @@ describe("tenkai local up and network isolation on real nodes", { skip: skip ?? 
     const probe = localImages().probe;
     assert.deepEqual(up.replaced.map((r) => r.workload).sort(), ["alpha/web", "beta/api"]);
     assert.ok(events.some((e) => e.code === "local.image" && e.message.includes(probe)));
-    const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: "beta" });
+    const pods = await lp.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: "beta" });
     const ready = pods.items.filter((p) =>
       p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
     );
@@ -91,7 +62,7 @@ describe("tenkai local up and network isolation on real nodes", { skip: skip ?? 
     const platform = await loadPlatform(file);
     const report = await verifyNetworkIsolation({
       platform,
-      kubeConfig: kc,
+      kubeConfig: lp.kc,
       probeImage: localImages().probe,
     });
     const kinds = (k: string) => report.probes.filter((p) => p.kind === k);
@@ -105,7 +76,7 @@ describe("tenkai local up and network isolation on real nodes", { skip: skip ?? 
   });
 
   it("a planted cross-tenant allow is a breach: the command exits 1 naming both policies", async () => {
-    const net = kc.makeApiClient(NetworkingV1Api);
+    const net = lp.kc.makeApiClient(NetworkingV1Api);
     await net.createNamespacedNetworkPolicy({
       namespace: "alpha",
       body: {
@@ -134,25 +105,9 @@ describe("tenkai local up and network isolation on real nodes", { skip: skip ?? 
     });
     // The policy agents apply new policies asynchronously: the command is run until it sees the breach.
     const deadline = Date.now() + 60_000;
-    let r = await cli([
-      "verify",
-      "isolation",
-      file,
-      "--checks",
-      "network",
-      "--kubeconfig",
-      up?.kubeconfig ?? "",
-    ]);
+    let r = await cli(["verify", "isolation", file, "--checks", "network", "--kubeconfig", lp.up.kubeconfig]);
     while (r.code === 0 && Date.now() < deadline) {
-      r = await cli([
-        "verify",
-        "isolation",
-        file,
-        "--checks",
-        "network",
-        "--kubeconfig",
-        up?.kubeconfig ?? "",
-      ]);
+      r = await cli(["verify", "isolation", file, "--checks", "network", "--kubeconfig", lp.up.kubeconfig]);
     }
     assert.equal(r.code, 1, `exit code (stdout: ${r.stdout}\nstderr: ${r.stderr})`);
     assert.match(r.stdout, /BREACH network: alpha\/web-[a-z0-9-]+ \([\d.]+\) reached pod beta\/api-/);
@@ -164,24 +119,3 @@ describe("tenkai local up and network isolation on real nodes", { skip: skip ?? 
     assert.doesNotMatch(r.stdout, /BREACH network: beta\//, "beta still cannot reach alpha");
   });
 });
-
-const root = fileURLToPath(new URL("../../", import.meta.url));
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/run.ts"), ...args], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}

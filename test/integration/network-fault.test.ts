@@ -7,21 +7,20 @@
  * skips with the printed reason where the machine cannot run real nodes.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { localDown } from "../../src/local/down.js";
-import { type LocalUpResult, localUp } from "../../src/local/up.js";
-import { loadPlatform } from "../../src/spec/load.js";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { type NetworkVerification, verifyNetwork } from "../../src/verify/index.js";
 import { cidrContains } from "../../src/verify/network/policy-match.js";
-import { clusterPrerequisiteProblem, realNodePrerequisiteProblem } from "../support/cluster.js";
-
-const root = fileURLToPath(new URL("../..", import.meta.url));
+import {
+  tenkai as cli,
+  localPlatform,
+  realNodeSkip,
+  repoRoot as root,
+  runCommand as run,
+} from "../support/local-platform.js";
 
 const SPEC = `apiVersion: tenkai.dev/v1alpha1
 kind: Platform
@@ -45,23 +44,6 @@ spec:
         - { name: api, image: api, tag: "1.0.0", port: 3000, replicas: 1, resources: { cpu: 50m, memory: 64Mi } }
 `;
 
-function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    p.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    p.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-const cli = (args: string[]) =>
-  run(process.execPath, ["--import", "tsx", join(root, "src/cli/run.ts"), ...args]);
-
 /** The result document of `-o json`: the last top-level JSON object on stdout (events come first, one per line). */
 function resultOf(stdout: string): NetworkVerification {
   return JSON.parse(stdout.slice(stdout.indexOf("\n{\n") + 1)) as NetworkVerification;
@@ -84,18 +66,18 @@ describe("verify network: bad input exits 2 before touching a cluster", () => {
   });
 });
 
-const skip = clusterPrerequisiteProblem() ?? realNodePrerequisiteProblem();
-if (skip) process.stderr.write(`network-fault: skipping: ${skip}\n`);
+const skip = realNodeSkip("network-fault");
 
 describe("verify network on real nodes, and the second-range fault", { skip: skip ?? false }, () => {
-  const work = mkdtempSync(join(tmpdir(), "tenkai-netfault-"));
-  const file = join(work, "platform.yaml");
-  const baselineFile = join(work, "baseline.json");
-  const clusterDir = join(work, "cluster");
-  let up: LocalUpResult | undefined;
-  let kc: KubeConfig;
   let faulty = "";
   let other = "";
+  // Registered before the platform's own hooks: the fault is cleared before the cluster goes.
+  after(async () => {
+    if (faulty) await fault("clear");
+  });
+  const lp = localPlatform(SPEC, "netfault");
+  const { file, clusterDir } = lp;
+  const baselineFile = join(lp.work, "baseline.json");
   const fault = (cmd: string) =>
     run("bash", [
       join(root, "cluster/faults/secondary-range.sh"),
@@ -106,18 +88,10 @@ describe("verify network on real nodes, and the second-range fault", { skip: ski
       faulty,
     ]);
 
-  before(async () => {
-    writeFileSync(file, SPEC);
-    up = await localUp({ platform: await loadPlatform(file), file, clusterDir, timeoutMs: 600_000 });
-    kc = new KubeConfig();
-    kc.loadFromFile(up.kubeconfig);
-    const real = [...(up.nodeGroups.find((g) => g.provider === "local")?.nodes ?? [])];
+  before(() => {
+    const real = [...(lp.up.nodeGroups.find((g) => g.provider === "local")?.nodes ?? [])];
     assert.equal(real.length, 2);
     [faulty, other] = real.sort() as [string, string];
-  });
-  after(async () => {
-    if (faulty) await fault("clear");
-    if (!process.env.TENKAI_KEEP_CLUSTER) await localDown({ clusterDir, purge: true });
   });
 
   it("baseline: every pair, DNS, the Service VIP and the tenants' policies hold; kwok nodes are not probed", async () => {
@@ -126,7 +100,7 @@ describe("verify network on real nodes, and the second-range fault", { skip: ski
       "network",
       file,
       "--kubeconfig",
-      up?.kubeconfig ?? "",
+      lp.up.kubeconfig,
       "--save-baseline",
       baselineFile,
       "-o",
@@ -158,7 +132,7 @@ describe("verify network on real nodes, and the second-range fault", { skip: ski
     const inj = await fault("inject");
     assert.equal(inj.code, 0, inj.stderr);
     const baseline = JSON.parse(readFileSync(baselineFile, "utf8"));
-    const v = await verifyNetwork({ kubeConfig: kc, baseline });
+    const v = await verifyNetwork({ kubeConfig: lp.kc, baseline });
     assert.deepEqual(v.losses, []);
     assert.deepEqual(v.diff?.changes, []);
     assert.equal(v.ok, true);
@@ -169,7 +143,7 @@ describe("verify network on real nodes, and the second-range fault", { skip: ski
       "verify",
       "network",
       "--kubeconfig",
-      up?.kubeconfig ?? "",
+      lp.up.kubeconfig,
       "--baseline",
       baselineFile,
       "--churn",
@@ -180,7 +154,7 @@ describe("verify network on real nodes, and the second-range fault", { skip: ski
     const v = resultOf(r.stdout);
     assert.equal(v.ok, false);
     // The re-created probe pod of set a on the faulty node holds a second-range address.
-    const first = (await kc.makeApiClient(CoreV1Api).readNode({ name: faulty })).spec?.podCIDR ?? "";
+    const first = (await lp.kc.makeApiClient(CoreV1Api).readNode({ name: faulty })).spec?.podCIDR ?? "";
     const a = v.checks.find((c) => c.from.node === faulty && c.from.role === "a");
     const b = v.checks.find((c) => c.from.node === faulty && c.from.role === "b");
     assert.ok(a && b, "probe pods of both sets on the faulty node");
@@ -224,7 +198,7 @@ describe("verify network on real nodes, and the second-range fault", { skip: ski
   it("with the routing rule added back the same pods connect again, over a soak window", async () => {
     const rep = await fault("repair");
     assert.equal(rep.code, 0, rep.stderr);
-    const v = await verifyNetwork({ kubeConfig: kc, soakSeconds: 20 });
+    const v = await verifyNetwork({ kubeConfig: lp.kc, soakSeconds: 20 });
     assert.ok((v.soak?.rounds ?? 0) >= 2, `a soak runs several rounds (${v.soak?.rounds})`);
     // The pod pairs the fault broke connect in every round. The Service VIP probe from the pod on
     // the second range was once lost in one round right after the repair (a fresh-clone run; cause
@@ -239,7 +213,7 @@ describe("verify network on real nodes, and the second-range fault", { skip: ski
     const clr = await fault("clear");
     assert.equal(clr.code, 0, clr.stderr);
     const baseline = JSON.parse(readFileSync(baselineFile, "utf8"));
-    const v = await verifyNetwork({ kubeConfig: kc, baseline, churn: true });
+    const v = await verifyNetwork({ kubeConfig: lp.kc, baseline, churn: true });
     assert.deepEqual(
       v.losses.map((l) => l.key),
       [],

@@ -2,7 +2,8 @@
  * `tenkai upgrade run` against the real local control plane, kwok only (no real nodes, no lock):
  * staging first — an environment that another promotes to is refused until that one passed the
  * same target with a green verification, and the refusal names what is missing and what to run;
- * a red verification records nothing and the run resumes at it.
+ * a red verification records nothing and the run resumes at it, compared with the baseline the
+ * first run took before its first step. With real nodes the data path is in upgrade-run-local.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -15,7 +16,7 @@ import { loadPlatform } from "../../src/spec/load.js";
 import { LocalControlPlane, localAddons } from "../../src/upgrade/control-plane-local.js";
 import { KubePromotionRecords } from "../../src/upgrade/promotion.js";
 import { runUpgrade } from "../../src/upgrade/run.js";
-import type { UpgradeRunEvent, VerifyResult } from "../../src/upgrade/run-types.js";
+import type { RunBaseline, UpgradeRunEvent, VerifyResult, VerifyStep } from "../../src/upgrade/run-types.js";
 import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../support/cluster.js";
 import { platformWithEnvironments, tenkaiJson } from "../support/upgrade-cli.js";
 
@@ -76,6 +77,17 @@ describe("upgrade run: staging first", () => {
       .deleteNamespacedConfigMap({ name: "upgrade-verified", namespace: "tenkai-system" })
       .catch(() => {});
     const events: UpgradeRunEvent[] = [];
+    // The baseline is taken once, before the first step, and the resumed run compares with it.
+    let baselines = 0;
+    const seen: (RunBaseline | undefined)[] = [];
+    const baseline = async () => {
+      baselines++;
+      return {
+        ok: true,
+        summary: "12 probes on n1, n2",
+        baseline: { takenAt: "2026-12-02T04:00:00.000Z", summary: "12 probes on n1, n2", data: { n: 12 } },
+      };
+    };
     const deps = (verify: () => Promise<VerifyResult>) => ({
       cluster: rotationCluster(cluster?.kubeConfig ?? assert.fail()),
       planClient: new KubeClient(cluster?.kubeConfig ?? assert.fail()),
@@ -85,7 +97,11 @@ describe("upgrade run: staging first", () => {
       }),
       addons: localAddons,
       providerFor: () => new KwokNodeProvider({ kubeConfig: cluster?.kubeConfig ?? assert.fail() }),
-      verify,
+      verify: async (step: VerifyStep) => {
+        seen.push(step.baseline);
+        return verify();
+      },
+      baseline,
       promotions: new KubePromotionRecords({
         environment: "staging",
         core,
@@ -104,6 +120,10 @@ describe("upgrade run: staging first", () => {
     );
     const failed = await core.readNamespacedConfigMap({ name: "upgrade-run", namespace: "tenkai-system" });
     assert.equal(failed.data?.phase, "failed");
+    assert.equal(
+      JSON.parse(failed.data?.["state.json"] ?? "{}").baseline?.takenAt,
+      "2026-12-02T04:00:00.000Z",
+    );
     await assert.rejects(
       core.readNamespacedConfigMap({ name: "upgrade-verified", namespace: "tenkai-system" }),
       "no record after a red verification",
@@ -114,6 +134,12 @@ describe("upgrade run: staging first", () => {
     );
     assert.equal(r.resumed, true);
     assert.ok(events.some((e) => e.code === "upgrade.run.resumed"));
+    assert.equal(baselines, 1, "the resumed run took no new baseline");
+    assert.deepEqual(
+      seen.map((b) => b?.data),
+      [{ n: 12 }, { n: 12 }],
+      "both verifications compared with it",
+    );
     const cm = await core.readNamespacedConfigMap({ name: "upgrade-verified", namespace: "tenkai-system" });
     assert.equal(JSON.parse(cm.data?.["1.36"] ?? "{}").summary, "all pairs reached");
   });

@@ -5,46 +5,38 @@
  * verification, and where the environment before this one recorded what it passed.
  */
 import type { Command } from "commander";
-import { type ErrorCode, TenkaiError } from "../../shared/errors.js";
 import { type AwsFlags, clientConfig } from "../aws-steps.js";
 import { parseDuration } from "../duration.js";
 import { runAction, withOutput } from "../output.js";
+import {
+  cliError,
+  contextFor,
+  requireTarget,
+  type UpgradeTargetFlags,
+  withUpgradeTarget,
+} from "./upgrade-flags.js";
 
-interface RunFlags extends AwsFlags {
-  output?: string;
-  to?: string;
-  file: string;
-  env?: string;
-  context?: string;
-  kubeconfig?: string;
+interface RunFlags extends AwsFlags, UpgradeTargetFlags {
   dryRun?: boolean;
   timeout: string;
   maxDraining: string;
   budgetTimeout: string;
   surge: boolean;
   clusterDir?: string;
-  verifyNetwork?: boolean;
-}
-
-function cliError(code: ErrorCode, message: string, fix: string): TenkaiError {
-  return new TenkaiError(code, message, fix);
+  verifyNetwork: boolean;
+  soak: string;
 }
 
 export function registerRun(upgrade: Command): void {
   withOutput(
-    upgrade
-      .command("run")
-      .description(
-        "upgrade to --to, one control-plane minor at a time: add-ons that must move first, the control plane, add-ons after it, every node group by blue/green rotation onto the new version, then the verification; resumable (state in tenkai-system/upgrade-run), staging first (promotesTo)",
-      )
-      .option("--to <version>", "target Kubernetes minor, e.g. 1.36")
-      .option("-f, --file <file>", "platform.yaml", "platform.yaml")
-      .option("-e, --env <name>", "use this environment's overlay and context")
-      .option(
-        "--context <name>",
-        "kubeconfig context (default: the environment's context, else the current one)",
-      )
-      .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    withUpgradeTarget(
+      upgrade
+        .command("run")
+        .description(
+          "upgrade to --to, one control-plane minor at a time: a data-path baseline, add-ons that must move first, the control plane, add-ons after it, every node group by blue/green rotation onto the new version, then the verification against the baseline; resumable (state in tenkai-system/upgrade-run), staging first (promotesTo)",
+        ),
+      "1.36",
+    )
       .option("--dry-run", "print the steps and check the gates that would hold the run; change nothing")
       .option("--timeout <duration>", "bound on every step and every wait inside one", "30m")
       .option("--max-draining <n>", "nodes draining at once in each rotation", "10")
@@ -59,19 +51,15 @@ export function registerRun(upgrade: Command): void {
         "local: the local cluster's directory (default: the directory of the kubeconfig)",
       )
       .option(
-        "--verify-network",
-        "local: end every minor with `tenkai verify network --churn` (probe pods on every real node, tenants' policies) after the health check",
-      ),
+        "--no-verify-network",
+        "local: skip the data path (by default: a baseline of `tenkai verify network` before the first step, and after the last one the same probes after churn and a soak, compared with it)",
+      )
+      .option("--soak <duration>", "local: how long the verification after the last step probes", "30s"),
   ).action((opts: RunFlags) =>
     runAction(opts, async (io) => {
-      if (!opts.to) throw cliError("CLI_MISSING_TO", "--to is required", "pass --to 1.N, e.g. --to 1.36");
-      if (!/^v?1\.\d+$/.test(opts.to.trim()))
-        throw cliError(
-          "CLI_BAD_VERSION",
-          `--to must be a Kubernetes minor like 1.36, got "${opts.to}"`,
-          "pass --to 1.36",
-        );
+      const to = requireTarget(opts.to, "1.36");
       const timeoutMs = parseDuration("--timeout", opts.timeout);
+      const soakSeconds = parseDuration("--soak", opts.soak) / 1000;
       const maxDraining = Number(opts.maxDraining);
       if (!Number.isInteger(maxDraining) || maxDraining < 1)
         throw cliError(
@@ -90,14 +78,13 @@ export function registerRun(upgrade: Command): void {
       const { CoreV1Api } = await import("@kubernetes/client-node");
       const platform = await loadPlatform(opts.file, opts.env ? { environment: opts.env } : {});
       const contextOf = (env: string) => platform.environments[env]?.context;
-      const context = opts.context ?? (opts.env ? contextOf(opts.env) : undefined);
-      const kubeConfig = loadKubeConfig({ context, kubeconfig: opts.kubeconfig });
+      const kubeConfig = loadKubeConfig({ context: contextFor(platform, opts), kubeconfig: opts.kubeconfig });
       const { rotationCluster, clientsFor } = await import("../../rotation/cluster.js");
       const { providerForGroup } = await import("../../providers/choose.js");
       const { makeProvider } = await import("./nodes.js");
       const { KubePromotionRecords } = await import("../../upgrade/promotion.js");
       const { clusterHealthVerify } = await import("../../upgrade/verify-cluster.js");
-      const { allOf, datapathVerify } = await import("../../upgrade/verify-datapath.js");
+      const { allOf, datapathBaseline, datapathVerify } = await import("../../upgrade/verify-datapath.js");
       const { runUpgrade } = await import("../../upgrade/run.js");
 
       let controlPlane: import("../../upgrade/run-types.js").ControlPlaneDriver;
@@ -123,12 +110,16 @@ export function registerRun(upgrade: Command): void {
         addons = new EksAddons(eks);
       }
       const planClient = new KubeClient(kubeConfig, { maxSockets: 16 });
+      const datapath =
+        platform.spec.target === "local" && opts.verifyNetwork
+          ? { kubeConfig, platform, soakSeconds, sink: io.sink }
+          : undefined;
       const clients = clientsFor(kubeConfig);
       try {
         const r = await runUpgrade(
           {
             platform,
-            to: opts.to,
+            to,
             specFile: opts.file,
             ...(opts.env ? { environment: opts.env } : {}),
             dryRun: opts.dryRun ?? false,
@@ -150,16 +141,18 @@ export function registerRun(upgrade: Command): void {
                 );
               return makeProvider(providerForGroup(platform, ng), platform, kubeConfig, opts, io);
             },
-            // The cluster came back whole (verify-cluster.ts), then, on the local target with
-            // --verify-network, the data path after churn (`tenkai verify network`). On EKS the probe image is not in the
-            // platform's registry, so only the health check runs there (README).
-            verify:
-              platform.spec.target === "local" && opts.verifyNetwork
-                ? allOf(
-                    clusterHealthVerify(clients, () => controlPlane.version()),
-                    datapathVerify({ kubeConfig, platform, sink: io.sink }),
-                  )
-                : clusterHealthVerify(clients, () => controlPlane.version()),
+            // The cluster came back whole (verify-cluster.ts), then on the local target the data
+            // path (`tenkai verify network`): a baseline before the first step, and after the last
+            // the probes after churn and a soak, compared with it (verify-datapath.ts). A kwok-only
+            // cluster says it was not probed. On EKS the probe image is not in the platform's
+            // registry, so only the health check runs there (README).
+            ...(datapath ? { baseline: datapathBaseline(datapath) } : {}),
+            verify: datapath
+              ? allOf(
+                  clusterHealthVerify(clients, () => controlPlane.version()),
+                  datapathVerify(datapath),
+                )
+              : clusterHealthVerify(clients, () => controlPlane.version()),
             promotions: new KubePromotionRecords({
               environment: opts.env,
               core: clients.core,

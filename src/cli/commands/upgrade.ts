@@ -6,18 +6,19 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { type ErrorCode, isTenkaiError, TenkaiError } from "../../shared/errors.js";
+import { isTenkaiError } from "../../shared/errors.js";
 import { type AwsFlags, clientConfig } from "../aws-steps.js";
 import { runAction, withOutput } from "../output.js";
+import {
+  cliError,
+  contextFor,
+  requireTarget,
+  type UpgradeTargetFlags,
+  withUpgradeTarget,
+} from "./upgrade-flags.js";
 import { registerRun } from "./upgrade-run.js";
 
-interface PlanFlags extends AwsFlags {
-  output?: string;
-  to?: string;
-  file: string;
-  env?: string;
-  context?: string;
-  kubeconfig?: string;
+interface PlanFlags extends AwsFlags, UpgradeTargetFlags {
   offline?: boolean;
   playbook?: string;
   force?: boolean;
@@ -26,10 +27,6 @@ interface PlanFlags extends AwsFlags {
   addons?: string;
   eksAddons?: boolean;
   pageSize: string;
-}
-
-function cliError(code: ErrorCode, message: string, fix: string, cause?: unknown): TenkaiError {
-  return new TenkaiError(code, message, fix, cause === undefined ? undefined : { cause });
 }
 
 /** The operator's kubectl, when one is on PATH. */
@@ -52,20 +49,15 @@ export function register(program: Command): void {
   registerRun(upgrade);
 
   withOutput(
-    upgrade
-      .command("plan")
-      .description(
-        "plan an upgrade to --to: removed and deprecated APIs (live objects incl. last-applied and managed fields, Helm releases, the platform's manifests, PATHs), version skew, add-ons, what would block the node rotations, EKS caveats, and the ordered steps; exit 0 clear, 1 blockers, 2 bad input",
-      )
-      .argument("[paths...]", "manifest files or directories to check as well")
-      .option("--to <version>", "target Kubernetes minor, e.g. 1.37")
-      .option("-f, --file <file>", "platform.yaml", "platform.yaml")
-      .option("-e, --env <name>", "use this environment's overlay and context")
-      .option(
-        "--context <name>",
-        "kubeconfig context (default: the environment's context, else the current one)",
-      )
-      .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    withUpgradeTarget(
+      upgrade
+        .command("plan")
+        .description(
+          "plan an upgrade to --to: removed and deprecated APIs (live objects incl. last-applied and managed fields, Helm releases, the platform's manifests, PATHs), version skew, add-ons, what would block the node rotations, EKS caveats, and the ordered steps; exit 0 clear, 1 blockers, 2 bad input",
+        )
+        .argument("[paths...]", "manifest files or directories to check as well"),
+      "1.37",
+    )
       .option(
         "--offline",
         "do not contact the cluster: plan from the spec's version, its manifests and PATHs",
@@ -83,13 +75,7 @@ export function register(program: Command): void {
   ).action((paths: string[], opts: PlanFlags) =>
     runAction(opts, async (io) => {
       // Flags first: a typo fails fast, before anything is loaded or contacted.
-      if (!opts.to) throw cliError("CLI_MISSING_TO", "--to is required", "pass --to 1.N, e.g. --to 1.37");
-      if (!/^v?1\.\d+$/.test(opts.to.trim()))
-        throw cliError(
-          "CLI_BAD_VERSION",
-          `--to must be a Kubernetes minor like 1.37, got "${opts.to}"`,
-          "pass --to 1.37",
-        );
+      const to = requireTarget(opts.to, "1.37");
       const pageSize = Number(opts.pageSize);
       if (!Number.isInteger(pageSize) || pageSize < 1)
         throw cliError(
@@ -132,8 +118,10 @@ export function register(program: Command): void {
       if (!opts.offline) {
         const { loadKubeConfig } = await import("../../kube/api/kubeconfig.js");
         const { KubeClient } = await import("../../kube/api/client.js");
-        const context = opts.context ?? (opts.env ? platform.environments[opts.env]?.context : undefined);
-        client = new KubeClient(loadKubeConfig({ context, kubeconfig: opts.kubeconfig }), { maxSockets: 16 });
+        client = new KubeClient(
+          loadKubeConfig({ context: contextFor(platform, opts), kubeconfig: opts.kubeconfig }),
+          { maxSockets: 16 },
+        );
       }
       const kubectlVersion = opts.kubectlVersion ?? detectKubectl();
       const { planUpgrade } = await import("../../upgrade/plan.js");
@@ -142,7 +130,7 @@ export function register(program: Command): void {
         const plan = await planUpgrade(
           {
             platform,
-            to: opts.to,
+            to,
             paths,
             specFile: opts.file,
             pageSize,
