@@ -14,7 +14,9 @@
 #
 # Needs root (namespaces, routes, iptables) and runc, iptables, ipset, conntrack
 # (bash cluster/node-deps.sh). On failure exits non-zero naming the component and its log tail.
-set -euo pipefail
+# -E: the ERR trap below also fires inside functions (without it a failure there ended the
+# script with exit 1 and nothing on stderr, seen twice in parallel test runs).
+set -Eeuo pipefail
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=lib/net.sh
@@ -227,9 +229,10 @@ done
 pki="$dir/pki"
 sign_client() { # <file-prefix> <subject>
   [ -f "$1.crt" ] && return 0
+  # A random serial, not -CAcreateserial: nodes starting in parallel would race on one ca.srl.
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" 2>/dev/null
   openssl req -new -key "$1.key" -subj "$2" -out "$1.csr" 2>/dev/null
-  openssl x509 -req -in "$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial -days 3650 \
+  openssl x509 -req -in "$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -set_serial "0x$(openssl rand -hex 16)" -days 3650 \
     -extfile <(printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n') \
     -out "$1.crt" 2>/dev/null
   rm -f "$1.csr"
