@@ -234,7 +234,9 @@ interface WrittenPlane {
 
 /** Writes the plane's manifests; returns what the summary needs of it, and no object. */
 async function writeKubernetesPlane(
-  kube: Pick<KubernetesPlane, "platform"> & { readonly tenants: Iterable<KubernetesPlane["tenants"][number]> },
+  kube: Pick<KubernetesPlane, "platform"> & {
+    readonly tenants: Iterable<KubernetesPlane["tenants"][number]>;
+  },
   dir: string,
   emit: Emit<PlanEvent>,
 ): Promise<WrittenPlane> {
