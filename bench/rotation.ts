@@ -17,7 +17,8 @@
  */
 
 import { spawn } from "node:child_process";
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import https from "node:https";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import {
@@ -29,7 +30,7 @@ import {
   type V1PodDisruptionBudget,
 } from "@kubernetes/client-node";
 import { KwokNodeProvider } from "../src/providers/kwok/index.js";
-import { rotationCluster } from "../src/rotation/cluster.js";
+import { type ClusterClients, type RotationCluster, rotationCluster } from "../src/rotation/cluster.js";
 import { rotate } from "../src/rotation/rotate.js";
 import type { RotationEvent } from "../src/rotation/types.js";
 import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../test/support/cluster.js";
@@ -111,15 +112,77 @@ async function setUp(): Promise<{ cluster: TestCluster; monitor: PdbMonitor; pro
   return { cluster, monitor, provider };
 }
 
+/**
+ * The controller-manager's work queues (its /metrics, read with the admin certificate): how many
+ * times each controller was asked to sync, how long a key waited in the queue and how long a sync
+ * took. The disruption controller has one worker; every eviction costs it several syncs.
+ */
+type Queues = Map<string, number>;
+async function controllerQueues(cluster: TestCluster): Promise<Queues> {
+  const out: Queues = new Map();
+  if (!cluster.dir) return out;
+  const dir = cluster.dir;
+  const port = /KCM_PORT=(\d+)/.exec(readFileSync(join(dir, "ports.env"), "utf8"))?.[1];
+  const text = await new Promise<string>((resolve) => {
+    const req = https.get(
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/metrics",
+        cert: readFileSync(join(dir, "pki/admin.crt")),
+        key: readFileSync(join(dir, "pki/admin.key")),
+        rejectUnauthorized: false,
+        timeout: 10_000,
+      },
+      (res) => {
+        let t = "";
+        res.setEncoding("utf8").on("data", (d: string) => {
+          t += d;
+        });
+        res.on("end", () => resolve(t));
+      },
+    );
+    req.on("error", () => resolve(""));
+  });
+  for (const line of text.split("\n")) {
+    const m =
+      /^(workqueue_(?:adds_total|queue_duration_seconds_sum|queue_duration_seconds_count|work_duration_seconds_sum|work_duration_seconds_count))\{name="(disruption|replicaset|endpoint_slice|garbage_collector_attempt_to_delete)"\} (\S+)$/.exec(
+        line,
+      ) ?? /^(rest_client_rate_limiter_duration_seconds_(?:sum|count))\{[^}]*\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const key = m.length === 4 ? `${m[2]}.${m[1]}` : `client.${m[1]}`;
+    out.set(key, (out.get(key) ?? 0) + Number(m[m.length - 1]));
+  }
+  return out;
+}
+
+function queueReport(before: Queues, after: Queues): string {
+  const d = (k: string) => (after.get(k) ?? 0) - (before.get(k) ?? 0);
+  const lines: string[] = [];
+  for (const q of ["disruption", "replicaset"]) {
+    const n = d(`${q}.workqueue_work_duration_seconds_count`);
+    if (n === 0) continue;
+    lines.push(
+      `    controller-manager ${q}: ${d(`${q}.workqueue_adds_total`)} adds, ${n} syncs, mean wait in queue ${((d(`${q}.workqueue_queue_duration_seconds_sum`) / Math.max(1, d(`${q}.workqueue_queue_duration_seconds_count`))) * 1000).toFixed(0)} ms, mean sync ${((d(`${q}.workqueue_work_duration_seconds_sum`) / n) * 1000).toFixed(0)} ms, busy ${d(`${q}.workqueue_work_duration_seconds_sum`).toFixed(1)} s`,
+    );
+  }
+  const throttled = d("client.rest_client_rate_limiter_duration_seconds_sum");
+  lines.push(`    controller-manager client-side throttling: ${throttled.toFixed(1)} s in total`);
+  return lines.join("\n");
+}
+
 async function finish(
   name: string,
   t0: number,
   cluster: TestCluster,
   monitor: PdbMonitor,
   note: string,
+  queuesBefore?: Queues,
 ): Promise<Outcome> {
   await waitDeploymentsReady(cluster.kubeConfig, spec.workloads, 600_000);
   const seconds = (Date.now() - t0) / 1000;
+  if (queuesBefore)
+    process.stderr.write(`  ${name}:\n${queueReport(queuesBefore, await controllerQueues(cluster))}\n`);
   const violations = await monitor.stop();
   const notReady = (await deploymentsNotReady(cluster.kubeConfig, spec.workloads)).length;
   for (const v of violations.slice(0, 5))
@@ -187,23 +250,90 @@ async function traceCluster(kc: KubeConfig, file: string): Promise<() => Promise
   };
 }
 
+/**
+ * The rotation cluster with every request tenkai sends counted by method (list/watch of the
+ * informers are counted by the trace as the view starts; these are the direct calls).
+ */
+function countingCluster(cluster: RotationCluster, calls: Map<string, number>): RotationCluster {
+  const wrap = <T extends object>(api: T, name: string): T =>
+    new Proxy(api, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== "function" || typeof prop !== "string") return v;
+        return (...a: unknown[]) => {
+          const k = `${name}.${prop}`;
+          calls.set(k, (calls.get(k) ?? 0) + 1);
+          return (v as (...x: unknown[]) => unknown).apply(target, a);
+        };
+      },
+    });
+  const c = cluster.clients;
+  const clients: ClusterClients = {
+    core: wrap(c.core, "core"),
+    apps: wrap(c.apps, "apps"),
+    policy: wrap(c.policy, "policy"),
+  };
+  return {
+    clients,
+    watch: (now) => {
+      calls.set("watch(pods+budgets)", (calls.get("watch(pods+budgets)") ?? 0) + 1);
+      return cluster.watch(now);
+    },
+  };
+}
+
 async function runTenkai(): Promise<Outcome> {
   const { cluster, monitor, provider } = await setUp();
   const counts: Record<string, number> = {};
   if (eventsFile) writeFileSync(eventsFile, "");
+  const calls = new Map<string, number>();
+  // The profile: when each phase began (from the first event), the CPU this process spent in it
+  // (tenkai's engine, plus the trace's watches with --events), and the requests tenkai sent.
+  const phases: { name: string; at: number; cpu: number }[] = [];
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let firstEviction = 0;
   const sink = (e: RotationEvent) => {
     counts[e.code] = (counts[e.code] ?? 0) + 1;
+    if (e.code === "rotation.phase") {
+      const name = String((e.data as { phase?: string }).phase ?? e.message);
+      if (phases.at(-1)?.name !== name) phases.push({ name, at: Date.now(), cpu: cpuMs() });
+    }
+    if (e.code === "rotation.green.ready")
+      phases.push({ name: "plan re-check", at: Date.now(), cpu: cpuMs() });
+    if (e.code === "rotation.pod.evicted" && firstEviction === 0) firstEviction = Date.now();
     if (eventsFile) appendFileSync(eventsFile, `${JSON.stringify(e)}\n`);
     if (e.code === "rotation.node.drained" || e.code === "rotation.phase" || e.code === "rotation.stalled")
       process.stderr.write(`  tenkai: ${e.message}\n`);
   };
   const stopTrace = eventsFile ? await traceCluster(cluster.kubeConfig, eventsFile) : undefined;
+  const queues = await controllerQueues(cluster);
   const t0 = Date.now();
+  const cpu0 = cpuMs();
   await rotate(fixtureOptions(spec, { maxDraining, stallAfterMs: 15_000 }), {
-    cluster: rotationCluster(cluster.kubeConfig),
+    cluster: countingCluster(rotationCluster(cluster.kubeConfig), calls),
     provider,
     sink,
   });
+  const tEnd = Date.now();
+  phases.push({ name: "end", at: tEnd, cpu: cpuMs() });
+  const lines = [`  profile: first eviction ${((firstEviction - t0) / 1000).toFixed(1)} s after the start`];
+  let prev = { name: "plan", at: t0, cpu: cpu0 };
+  for (const ph of phases) {
+    lines.push(
+      `    ${prev.name.padEnd(15)} ${((ph.at - prev.at) / 1000).toFixed(1).padStart(7)} s wall, ${((ph.cpu - prev.cpu) / 1000).toFixed(1).padStart(6)} s CPU in this process`,
+    );
+    prev = ph;
+  }
+  lines.push(
+    `  requests tenkai sent: ${[...calls]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ")}`,
+  );
+  process.stderr.write(`${lines.join("\n")}\n`);
   if (eventsFile)
     appendFileSync(
       eventsFile,
@@ -216,6 +346,7 @@ async function runTenkai(): Promise<Outcome> {
     cluster,
     monitor,
     `max-draining ${maxDraining}; ${counts["rotation.pod.evicted"] ?? 0} evictions, ${counts["rotation.pod.retry"] ?? 0} retries (429), ${counts["rotation.surge.started"] ?? 0} surges, ${counts["rotation.stalled"] ?? 0} stall reports`,
+    queues,
   );
 }
 
@@ -223,6 +354,7 @@ async function runKubectl(): Promise<Outcome> {
   const { cluster, monitor, provider } = await setUp();
   const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath };
   const k = (...a: string[]) => sh(KUBECTL, a, env);
+  const queues = await controllerQueues(cluster);
   const t0 = Date.now();
   const green = { ...fixtureSlot(spec), slot: "green" as const, nodegroupName: "bench-green" };
   await provider.createSlot(green);
@@ -265,6 +397,7 @@ async function runKubectl(): Promise<Outcome> {
     cluster,
     monitor,
     `rollout restart of ${singles.length} single-replica Deployments, then ${blue.length} serial drains`,
+    queues,
   );
 }
 

@@ -2,11 +2,17 @@
  * Removed-API scan at scale, side by side with Fairwinds pluto: one local control plane (kwok-less:
  * no nodes needed), 20,000 objects written, then `pluto detect-api-resources` and
  * `pluto detect-helm` and tenkai's `upgrade plan` live scan against the same cluster. Findings are
- * compared object by object; wall time and peak RSS of each process (/usr/bin/time -v).
+ * compared object by object; wall time, CPU time and peak RSS of each process (/usr/bin/time -v),
+ * and the load average around each.
  *
  *   node --import tsx bench/upgrade-scan-vs-pluto.ts [--objects 20000] [--concurrency 32] [--to 1.37]
  *
- * pluto comes from bench/pluto/build.sh (the version bench/pluto/go.mod pins), or PLUTO_BIN.
+ * pluto comes from bench/pluto/build.sh (the version bench/pluto/go.mod pins: the module proxy
+ * refuses it, so it is built from the upstream source at the tag with PLUTO_SRC; see build.sh and
+ * the README, "pluto for the removed-API bench"), or PLUTO_BIN.
+ *
+ * The objects with old apiVersions are planted as test/integration/upgrade-plan.test.ts plants
+ * them (test/support/removed-apis.ts).
  *
  * The objects (shares of --objects):
  * - current:        ConfigMaps (75%) and apps/v1 Deployments (5%) with nothing old about them;
@@ -21,12 +27,20 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { KubeClient } from "../src/kube/api/client.js";
-import { encodeHelmRelease } from "../src/upgrade/helm.js";
 import { startTestCluster, testClusterUnavailableReason, waitFor } from "../test/support/cluster.js";
+import {
+  deployment,
+  etcdPortOf,
+  helmReleaseSecret,
+  lastAppliedDeployment,
+  lastAppliedIngress,
+  managedFieldsRole,
+  putStoredObject,
+} from "../test/support/removed-apis.js";
 
 const { values } = parseArgs({
   options: {
@@ -83,11 +97,16 @@ interface Measured {
   readonly stdout: string;
   readonly stderr: string;
   readonly wallS: number;
+  /** User + system CPU seconds: steadier than wall time on a shared machine. */
+  readonly cpuS: number;
   readonly maxRssMiB: number;
+  /** The machine's 1-minute load average before and after the run. */
+  readonly load: readonly [number, number];
 }
 
 /** Runs a command under /usr/bin/time -v: its exit code, output, wall time and peak RSS. */
 function measured(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measured {
+  const loadBefore = loadavg()[0] ?? Number.NaN;
   const r = spawnSync("/usr/bin/time", ["-v", cmd, ...args], {
     encoding: "utf8",
     env: { ...process.env, ...env },
@@ -96,8 +115,27 @@ function measured(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measured
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? Number.NaN);
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
   const wallS = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : Number.NaN;
-  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr, wallS, maxRssMiB: rss / 1024 };
+  const secs = (what: string) =>
+    Number(new RegExp(`${what} time \\(seconds\\): ([\\d.]+)`).exec(r.stderr)?.[1]);
+  return {
+    code: r.status ?? 1,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    wallS,
+    cpuS: secs("User") + secs("System"),
+    maxRssMiB: rss / 1024,
+    load: [loadBefore, loadavg()[0] ?? Number.NaN],
+  };
 }
+
+/** pluto's exit codes (docs/advanced.md upstream): findings are not errors. */
+const plutoExit: Record<number, string> = {
+  0: "nothing found",
+  1: "error",
+  2: "deprecated apiVersions found",
+  3: "removed apiVersions found",
+  4: "a replacement is unavailable in the target",
+};
 
 const plutoItems = (
   out: string,
@@ -116,8 +154,7 @@ async function main(): Promise<void> {
   }
   const client = new KubeClient(cluster.kubeConfig, { maxSockets: concurrency });
   try {
-    const etcdPort = /ETCD_PORT=(\d+)/.exec(readFileSync(join(cluster.dir ?? "", "ports.env"), "utf8"))?.[1];
-    if (!etcdPort) throw new Error("no ETCD_PORT in the cluster's ports.env");
+    const etcdPort = etcdPortOf(cluster.dir ?? "");
     const ns = (i: number) => `bench-${String(i % NAMESPACES).padStart(2, "0")}`;
     for (let i = 0; i < NAMESPACES; i++)
       await client.request({
@@ -130,26 +167,6 @@ async function main(): Promise<void> {
     const post = (path: string, body: object) => async () => {
       await client.request({ method: "POST", path, body });
     };
-    const lastApplied = (apiVersion: string, kind: string, name: string, namespace: string) => ({
-      "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({
-        apiVersion,
-        kind,
-        metadata: { name, namespace },
-      }),
-    });
-    const deployment = (name: string, namespace: string, annotations?: Record<string, string>) => ({
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name, namespace, ...(annotations ? { annotations } : {}) },
-      spec: {
-        replicas: 0,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: { containers: [{ name: "a", image: "x:1" }] },
-        },
-      },
-    });
     for (let i = 0; i < counts.configMaps; i++) {
       const n = ns(i);
       planted.set(`ConfigMap ${n}/cm-${i}`, "current");
@@ -170,91 +187,27 @@ async function main(): Promise<void> {
     for (let i = 0; i < counts.oldDeployments; i++) {
       const n = ns(i);
       planted.set(`Deployment ${n}/old-${i}`, "last-applied");
-      writes.push(
-        post(
-          `/apis/apps/v1/namespaces/${n}/deployments`,
-          deployment(`old-${i}`, n, lastApplied("extensions/v1beta1", "Deployment", `old-${i}`, n)),
-        ),
-      );
+      writes.push(post(`/apis/apps/v1/namespaces/${n}/deployments`, lastAppliedDeployment(`old-${i}`, n)));
     }
     for (let i = 0; i < counts.oldIngresses; i++) {
       const n = ns(i);
       planted.set(`Ingress ${n}/ing-${i}`, "last-applied");
       writes.push(
-        post(`/apis/networking.k8s.io/v1/namespaces/${n}/ingresses`, {
-          apiVersion: "networking.k8s.io/v1",
-          kind: "Ingress",
-          metadata: {
-            name: `ing-${i}`,
-            namespace: n,
-            annotations: lastApplied("networking.k8s.io/v1beta1", "Ingress", `ing-${i}`, n),
-          },
-          spec: { defaultBackend: { service: { name: "web", port: { number: 80 } } } },
-        }),
+        post(`/apis/networking.k8s.io/v1/namespaces/${n}/ingresses`, lastAppliedIngress(`ing-${i}`, n)),
       );
     }
     for (let i = 0; i < counts.oldRoles; i++) {
       const n = ns(i);
       const name = `old-reader-${i}`;
       planted.set(`Role ${n}/${name}`, "managed-fields");
-      writes.push(async () => {
-        const obj = {
-          apiVersion: "rbac.authorization.k8s.io/v1",
-          kind: "Role",
-          metadata: {
-            name,
-            namespace: n,
-            uid: `5d1f3c1e-0b0a-4c57-9f1e-${String(i).padStart(12, "0")}`,
-            creationTimestamp: "2021-06-01T00:00:00Z",
-            managedFields: [
-              {
-                manager: "old-operator",
-                operation: "Update",
-                apiVersion: "rbac.authorization.k8s.io/v1beta1",
-                time: "2021-06-01T00:00:00Z",
-                fieldsType: "FieldsV1",
-                fieldsV1: { "f:rules": {} },
-              },
-            ],
-          },
-          rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }],
-        };
-        const res = await fetch(`http://127.0.0.1:${etcdPort}/v3/kv/put`, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({
-            key: Buffer.from(`/registry/roles/${n}/${name}`).toString("base64"),
-            value: Buffer.from(JSON.stringify(obj)).toString("base64"),
-          }),
-        });
-        if (res.status !== 200) throw new Error(`etcd put ${name}: ${res.status} ${await res.text()}`);
-      });
+      const role = managedFieldsRole(name, n, i);
+      writes.push(() => putStoredObject(etcdPort, role.key, role.object));
     }
     for (let i = 0; i < counts.helmReleases; i++) {
       const n = ns(i);
       const release = `legacy-${i}`;
       planted.set(`helm ${n}/${release}`, "helm");
-      writes.push(
-        post(`/api/v1/namespaces/${n}/secrets`, {
-          apiVersion: "v1",
-          kind: "Secret",
-          type: "helm.sh/release.v1",
-          metadata: {
-            name: `sh.helm.release.v1.${release}.v1`,
-            namespace: n,
-            labels: { owner: "helm", name: release, status: "deployed", version: "1" },
-          },
-          data: {
-            release: encodeHelmRelease({
-              name: release,
-              namespace: n,
-              version: 1,
-              chart: { metadata: { name: "legacy-chart", version: "0.4.0" } },
-              manifest: `---\n# Source: legacy-chart/templates/hpa.yaml\napiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: ${release}\nspec:\n  maxReplicas: 3\n`,
-            }),
-          },
-        }),
-      );
+      writes.push(post(`/api/v1/namespaces/${n}/secrets`, helmReleaseSecret(release, n)));
     }
     const t0 = performance.now();
     await pool(writes, concurrency, (w) => w());
@@ -274,6 +227,8 @@ async function main(): Promise<void> {
       );
     });
 
+    // Read now: the client's kept-alive sockets idle through the measurements below.
+    const server = (await client.request<{ gitVersion: string }>({ method: "GET", path: "/version" })).body;
     const dir = mkdtempSync(join(tmpdir(), "tenkai-pluto-bench-"));
     const platformFile = join(dir, "platform.yaml");
     writeFileSync(
@@ -336,7 +291,7 @@ async function main(): Promise<void> {
     const byCategory = (keys: Set<string> | undefined, c: Category) =>
       keys ? [...planted].filter(([k, cat]) => cat === c && keys.has(k)).length : "-";
     console.log(
-      `\nobjects written: ${writes.length} (${JSON.stringify(counts)}); cluster v1.36, target ${values.to}`,
+      `\nobjects written: ${writes.length} (${JSON.stringify(counts)}); cluster ${server.gitVersion}, target ${values.to}; machine: ${cpus().length} cores`,
     );
     console.log("category         planted  pluto  tenkai");
     for (const c of ["current", "last-applied", "managed-fields", "helm"] as Category[]) {
@@ -360,15 +315,19 @@ async function main(): Promise<void> {
       if (onlyPluto.length > 0) console.log(`  only pluto: ${onlyPluto.slice(0, 20).join(", ")}`);
       const pw = plutoRuns.reduce((s, r) => s + r.m.wallS, 0);
       const pr = Math.max(...plutoRuns.map((r) => r.m.maxRssMiB));
+      const pc = plutoRuns.reduce((s, r) => s + r.m.cpuS, 0);
+      const load = (m: Measured) => `load ${m.load[0].toFixed(1)} → ${m.load[1].toFixed(1)}`;
+      const version = spawnSync(pluto.path ?? "", ["version"], { encoding: "utf8" }).stdout.trim();
+      console.log(`pluto: ${pluto.path} (${version}); target ${target}`);
       for (const r of plutoRuns)
         console.log(
-          `pluto ${r.what}: wall ${r.m.wallS.toFixed(2)} s, peak RSS ${r.m.maxRssMiB.toFixed(0)} MiB, exit ${r.m.code}, ${plutoItems(r.m.stdout).length} items`,
+          `pluto ${r.what}: wall ${r.m.wallS.toFixed(2)} s, CPU ${r.m.cpuS.toFixed(2)} s, peak RSS ${r.m.maxRssMiB.toFixed(0)} MiB, ${load(r.m)}, exit ${r.m.code} (${plutoExit[r.m.code] ?? "?"}), ${plutoItems(r.m.stdout).length} items`,
         );
       console.log(
-        `tenkai upgrade plan (live scan): wall ${t.wallS.toFixed(2)} s (plan ${(tenkai.planMs / 1000).toFixed(2)} s without node/tsx start-up), peak RSS ${t.maxRssMiB.toFixed(0)} MiB (resourceUsage maxRSS ${(tenkai.maxRssKb / 1024).toFixed(0)} MiB)`,
+        `tenkai upgrade plan (live scan): wall ${t.wallS.toFixed(2)} s (plan ${(tenkai.planMs / 1000).toFixed(2)} s without node/tsx start-up), CPU ${t.cpuS.toFixed(2)} s, peak RSS ${t.maxRssMiB.toFixed(0)} MiB (resourceUsage maxRSS ${(tenkai.maxRssKb / 1024).toFixed(0)} MiB), ${load(t)}`,
       );
       console.log(
-        `ratio tenkai/pluto (pluto's two commands summed for time, larger peak for memory): wall ${(t.wallS / pw).toFixed(2)}x, peak RSS ${(t.maxRssMiB / pr).toFixed(2)}x`,
+        `ratio tenkai/pluto (pluto's two commands summed for time, larger peak for memory): wall ${(t.wallS / pw).toFixed(2)}x (plan alone ${(tenkai.planMs / 1000 / pw).toFixed(2)}x), CPU ${(t.cpuS / pc).toFixed(2)}x, peak RSS ${(t.maxRssMiB / pr).toFixed(2)}x`,
       );
     } else {
       console.log(`pluto: not run: ${pluto.error}`);

@@ -38,6 +38,24 @@ describe("budget tracking", () => {
     assert.equal(t.status("shop/web").allowed, 1, "a refused eviction gives the budget back");
   });
 
+  it("holds the next eviction under a budget until the previous one's status write is watched, not until its answer", () => {
+    const clock = new FakeClock();
+    const t = new BudgetTracker(() => clock.now());
+    t.upsert(pdb({ allowed: 2 }));
+    assert.equal(t.requesting("shop/web"), false);
+    t.reserve(["shop/web"], "web-0");
+    assert.equal(t.requesting("shop/web"), true, "sent, its status write not seen: the next would collide");
+    t.upsert(pdb({ allowed: 1, disrupted: ["web-0"] }));
+    assert.equal(t.requesting("shop/web"), false, "the write is done though the answer is not back");
+    assert.equal(t.status("shop/web").allowed, 0, "and it is still counted against the budget");
+    t.reserve(["shop/web"], "web-1");
+    t.podGone("shop", "web-1");
+    assert.equal(t.requesting("shop/web"), false, "a pod seen terminating was written before it went");
+    t.reserve(["shop/web"], "web-2");
+    t.release(["shop/web"], "web-2");
+    assert.equal(t.requesting("shop/web"), false, "a refused eviction holds nothing");
+  });
+
   it("stops counting an accepted eviction once the status lists the pod as disrupted", () => {
     const clock = new FakeClock();
     const t = new BudgetTracker(() => clock.now());

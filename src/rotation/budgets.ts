@@ -134,6 +134,22 @@ export class BudgetTracker {
     };
   }
 
+  /**
+   * Whether an eviction under the budget has been sent and not answered yet. The apiserver
+   * decrements a budget's status with optimistic concurrency and sleeps 500 ms after each conflict
+   * (EvictionsRetry in pkg/registry/core/pod/storage/eviction.go), so two evictions under one
+   * budget sent together cost the second one half a second per collision: the drain sends them
+   * one after the other instead, and budgets side by side. An eviction whose status write was
+   * already watched (the pod listed in `disruptedPods`, or seen terminating, which the apiserver
+   * does only after that write) cannot collide any more, so the next one need not wait for its
+   * answer: under load the answer (the pod's deletion) came seconds after the write.
+   */
+  requesting(key: string): boolean {
+    for (const f of this.inFlight.get(key)?.values() ?? [])
+      if (f.requesting && !f.shown && f.goneAt === undefined) return true;
+    return false;
+  }
+
   /** Counts an eviction about to be sent against each budget. */
   reserve(keys: readonly string[], podName: string): void {
     for (const key of keys) {

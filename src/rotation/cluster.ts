@@ -29,6 +29,11 @@ export interface ClusterClients {
   readonly policy: PolicyV1Api;
 }
 
+/**
+ * The rotation's clients. Each request opens its own connection (client-node 1.4 makes an agent per
+ * request); a shared keep-alive agent was tried and taken out: node-fetch 2.7 under it reported
+ * "Premature close" on a healthy answer under load (a full bench run died on a Deployment read).
+ */
 export function clientsFor(kc: KubeConfig): ClusterClients {
   return {
     core: kc.makeApiClient(CoreV1Api),

@@ -131,6 +131,28 @@ describe("drain", () => {
     assert.equal(codes(h.events, "rotation.pod.retry").length, 0);
   });
 
+  it("sends one eviction per budget at a time until its status write is seen, budgets side by side (the apiserver sleeps 500 ms per status conflict)", async () => {
+    const h = harness((c) => {
+      c.addDeployment("web", { replicas: 6, nodes: ["blue-0", "blue-1"], minAvailable: 1 });
+      c.addDeployment("api", { replicas: 6, nodes: ["blue-0", "blue-1"], minAvailable: 1 });
+      c.addDeployment("docs", { replicas: 6, nodes: ["blue-0", "blue-1"], minAvailable: 1 });
+    });
+    await h.run();
+    assert.equal(h.cluster.evicted.length, 18);
+    for (const b of ["shop/web", "shop/api", "shop/docs"])
+      assert.equal(
+        h.cluster.mostRequestingPerBudget.get(b),
+        1,
+        `${b}: at most one eviction request at a time`,
+      );
+    assert.ok(h.cluster.mostRequesting >= 3, `budgets side by side (${h.cluster.mostRequesting} at once)`);
+    const evicted = codes(h.events, "rotation.pod.evicted");
+    assert.ok(
+      evicted.every((e) => e.data.ms >= 0),
+      "each eviction says how long its answer took",
+    );
+  });
+
   it("spreads evictions across budgets: a slow budget does not hold back the others", async () => {
     const h = harness((c) => {
       c.controllerLag = 3;

@@ -100,6 +100,8 @@ export class Drainer {
   /** Deployments (`ns/name`) whose pods this drain evicted. */
   readonly moved = new Set<string>();
   private readonly lastStallByBlocker = new Map<string, number>();
+  /** Resolves the loop's wait: an eviction was answered, so its budget may take the next one. */
+  private wakeUp: (() => void) | undefined;
 
   private readonly clients: ClusterClients;
   private readonly view: PodView;
@@ -166,7 +168,8 @@ export class Drainer {
           if (!isTerminating(pod)) candidates.push({ pod, decision, node });
         }
       }
-      let moving = this.podsMoving(active, start);
+      // Counting pods on their way walks every pod: only when there is a window to fill.
+      let moving = Number.isFinite(r.maxPodsMoving) ? this.podsMoving(active, start) : 0;
       for (const c of this.byLongestWay(candidates, r)) {
         if (this.inFlight >= r.maxConcurrentEvictions) break;
         // Surges start whatever the window: a replacement takes the longest to get Ready.
@@ -178,7 +181,8 @@ export class Drainer {
         if (!before && this.progress.get(uid)?.evicting === true) moving++;
       }
       if (this.clock.now() > deadline) throw this.timeoutError(r, [...active.keys()]);
-      await this.view.changed(200);
+      await Promise.race([this.view.changed(200), new Promise<void>((resolve) => (this.wakeUp = resolve))]);
+      this.wakeUp = undefined;
       // Let a burst of watch events land before scanning again. (A pause that grew with the
       // pods scanned was tried: on 200 nodes the control plane, not this loop, sets the pace.)
       await this.clock.sleep(10, r.signal);
@@ -324,13 +328,20 @@ export class Drainer {
       this.blocked(st, pod, node, blocking.key, now, r, overridable ? budgets : undefined);
       return;
     }
+    // One eviction request per budget at a time (budgets.ts, `requesting`); the answer wakes the loop.
+    if (budgets.some((b) => this.view.budgets.requesting(b))) return;
     st.blockedSince = undefined;
     st.evicting = true;
     this.view.budgets.reserve(budgets, pod.metadata?.name ?? "");
     this.inFlight++;
     void this.evict(pod, node, budgets, st, r).finally(() => {
       this.inFlight--;
+      this.wake();
     });
+  }
+
+  private wake(): void {
+    this.wakeUp?.();
   }
 
   private blocked(
@@ -390,6 +401,7 @@ export class Drainer {
     const name = pod.metadata?.name ?? "";
     const namespace = pod.metadata?.namespace ?? "";
     const key = podKey(pod);
+    const sent = this.clock.now();
     try {
       await this.clients.core.createNamespacedPodEviction({
         name,
@@ -444,7 +456,13 @@ export class Drainer {
     const evictionNumber = ++this.evictions;
     const dep = this.deploymentFor(pod);
     if (dep) this.moved.add(`${dep.metadata?.namespace}/${dep.metadata?.name}`);
-    this.emit("debug", "rotation.pod.evicted", `pod ${key} on ${node}: evicted`, { pod: key, node, budgets });
+    const ms = this.clock.now() - sent;
+    this.emit("debug", "rotation.pod.evicted", `pod ${key} on ${node}: evicted (answered in ${fmtMs(ms)})`, {
+      pod: key,
+      node,
+      budgets,
+      ms,
+    });
     const surged = this.surgedPods.get(pod.metadata?.uid ?? "");
     if (surged) {
       await this.surger.restore(surged).catch((err: unknown) => {

@@ -164,6 +164,8 @@ export const ERROR_CODES = {
   UPGRADE_STATE_CORRUPT: "the upgrade record is not one tenkai wrote",
   UPGRADE_PREDECESSOR_NOT_VERIFIED:
     "the environment that promotes here has not passed this target with a green verification",
+  UPGRADE_PREDECESSOR_UNREADABLE:
+    "the record of the environment that promotes here could not be read (its cluster unreachable, no context); it never counts as passed",
   UPGRADE_CONTROL_PLANE_FAILED: "the control plane did not reach the target version",
   UPGRADE_NO_RELEASE: "no Kubernetes release of the target minor is available to run",
   UPGRADE_ADDON_FAILED: "an add-on update failed or did not roll out",

@@ -1,7 +1,9 @@
 /**
  * The removed-API table against the Kubernetes Deprecated API Migration Guide: for every minor the
  * table covers (1.16 to 1.37), the API versions it says stop being served there are exactly the
- * guide's list for that release, plus only entries that name their own source.
+ * guide's list for that release, plus only entries that name their own source; each of the guide's
+ * entries has the replacement the guide names, and following replacements ends on a version still
+ * served on the table's last minor.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -14,6 +16,8 @@ interface Guide {
   retrieved: string;
   latestReleaseListed: string;
   removed: Record<string, string[]>;
+  /** Per minor, per removed entry: the API version(s) the guide says to migrate to (null: none). */
+  migrateTo: Record<string, Record<string, (string | null)[]>>;
 }
 
 const guide = JSON.parse(
@@ -46,6 +50,46 @@ describe("data/deprecated-apis.json against the Deprecated API Migration Guide",
             r.source,
             `${key} is removed in ${minor} by the table but not by the guide, and names no source`,
           );
+      }
+    });
+  }
+
+  it("the guide's releases all lie within the table's minors", () => {
+    for (const minor of Object.keys(guide.removed)) assert.ok(minors.includes(minor), minor);
+    assert.ok(minors.includes(guide.latestReleaseListed));
+  });
+
+  for (const minor of minors) {
+    const entries = Object.entries(guide.migrateTo[minor] ?? {});
+    if (entries.length === 0) continue;
+    it(`replacements of the ${minor} removals are the ones the guide names, and lead to a served version`, () => {
+      const idx = new ApiRuleIndex(table.rules);
+      const last = parseMinor(table.minors.to)!;
+      assert.deepEqual(
+        entries.map(([k]) => k).sort(),
+        [...(guide.removed[minor] ?? [])].sort(),
+        "migrateTo and removed list the same entries",
+      );
+      for (const [key, named] of entries) {
+        const [apiVersion, kind] = key.split(" ") as [string, string];
+        const rule = idx.find(apiVersion, kind);
+        assert.ok(rule, `${key} is in the table`);
+        assert.ok(
+          named.includes(rule.replacement),
+          `${key}: the table moves to ${rule.replacement}; the guide names ${named.join(" or ")}`,
+        );
+        const end = idx.replacementOn(rule, last);
+        if (rule.replacement === null) {
+          assert.equal(end, undefined, `${key} has no replacement`);
+          continue;
+        }
+        assert.ok(end, `${key}: a replacement on ${table.minors.to}`);
+        const endRule = idx.find(end, kind);
+        const removed = parseMinor(endRule?.removedIn ?? undefined);
+        assert.ok(
+          !removed || removed.minor > last.minor,
+          `${key}: following replacements ends on ${end}, which the table removes in ${endRule?.removedIn}`,
+        );
       }
     });
   }

@@ -15,7 +15,6 @@ import { fileURLToPath } from "node:url";
 import { KubeClient } from "../../src/kube/api/client.js";
 import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
 import { loadPlatform } from "../../src/spec/load.js";
-import { encodeHelmRelease } from "../../src/upgrade/helm.js";
 import { planUpgrade } from "../../src/upgrade/plan.js";
 import type { Finding, UpgradeEvent, UpgradePlan } from "../../src/upgrade/types.js";
 import {
@@ -25,6 +24,13 @@ import {
   testClusterUnavailableReason,
   waitFor,
 } from "../support/cluster.js";
+import {
+  etcdPortOf,
+  helmReleaseSecret,
+  lastAppliedDeployment,
+  managedFieldsRole,
+  putStoredObject,
+} from "../support/removed-apis.js";
 import { FIXTURE_LABEL, waitDeploymentsReady } from "../support/rotation-fixture.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -61,21 +67,6 @@ function tenkai(args: string[]): Promise<{ code: number; stdout: string; stderr:
     p.on("error", reject);
     p.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
-}
-
-/** Writes an object straight into the cluster's etcd (through etcd's JSON gateway). */
-async function putStoredObject(dir: string, key: string, obj: unknown): Promise<void> {
-  const port = /ETCD_PORT=(\d+)/.exec(readFileSync(join(dir, "ports.env"), "utf8"))?.[1];
-  assert.ok(port, "etcd port in ports.env");
-  const res = await fetch(`http://127.0.0.1:${port}/v3/kv/put`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({
-      key: Buffer.from(key).toString("base64"),
-      value: Buffer.from(JSON.stringify(obj)).toString("base64"),
-    }),
-  });
-  assert.equal(res.status, 200, await res.text());
 }
 
 const has = (plan: UpgradePlan, want: Partial<Finding>) =>
@@ -124,56 +115,14 @@ before(async () => {
   await client.request({
     method: "POST",
     path: "/apis/apps/v1/namespaces/shop/deployments",
-    body: {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: {
-        name: "old-api",
-        namespace: "shop",
-        annotations: {
-          "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({
-            apiVersion: "extensions/v1beta1",
-            kind: "Deployment",
-            metadata: { name: "old-api", namespace: "shop" },
-          }),
-        },
-      },
-      spec: {
-        replicas: 0,
-        selector: { matchLabels: { app: "old-api" } },
-        template: {
-          metadata: { labels: { app: "old-api" } },
-          spec: { containers: [{ name: "a", image: "x:1" }] },
-        },
-      },
-    },
+    body: lastAppliedDeployment("old-api", "shop"),
   });
   // 3. A Role last written by a client through rbac.authorization.k8s.io/v1beta1, as a cluster
-  //    upgraded past 1.22 stores it. The API server of today refuses to record a managed-fields
-  //    entry for a version it cannot convert (it drops it on any write), so the object is put into
-  //    etcd as an older API server left it (JSON; the storage decoder reads JSON and protobuf).
+  //    upgraded past 1.22 stores it, put into etcd as an older API server left it
+  //    (test/support/removed-apis.ts says why).
   if (cluster.dir) {
-    await putStoredObject(cluster.dir, "/registry/roles/shop/old-reader", {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "Role",
-      metadata: {
-        name: "old-reader",
-        namespace: "shop",
-        uid: "5d1f3c1e-0b0a-4c57-9f1e-000000000001",
-        creationTimestamp: "2021-06-01T00:00:00Z",
-        managedFields: [
-          {
-            manager: "old-operator",
-            operation: "Update",
-            apiVersion: "rbac.authorization.k8s.io/v1beta1",
-            time: "2021-06-01T00:00:00Z",
-            fieldsType: "FieldsV1",
-            fieldsV1: { "f:rules": {} },
-          },
-        ],
-      },
-      rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }],
-    });
+    const role = managedFieldsRole("old-reader", "shop", 1);
+    await putStoredObject(etcdPortOf(cluster.dir), role.key, role.object);
     await waitFor("Role shop/old-reader served", 30_000, async () => {
       try {
         await client.request({
@@ -190,26 +139,7 @@ before(async () => {
   await client.request({
     method: "POST",
     path: "/api/v1/namespaces/shop/secrets",
-    body: {
-      apiVersion: "v1",
-      kind: "Secret",
-      type: "helm.sh/release.v1",
-      metadata: {
-        name: "sh.helm.release.v1.legacy.v1",
-        namespace: "shop",
-        labels: { owner: "helm", name: "legacy", status: "deployed", version: "1" },
-      },
-      data: {
-        release: encodeHelmRelease({
-          name: "legacy",
-          namespace: "shop",
-          version: 1,
-          chart: { metadata: { name: "legacy-chart", version: "0.4.0" } },
-          manifest:
-            "---\n# Source: legacy-chart/templates/hpa.yaml\napiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: legacy\nspec:\n  maxReplicas: 3\n",
-        }),
-      },
-    },
+    body: helmReleaseSecret("legacy", "shop"),
   });
   // 5. Manifests on disk, one nested a directory down.
   manifests = mkdtempSync(join(tmpdir(), "tenkai-manifests-"));

@@ -56,6 +56,11 @@ export class FakeRotationCluster {
   greenNodes: string[] = ["green-0"];
   /** The most evictions a budget ever had accepted beyond what its status allowed at the time. */
   overspent = 0;
+  /** Eviction requests unanswered now, per budget key, and the most ever at once. */
+  private readonly requesting = new Map<string, number>();
+  readonly mostRequestingPerBudget = new Map<string, number>();
+  /** The most eviction requests unanswered at once, all budgets together. */
+  mostRequesting = 0;
   private steps = 0;
   private serial = 0;
   private readonly attempts = new Map<string, number>();
@@ -185,6 +190,47 @@ export class FakeRotationCluster {
     }
   }
 
+  /** The Eviction API's answer (eviction.go): 404, 409 on a UID mismatch, 500, 429, or accepted. */
+  private answerEviction(
+    p: { name: string; namespace: string; body: { deleteOptions?: { preconditions?: { uid?: string } } } },
+    key: string,
+    attempt: number,
+  ): object {
+    const fault = this.evictionFault(key, attempt);
+    if (fault) throw fault;
+    const pod = [...this.pods.values()].find(
+      (x) => x.metadata?.namespace === p.namespace && x.metadata?.name === p.name,
+    );
+    if (!pod) throw apiError(404, `pods "${p.name}" not found`);
+    if (
+      p.body.deleteOptions?.preconditions?.uid &&
+      p.body.deleteOptions.preconditions.uid !== pod.metadata?.uid
+    )
+      throw apiError(409, "precondition failed: UID");
+    const budgets = [...this.pdbs.values()].filter((b) => budgetMatchesPod(b, pod));
+    if (budgets.length > 1)
+      throw apiError(
+        500,
+        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+      );
+    for (const b of budgets) {
+      if ((b.status?.disruptionsAllowed ?? 0) <= 0)
+        throw apiError(429, "Cannot evict pod as it would violate the pod's disruption budget.");
+    }
+    for (const b of budgets) {
+      b.status = {
+        ...(b.status as NonNullable<V1PodDisruptionBudget["status"]>),
+        disruptionsAllowed: (b.status?.disruptionsAllowed ?? 0) - 1,
+        disruptedPods: { ...(b.status?.disruptedPods ?? {}), [p.name]: new Date(this.clock.now()) },
+      };
+      this.tracker.upsert(b);
+    }
+    pod.metadata = { ...pod.metadata, deletionTimestamp: new Date(this.clock.now()) };
+    this.tracker.podGone(p.namespace, p.name);
+    this.evicted.push(key);
+    return {};
+  }
+
   view(): PodView & { changes: number } {
     const self = this;
     return {
@@ -215,42 +261,31 @@ export class FakeRotationCluster {
         self.evictionRequests.push(key);
         const attempt = (self.attempts.get(key) ?? 0) + 1;
         self.attempts.set(key, attempt);
-        await new Promise<void>((r) => setImmediate(r));
-        const fault = self.evictionFault(key, attempt);
-        if (fault) throw fault;
-        const pod = [...self.pods.values()].find(
+        const target = [...self.pods.values()].find(
           (x) => x.metadata?.namespace === p.namespace && x.metadata?.name === p.name,
         );
-        if (!pod) throw apiError(404, `pods "${p.name}" not found`);
-        if (
-          p.body.deleteOptions?.preconditions?.uid &&
-          p.body.deleteOptions.preconditions.uid !== pod.metadata?.uid
-        )
-          throw apiError(409, "precondition failed: UID");
-        const budgets = [...self.pdbs.values()].filter((b) => budgetMatchesPod(b, pod));
-        if (budgets.length > 1)
-          throw apiError(
-            500,
-            "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
-          );
-        for (const b of budgets) {
-          if ((b.status?.disruptionsAllowed ?? 0) <= 0)
-            throw apiError(429, "Cannot evict pod as it would violate the pod's disruption budget.");
+        const under = target
+          ? [...self.pdbs.values()].filter((b) => budgetMatchesPod(b, target)).map(pdbKey)
+          : [];
+        for (const b of under) {
+          const n = (self.requesting.get(b) ?? 0) + 1;
+          self.requesting.set(b, n);
+          self.mostRequestingPerBudget.set(b, Math.max(n, self.mostRequestingPerBudget.get(b) ?? 0));
         }
-        for (const b of budgets) {
-          b.status = {
-            ...(b.status as NonNullable<V1PodDisruptionBudget["status"]>),
-            disruptionsAllowed: (b.status?.disruptionsAllowed ?? 0) - 1,
-            disruptedPods: { ...(b.status?.disruptedPods ?? {}), [p.name]: new Date(self.clock.now()) },
-          };
-          self.tracker.upsert(b);
+        self.mostRequesting = Math.max(
+          self.mostRequesting,
+          [...self.requesting.values()].reduce((a, n) => a + n, 0),
+        );
+        try {
+          // Answered after a few turns of the event loop, so requests sent together overlap.
+          for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+          return self.answerEviction(p, key, attempt);
+        } finally {
+          for (const b of under) self.requesting.set(b, (self.requesting.get(b) ?? 1) - 1);
         }
-        pod.metadata = { ...pod.metadata, deletionTimestamp: new Date(self.clock.now()) };
-        self.tracker.podGone(p.namespace, p.name);
-        self.evicted.push(key);
-        return {};
       },
     };
+
     const apps = {
       async listReplicaSetForAllNamespaces() {
         const fault = self.deploymentFault("list", "*");

@@ -11,15 +11,22 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** The example platform on the local target, one kwok group, staging promoting to production. */
-export function platformWithEnvironments(context: string, groups: string): string {
+/**
+ * The example platform on the local target, one kwok group, staging promoting to production:
+ * both environments on `context`, or production on `productionContext` (a second cluster).
+ */
+export function platformWithEnvironments(
+  context: string,
+  groups: string,
+  productionContext: string = context,
+): string {
   const text = `${readFileSync(join(root, "examples/platform.yaml"), "utf8")
     .replace(/^spec:\n/m, "spec:\n  target: local\n")
     .replace(/- \{\s*name: general,(?:[^{}]|\{[^}]*\})*\}/, groups)
     .replace(/^environments:[\s\S]*$/m, "")}
 environments:
   staging: { context: ${context}, promotesTo: production }
-  production: { context: ${context} }
+  production: { context: ${productionContext} }
 `;
   const dir = mkdtempSync(join(tmpdir(), "tenkai-upgrade-run-"));
   const file = join(dir, "platform.yaml");

@@ -213,9 +213,19 @@ export class KubeClient {
         { cause: err.cause },
       );
     };
-    const { status, text, warnings } = await send().catch((err: unknown) =>
-      err instanceof StaleSocket && req.method !== "POST" ? send().catch(unreachable) : unreachable(err),
-    );
+    // Every idle socket in the pool may have gone stale at once (a process that blocked its event
+    // loop for a while finds all of them closed), so a stale one is replaced until a fresh socket
+    // answers; each stale attempt fails at once, before reaching the server.
+    const sendFresh = async (staleLeft: number): Promise<Awaited<ReturnType<typeof send>>> => {
+      try {
+        return await send();
+      } catch (err) {
+        if (err instanceof StaleSocket && req.method !== "POST" && staleLeft > 0)
+          return sendFresh(staleLeft - 1);
+        return unreachable(err);
+      }
+    };
+    const { status, text, warnings } = await sendFresh(this.maxSockets);
     let parsed: unknown = text;
     if (text?.startsWith("{")) {
       try {
