@@ -3,7 +3,8 @@
  * 5 MB of YAML), through the real CLI, timing wall clock and peak RSS with /usr/bin/time. With
  * `--before DIR` it runs the CLI of another checkout (for example /work/main) on the same file
  * and prints the ratio, and compares the two plans' output byte for byte (every file of cdk.out and
- * manifests; plan.json without its timing and output paths).
+ * manifests; plan.json without its timing and output paths); first, as a quick check, it plans
+ * the example platform and a 50-tenant spec with both checkouts and compares those the same way.
  *
  *   node --import tsx bench/plan-scale.ts [tenants] [--before /path/to/other/checkout] [--skip-validate]
  *
@@ -88,6 +89,24 @@ const checkouts: [string, string][] = [
 ];
 const results: Record<string, { validate?: Measure; plan: Measure }> = {};
 try {
+  if (before) {
+    const small = join(dir, "fifty.yaml");
+    writeFileSync(small, generateSpec(50));
+    for (const [name, file] of [
+      ["examples/platform.yaml", join(here, "examples/platform.yaml")],
+      ["50 tenants", small],
+    ] as const) {
+      const outs = [join(dir, `check-before`), join(dir, `check-after`)] as const;
+      const codes = [
+        run(before, ["plan", file, "--out", outs[0], "-o", "json"]),
+        run(here, ["plan", file, "--out", outs[1], "-o", "json"]),
+      ];
+      console.log(
+        `check ${name}: ${codes.some((c) => c.code) ? `plan failed (exit ${codes.map((c) => c.code).join(", ")})` : compareOutputs(...outs)}`,
+      );
+      for (const o of outs) rmSync(o, { recursive: true, force: true });
+    }
+  }
   for (const [label, checkout] of checkouts) {
     const validate = skipValidate ? undefined : run(checkout, ["validate", spec, "-o", "json"]);
     if (validate)

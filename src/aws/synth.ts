@@ -13,13 +13,16 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { App, type Stack, type StackProps } from "aws-cdk-lib";
+import type { CloudAssembly } from "aws-cdk-lib/cx-api";
 import { stackNames } from "../shared/aws-names.js";
 import { TenkaiError } from "../shared/errors.js";
 import type { AwsPlaneOptions, AwsPlaneSynthesis, StackSummary } from "../shared/planes.js";
 import { crossTenantAllowProblems } from "../spec/aws-allow.js";
 import type { Platform } from "../spec/schema.js";
 import { tenantUsesDatabase } from "../spec/tenant-needs.js";
-import { planTenantStacks, TENANTS_PER_STACK } from "./placement.js";
+import { AssemblyMerge } from "./assembly-merge.js";
+import { markCdkGlobals } from "./cdk-globals.js";
+import { planTenantStacks, TENANTS_PER_STACK, type TenantStackPlacement } from "./placement.js";
 import { AddonsStack } from "./stacks/addons.js";
 import { ClusterStack } from "./stacks/cluster.js";
 import { DataStack } from "./stacks/data.js";
@@ -38,7 +41,15 @@ export interface AwsSynthOptions extends AwsPlaneOptions {
   readonly nodeSlots?: Readonly<Record<string, readonly NodeSlot[]>>;
   /** Tenants per tenant stack. Default: TENANTS_PER_STACK. */
   readonly tenantsPerStack?: number;
+  /** Tenant stacks synthesized per App (synthesizeAwsPlane). Default: STACKS_PER_BATCH. */
+  readonly stacksPerBatch?: number;
 }
+
+/**
+ * Tenant stacks per App in synthesizeAwsPlane: small enough that a batch's construct tree is a
+ * few tens of MB, large enough that the per-App cost is noise (bench/plan-scale.ts).
+ */
+export const STACKS_PER_BATCH = 50;
 
 /** The CDK app of the AWS plane, before synthesis (tests and the toolkit use it). */
 export interface AwsPlaneApp {
@@ -48,6 +59,16 @@ export interface AwsPlaneApp {
 }
 
 export function buildAwsPlane(platform: Platform, options: AwsSynthOptions): AwsPlaneApp {
+  checkPlane(platform, options);
+  const app = newApp(options.outdir);
+  const base = addPlatformStacks(app, platform, options);
+  const placement = planTenantStacks(platform, options.tenantsPerStack ?? TENANTS_PER_STACK);
+  const tenants = addTenantStacks(app, platform, placement, 0, base);
+  return { app, stacks: [...base.stacks, ...tenants] };
+}
+
+/** Refuses options and specs the stacks cannot be made from. */
+function checkPlane(platform: Platform, options: AwsSynthOptions): void {
   const unknownRotating = (options.rotating ?? []).filter(
     (g) => !platform.spec.nodeGroups.some((n) => n.name === g),
   );
@@ -66,8 +87,11 @@ export function buildAwsPlane(platform: Platform, options: AwsSynthOptions): Aws
       "narrow each pattern to the tenant's own resources (name the bucket, queue or key); tenkai already grants a workload its tenant's database secret",
     );
   }
-  const app = new App({
-    outdir: options.outdir,
+}
+
+function newApp(outdir: string): App {
+  return new App({
+    outdir,
     // cdk-nag and cfn-lint check the templates in the tests; the built-in validation adds
     // seconds to every plan.
     builtinCloudFormationValidation: false,
@@ -84,12 +108,27 @@ export function buildAwsPlane(platform: Platform, options: AwsSynthOptions): Aws
       "aws:cdk:disable-creation-stack-traces": true,
     },
   });
-  const env = { account: platform.spec.aws.account, region: platform.spec.aws.region };
-  const props = (description: string): StackProps => ({
-    env,
+}
+
+function stackProps(platform: Platform, description: string): StackProps {
+  return {
+    env: { account: platform.spec.aws.account, region: platform.spec.aws.region },
     description: `tenkai ${platform.metadata.name}: ${description}`,
     tags: { "tenkai.dev/platform": platform.metadata.name },
-  });
+  };
+}
+
+/** The stacks a tenant stack depends on, when they are in the same App. */
+interface PlatformStacks {
+  /** In deploy order. */
+  readonly stacks: readonly Stack[];
+  readonly cluster: Stack;
+  readonly data: Stack | undefined;
+}
+
+/** Network, cluster, node groups, add-ons and data: everything but the tenant stacks. */
+function addPlatformStacks(app: App, platform: Platform, options: AwsSynthOptions): PlatformStacks {
+  const props = (description: string) => stackProps(platform, description);
   const stacks: Stack[] = [];
   const network = new NetworkStack(app, stackNames.network(platform), platform, props("network"));
   stacks.push(network);
@@ -136,40 +175,111 @@ export function buildAwsPlane(platform: Platform, options: AwsSynthOptions): Aws
     );
     stacks.push(data);
   }
-  const placement = planTenantStacks(platform, options.tenantsPerStack ?? TENANTS_PER_STACK);
-  placement.forEach((group, i) => {
-    const stack = new TenantStack(
-      app,
-      stackNames.tenants(platform, i + 1),
-      { platform, tenants: group.tenants, accessEntries: group.accessEntries },
-      props(`tenants ${group.tenants[0]?.name ?? ""}..${group.tenants.at(-1)?.name ?? ""}`),
-    );
-    // Reads the cluster's (and data stack's) SSM parameters and names the cluster.
-    stack.addStackDependency(cluster, "tenant roles trust the cluster's OIDC issuer (SSM parameter)");
-    if (data && group.tenants.some(tenantUsesDatabase))
-      stack.addStackDependency(data, "tenant secrets name the database endpoint");
-    stacks.push(stack);
-  });
-  return { app, stacks };
+  return { stacks, cluster, data };
 }
 
+/**
+ * The stacks a tenant stack is deployed after: the cluster (its SSM parameters: OIDC issuer,
+ * logs key) and, when one of its tenants uses the database, the data stack (the endpoint).
+ * By name: a tenant stack takes these values from SSM parameters, never from a token, so it
+ * can be synthesized in an App without them (synthesizeAwsPlane's batches).
+ */
+function tenantStackDependencies(platform: Platform, group: TenantStackPlacement): string[] {
+  return [
+    stackNames.cluster(platform),
+    ...(platform.spec.database && group.tenants.some(tenantUsesDatabase) ? [stackNames.data(platform)] : []),
+  ];
+}
+
+/**
+ * Tenant stacks for `placement` (numbered from `first` + 1). With `platformStacks` (one App)
+ * they depend on them here; without, the caller writes the dependencies into the manifest.
+ */
+function addTenantStacks(
+  app: App,
+  platform: Platform,
+  placement: readonly TenantStackPlacement[],
+  first: number,
+  platformStacks?: PlatformStacks,
+): Stack[] {
+  return placement.map((group, i) => {
+    const stack = new TenantStack(
+      app,
+      stackNames.tenants(platform, first + i + 1),
+      { platform, tenants: group.tenants, accessEntries: group.accessEntries },
+      stackProps(platform, `tenants ${group.tenants[0]?.name ?? ""}..${group.tenants.at(-1)?.name ?? ""}`),
+    );
+    if (platformStacks) {
+      const reasons: Record<string, string> = {
+        [platformStacks.cluster.stackName]: "tenant roles trust the cluster's OIDC issuer (SSM parameter)",
+        ...(platformStacks.data
+          ? { [platformStacks.data.stackName]: "tenant secrets name the database endpoint" }
+          : {}),
+      };
+      for (const name of tenantStackDependencies(platform, group)) {
+        const target = platformStacks.stacks.find((s) => s.stackName === name);
+        if (target) stack.addStackDependency(target, reasons[name]);
+      }
+    }
+    return stack;
+  });
+}
+
+/**
+ * Synthesizes the plane into one cloud assembly. The platform stacks are one App; the tenant
+ * stacks, which share nothing with them but SSM parameter names, are synthesized in Apps of
+ * `stacksPerBatch` stacks, each let go before the next, and merged into the same directory, one
+ * manifest.json and one tree.json (assembly-merge.ts): the assembly is byte for byte the one a
+ * single App writes (src/aws/synth-batches.test.ts), and the construct tree of all tenant stacks
+ * is never in memory at once (8,000 tenants: 800 stacks, bench/plan-scale.ts).
+ */
 export async function synthesizeAwsPlane(
   platform: Platform,
   options: AwsSynthOptions,
 ): Promise<AwsPlaneSynthesis> {
   const outdir = resolve(options.outdir);
   mkdirSync(outdir, { recursive: true });
-  const { app, stacks } = buildAwsPlane(platform, { ...options, outdir });
-  const assembly = app.synth();
-  const summaries: StackSummary[] = stacks.map((stack) => {
-    const artifact = assembly.getStackByName(stack.stackName);
-    return summarizeTemplate(
-      stack.stackName,
-      artifact.templateFile,
-      join(assembly.directory, artifact.templateFile),
+  checkPlane(platform, options);
+  const placement = planTenantStacks(platform, options.tenantsPerStack ?? TENANTS_PER_STACK);
+  const perBatch = options.stacksPerBatch ?? STACKS_PER_BATCH;
+  if (!Number.isInteger(perBatch) || perBatch < 1) {
+    throw new TenkaiError(
+      "AWS_BAD_STACKS_PER_BATCH",
+      `stacksPerBatch must be a positive integer, got ${perBatch}`,
+      "pass a number like 50",
     );
-  });
+  }
+  const app = newApp(outdir);
+  const base = addPlatformStacks(app, platform, options);
+  const assembly = app.synth();
+  const summaries: StackSummary[] = base.stacks.map((s) => summarize(assembly, s.stackName));
+  if (placement.length === 0) return { assemblyDir: assembly.directory, stacks: summaries };
+
+  const merge = new AssemblyMerge(outdir);
+  for (let first = 0; first < placement.length; first += perBatch) {
+    const release = markCdkGlobals();
+    const groups = placement.slice(first, first + perBatch);
+    const batch = newApp(outdir);
+    const stacks = addTenantStacks(batch, platform, groups, first);
+    const written = batch.synth();
+    summaries.push(...stacks.map((s) => summarize(written, s.stackName)));
+    merge.addBatch(
+      new Map(
+        stacks.map((s, i) => [
+          s.artifactId,
+          tenantStackDependencies(platform, groups[i] as TenantStackPlacement),
+        ]),
+      ),
+    );
+    release();
+  }
+  merge.finish();
   return { assemblyDir: assembly.directory, stacks: summaries };
+}
+
+function summarize(assembly: CloudAssembly, stackName: string): StackSummary {
+  const artifact = assembly.getStackByName(stackName);
+  return summarizeTemplate(stackName, artifact.templateFile, join(assembly.directory, artifact.templateFile));
 }
 
 /** Counts a synthesized template's resources by type. */

@@ -56,35 +56,40 @@ function literalBlock(s: string, indent: string): string | undefined {
   return `${keep}\n${body}`;
 }
 
-function isEmpty(v: unknown): boolean {
-  return Array.isArray(v)
-    ? v.length === 0
-    : typeof v === "object" && v !== null && Object.keys(v).length === 0;
+function isEmpty(v: object): boolean {
+  if (Array.isArray(v)) return v.length === 0;
+  for (const _ in v) return false;
+  return true;
 }
 
 function isCollection(v: unknown): v is object {
   return typeof v === "object" && v !== null && !isEmpty(v);
 }
 
-function emit(value: unknown, indent: string, out: string[]): void {
+/**
+ * Pushes `value`'s lines, each starting with `indent`, but the first with `lead` instead: a
+ * sequence item's collection starts on its `- ` line. (Emitting the item apart and cutting its
+ * first indentation copied every nested sequence's text once per level.)
+ */
+function emit(value: object, indent: string, out: string[], lead: string = indent): void {
+  let prefix = lead;
   if (Array.isArray(value)) {
     for (const item of value) {
-      if (isCollection(item)) {
-        // `- ` then the collection's first line on the same line.
-        const inner: string[] = [];
-        emit(item, `${indent}  `, inner);
-        out.push(`${indent}- ${inner.join("\n").slice(indent.length + 2)}`);
-      } else out.push(`${indent}- ${inline(item, `${indent}  `)}`);
+      if (isCollection(item)) emit(item, `${indent}  `, out, `${prefix}- `);
+      else out.push(`${prefix}- ${inline(item, `${indent}  `)}`);
+      prefix = indent;
     }
     return;
   }
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+  for (const k in value) {
+    const v = (value as Record<string, unknown>)[k];
     if (v === undefined) continue;
     const key = scalarKeyOrString(k);
     if (isCollection(v)) {
-      out.push(`${indent}${key}:`);
+      out.push(`${prefix}${key}:`);
       emit(v, Array.isArray(v) ? indent : `${indent}  `, out);
-    } else out.push(`${indent}${key}: ${inline(v, `${indent}  `)}`);
+    } else out.push(`${prefix}${key}: ${inline(v, `${indent}  `)}`);
+    prefix = indent;
   }
 }
 

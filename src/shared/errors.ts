@@ -67,6 +67,8 @@ export const ERROR_CODES = {
   AWS_ASSEMBLY_CYCLE: "the cloud assembly's stacks depend on each other in a circle",
   AWS_STACK_TOO_LARGE: "a tenant stack would pass CloudFormation's 500-resource limit",
   AWS_BAD_TENANTS_PER_STACK: "tenants per stack is not a positive integer",
+  AWS_BAD_STACKS_PER_BATCH: "tenant stacks per synthesis batch is not a positive integer",
+  AWS_ASSEMBLY_MERGE: "the tenant stack batches could not be merged into one cloud assembly",
   AWS_LBC_POLICY_MISSING: "no pinned IAM policy for the ALB controller's version",
   AWS_ADDON_UNPINNED: "no pinned add-on version for the cluster's Kubernetes version",
   AWS_TENANT_SECRET_UNREADABLE: "a tenant's database secret could not be read",

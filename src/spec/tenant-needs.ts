@@ -3,7 +3,7 @@
  * database. The AWS plane, the cost estimate and the cross-tenant `aws.allow` rule read these, so
  * they agree on which workloads get a role.
  */
-import type { Tenant } from "./schema.js";
+import type { CronJob, Service, Tenant } from "./schema.js";
 
 /** A workload of a tenant that needs an IAM role (AWS access or database credentials). */
 export interface WorkloadNeedingRole {
@@ -18,21 +18,24 @@ export interface WorkloadNeedingRole {
 
 /** The tenant's workloads that get an IAM role: those with `aws.allow` or `database: true`. */
 export function workloadsNeedingRole(tenant: Tenant): WorkloadNeedingRole[] {
-  const all = [
-    ...tenant.services.map((s) => ({ ...s, kind: "service" as const })),
-    ...tenant.cronJobs.map((c) => ({ ...c, kind: "cronJob" as const })),
-  ];
-  return all
-    .filter((w) => w.aws !== undefined || w.database)
-    .map((w) => ({
+  // Called for every tenant by placement, the stacks, the allow rule and the cost: no copy of
+  // each workload, and none at all for the many that need no role.
+  const out: WorkloadNeedingRole[] = [];
+  const add = (w: Service | CronJob, kind: "service" | "cronJob") => {
+    if (w.aws === undefined && !w.database) return;
+    out.push({
       tenant: tenant.name,
       name: w.name,
-      kind: w.kind,
+      kind,
       allow: w.aws?.allow ?? [],
       podIdentity: w.aws?.podIdentity ?? false,
       database: w.database,
       compute: w.compute,
-    }));
+    });
+  };
+  for (const s of tenant.services) add(s, "service");
+  for (const c of tenant.cronJobs) add(c, "cronJob");
+  return out;
 }
 
 /** The tenant's distinct images (one ECR repository each). */
