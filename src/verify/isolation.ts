@@ -27,6 +27,7 @@ import {
 } from "./checks.js";
 import { guardsPresent } from "./guards-present.js";
 import { probesFor } from "./probes.js";
+import { waitQuotasCounted } from "./quota-counted.js";
 import {
   type BindingIndex,
   EXHAUSTIVE_BUDGET,
@@ -53,7 +54,8 @@ export interface VerifyIsolationOptions {
 export type VerifyEvent =
   | TenkaiEvent<"verify.plan", { mode: "exhaustive" | "targeted"; reviews: number; probes: number }>
   | TenkaiEvent<"verify.progress", { done: number; total: number }>
-  | TenkaiEvent<"verify.breach", { check: IsolationCheck }>;
+  | TenkaiEvent<"verify.breach", { check: IsolationCheck }>
+  | TenkaiEvent<"verify.quota-not-counted", { namespaces: string[] }>;
 
 export interface IsolationReport {
   readonly context: string;
@@ -164,6 +166,18 @@ export async function verifyIsolation(
     if (check.verdict === "breach") emit("warn", "verify.breach", `BREACH ${check.message}`, { check });
     return check;
   });
+  // A probe that relies on a quota's count needs the quota to have counted what exists.
+  const uncounted = await waitQuotasCounted(
+    client,
+    tenants.map((t) => t.name),
+  );
+  if (uncounted.length > 0)
+    emit(
+      "warn",
+      "verify.quota-not-counted",
+      `the resource quota controller has not counted the Ingresses of ${uncounted.join(", ")} after 60 s: their second-Ingress probes may be admitted`,
+      { namespaces: uncounted },
+    );
   const probeChecks = await mapLimit(
     probes,
     limit,
