@@ -18,6 +18,7 @@ import {
   type FilterOptions,
   fixFor,
   isFinished,
+  isLeavingFinished,
   isReady,
   isTerminating,
   type PodDecision,
@@ -200,8 +201,9 @@ export class Drainer {
   private workloadPods(node: string, r: DrainRun): { pod: V1Pod; decision: PodDecision | undefined }[] {
     const out: { pod: V1Pod; decision: PodDecision | undefined }[] = [];
     for (const pod of this.view.podsOnNode(node)) {
+      if (isLeavingFinished(pod)) continue;
       if (isFinished(pod)) {
-        if (!isTerminating(pod)) out.push({ pod, decision: undefined });
+        out.push({ pod, decision: undefined });
         continue;
       }
       const decision = this.decide(pod, r);

@@ -42,6 +42,15 @@ export function isFinished(pod: V1Pod): boolean {
   return pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
 }
 
+/**
+ * A pod being deleted whose containers have all exited (preStop and grace done, the kubelet
+ * finishing its clean-up): it holds nothing on its node any more. The drain and the slot deletion
+ * both count a node's pods by this.
+ */
+export function isLeavingFinished(pod: V1Pod): boolean {
+  return isFinished(pod) && isTerminating(pod);
+}
+
 export function isReady(pod: V1Pod): boolean {
   return (
     !isTerminating(pod) &&

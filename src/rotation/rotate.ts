@@ -19,7 +19,7 @@ import { isNotFound, kubeError, kubeMessage } from "../shared/kube-errors.js";
 import { TENANT_LABEL } from "../shared/kube-names.js";
 import { type ClusterClients, type PodView, zoneOf } from "./cluster.js";
 import { Drainer, fmtMs } from "./drain.js";
-import { decidePod, isFinished, isTerminating } from "./filters.js";
+import { decidePod, isLeavingFinished } from "./filters.js";
 import { cordon, freeCapacity, slotNodes, waitSlotReady, withProviderRetry } from "./nodes.js";
 import { decide } from "./plan.js";
 import { StateStore } from "./state.js";
@@ -404,9 +404,8 @@ class Run {
     const left = nodes.flatMap((n) =>
       this.view
         .podsOnNode(n)
-        // As the drain counts them: a pod being deleted whose containers have all exited (preStop
-        // and grace done, the kubelet finishing its clean-up) holds nothing on the node.
-        .filter((p) => !(isFinished(p) && isTerminating(p)))
+        // As the drain counts them.
+        .filter((p) => !isLeavingFinished(p))
         .filter((p) => decidePod(p, { forceUnreplicated: true, deleteEmptyDirData: true }).verdict !== "skip")
         .map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),
     );
