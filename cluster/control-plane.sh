@@ -91,6 +91,7 @@ start() { # <component>
   printf '\n--- %s: started from %s ---\n' "$(date -u +%FT%TZ)" "$bin/$1" >> "$dir/logs/$1.log"
   setsid "$bin/$1" "${args[@]}" >> "$dir/logs/$1.log" 2>&1 < /dev/null &
   echo $! > "$dir/run/$1.pid"
+  wait_started "$dir" "$1"
 }
 wait_until() { # <component> <what> <command...>
   local c="$1" what="$2"; shift 2

@@ -347,6 +347,7 @@ start() { # <component> <binary> <args...>: in the node's network namespace, in 
   local c="$1" bin="$2"; shift 2
   PATH="$CONTAINERD_BIN:$PATH" setsid nsenter --net="/run/netns/$NETNS" "$bin" "$@" > "$nd/logs/$c.log" 2>&1 < /dev/null &
   echo $! > "$nd/run/$c.pid"
+  wait_started "$nd" "$c"
 }
 wait_until() { # <component> <timeout-s> <command...>
   local c="$1" t="$2" deadline=$(( $(date +%s) + $2 )); shift 2

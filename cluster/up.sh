@@ -194,6 +194,7 @@ start() { # <component> <binary> <args...>
   printf '%s\n' "$@" > "$dir/run/$name.args"
   setsid "$bin" "$@" > "$dir/logs/$name.log" 2>&1 < /dev/null &
   echo $! > "$dir/run/$name.pid"
+  wait_started "$dir" "$name"
 }
 
 start etcd "$ETCD_BIN/etcd" \

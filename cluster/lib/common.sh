@@ -52,3 +52,19 @@ pid_alive() {
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
   tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$1/" || return 1
 }
+
+# wait_started <dir> <component>: returns once the component's process has exec'd its binary (or is
+# gone). Between `cmd &` and the exec, the PID runs a copy of the starting shell whose command line
+# does not name the cluster dir, and pid_alive would read it as a process that exited: on a busy
+# machine that window lasted long enough for the first health check to call a starting etcd or
+# controller-manager dead with an empty log.
+wait_started() {
+  local pid i
+  pid="$(cat "$1/run/$2.pid")"
+  for ((i = 0; i < 400; i++)); do
+    [ -r "/proc/$pid/cmdline" ] || return 0
+    [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 0 # exited, not yet reaped
+    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$1/" && return 0
+    sleep 0.05
+  done
+}
