@@ -272,6 +272,7 @@ function countingCluster(cluster: RotationCluster, calls: Map<string, number>): 
     core: wrap(c.core, "core"),
     apps: wrap(c.apps, "apps"),
     policy: wrap(c.policy, "policy"),
+    evictions: wrap(c.evictions, "evictions"),
   };
   return {
     clients,

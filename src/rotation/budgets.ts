@@ -60,6 +60,13 @@ export class BudgetTracker {
   private readonly pdbs = new Map<string, V1PodDisruptionBudget>();
   private readonly byNamespace = new Map<string, Map<string, V1PodDisruptionBudget>>();
   private readonly inFlight = new Map<string, Map<string, InFlight>>();
+  /**
+   * The budgets covering each pod object, valid while no budget was added, removed or given another
+   * selector (`selectors` counts those): a drain asks for every pod on every scan, and a budget's
+   * status changes far more often than its selector.
+   */
+  private readonly covering = new WeakMap<V1Pod, { readonly selectors: number; readonly keys: string[] }>();
+  private selectors = 0;
 
   constructor(
     private readonly now: () => number,
@@ -70,6 +77,9 @@ export class BudgetTracker {
   /** A budget was added or changed (from a watch or a list). */
   upsert(pdb: V1PodDisruptionBudget): void {
     const key = pdbKey(pdb);
+    const before = this.pdbs.get(key);
+    if (!before || JSON.stringify(before.spec?.selector) !== JSON.stringify(pdb.spec?.selector))
+      this.selectors++;
     this.pdbs.set(key, pdb);
     const ns = pdb.metadata?.namespace ?? "";
     let m = this.byNamespace.get(ns);
@@ -94,6 +104,7 @@ export class BudgetTracker {
   }
 
   remove(pdb: V1PodDisruptionBudget): void {
+    this.selectors++;
     this.pdbs.delete(pdbKey(pdb));
     this.byNamespace.get(pdb.metadata?.namespace ?? "")?.delete(pdbKey(pdb));
     this.inFlight.delete(pdbKey(pdb));
@@ -105,11 +116,14 @@ export class BudgetTracker {
 
   /** Keys of the budgets that cover the pod. */
   budgetsFor(pod: V1Pod): string[] {
-    const out: string[] = [];
+    const known = this.covering.get(pod);
+    if (known?.selectors === this.selectors) return known.keys;
+    const keys: string[] = [];
     for (const [key, pdb] of this.byNamespace.get(pod.metadata?.namespace ?? "") ?? []) {
-      if (budgetMatchesPod(pdb, pod)) out.push(key);
+      if (budgetMatchesPod(pdb, pod)) keys.push(key);
     }
-    return out;
+    this.covering.set(pod, { selectors: this.selectors, keys });
+    return keys;
   }
 
   status(key: string): BudgetStatus {

@@ -97,6 +97,18 @@ export class Drainer {
   private readonly progress = new Map<string, PodProgress>();
   private rsIndex = new Map<string, V1ReplicaSet>();
   private depByKey = new Map<string, V1Deployment>();
+  /**
+   * Per pod object (the watch replaces it on every change), what a scan would otherwise work out
+   * again for each of thousands of pods dozens of times a second: its decision, and its Deployment
+   * as of the index (`indexed` counts the index's refreshes). The control plane shares the machine's
+   * CPU with this loop; every scan's cost is taken from it.
+   */
+  private decided = new WeakMap<V1Pod, PodDecision>();
+  private readonly owners = new WeakMap<
+    V1Pod,
+    { readonly indexed: number; readonly dep: V1Deployment | undefined }
+  >();
+  private indexed = 0;
   private readonly surgedPods = new Map<string, string>();
   /** Deployments (`ns/name`) whose pods this drain evicted. */
   readonly moved = new Set<string>();
@@ -129,6 +141,7 @@ export class Drainer {
     const start = this.clock.now();
     const deadline = start + r.timeoutMs;
     const queue = r.nodes.filter((n) => !r.done.has(n));
+    this.decided = new WeakMap(); // decisions hold for this run's options only
     const active = new Map<string, number>();
     await this.refreshIndex();
     for (;;) {
@@ -206,7 +219,11 @@ export class Drainer {
         out.push({ pod, decision: undefined });
         continue;
       }
-      const decision = this.decide(pod, r);
+      let decision = this.decided.get(pod);
+      if (!decision) {
+        decision = this.decide(pod, r);
+        this.decided.set(pod, decision);
+      }
       if (decision.verdict !== "skip") out.push({ pod, decision });
     }
     return out;
@@ -405,16 +422,7 @@ export class Drainer {
     const key = podKey(pod);
     const sent = this.clock.now();
     try {
-      await this.clients.core.createNamespacedPodEviction({
-        name,
-        namespace,
-        body: {
-          apiVersion: "policy/v1",
-          kind: "Eviction",
-          metadata: { name, namespace },
-          deleteOptions: { preconditions: { uid: pod.metadata?.uid ?? "" } },
-        },
-      });
+      await this.clients.evictions.evict(namespace, name, pod.metadata?.uid ?? "");
     } catch (err) {
       this.view.budgets.release(budgets, name);
       const status = kubeStatus(err);
@@ -534,7 +542,11 @@ export class Drainer {
   }
 
   private deploymentFor(pod: V1Pod): V1Deployment | undefined {
-    return deploymentOf(pod, this.rsIndex, this.depByKey);
+    const known = this.owners.get(pod);
+    if (known?.indexed === this.indexed) return known.dep;
+    const dep = deploymentOf(pod, this.rsIndex, this.depByKey);
+    this.owners.set(pod, { indexed: this.indexed, dep });
+    return dep;
   }
 
   private async refreshIndex(): Promise<void> {
@@ -551,6 +563,7 @@ export class Drainer {
     });
     this.rsIndex = keyed(rs.items);
     this.depByKey = keyed(deps.items);
+    this.indexed++;
   }
 
   private timeoutError(r: DrainRun, nodes: string[]): TenkaiError {

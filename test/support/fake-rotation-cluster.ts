@@ -339,6 +339,14 @@ export class FakeRotationCluster {
         return structuredClone(d);
       },
     };
-    return { core, apps, policy: {} } as unknown as ClusterClients;
+    const evictions = {
+      evict: (namespace: string, name: string, uid: string) =>
+        core.createNamespacedPodEviction({
+          name,
+          namespace,
+          body: { deleteOptions: { preconditions: { uid } } },
+        }),
+    };
+    return { core, apps, policy: {}, evictions } as unknown as ClusterClients;
   }
 }

@@ -22,6 +22,11 @@ export interface KubeRequest {
   readonly accept?: string;
   /** Impersonate this user with these groups (needs the `impersonate` verb). */
   readonly impersonate?: { readonly user: string; readonly groups?: readonly string[] };
+  /**
+   * A POST that may be sent again when its keep-alive socket turns out stale (it failed before
+   * reaching the server): one that cannot act twice, such as an eviction with a UID precondition.
+   */
+  readonly resendable?: boolean;
 }
 
 export interface KubeResponse<T> {
@@ -220,7 +225,7 @@ export class KubeClient {
       try {
         return await send();
       } catch (err) {
-        if (err instanceof StaleSocket && req.method !== "POST" && staleLeft > 0)
+        if (err instanceof StaleSocket && (req.method !== "POST" || req.resendable) && staleLeft > 0)
           return sendFresh(staleLeft - 1);
         return unreachable(err);
       }
