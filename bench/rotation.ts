@@ -118,15 +118,11 @@ async function setUp(): Promise<{ cluster: TestCluster; monitor: PdbMonitor; pro
  * took. The disruption controller has one worker; every eviction costs it several syncs.
  */
 type Queues = Map<string, number>;
-async function controllerQueues(cluster: TestCluster): Promise<Queues> {
-  const out: Queues = new Map();
-  if (!cluster.dir) return out;
-  const dir = cluster.dir;
-  const port = /KCM_PORT=(\d+)/.exec(readFileSync(join(dir, "ports.env"), "utf8"))?.[1];
-  const text = await new Promise<string>((resolve) => {
+function metricsText(host: string, port: string | undefined, dir: string): Promise<string> {
+  return new Promise<string>((resolve) => {
     const req = https.get(
       {
-        host: "127.0.0.1",
+        host,
         port,
         path: "/metrics",
         cert: readFileSync(join(dir, "pki/admin.crt")),
@@ -144,6 +140,32 @@ async function controllerQueues(cluster: TestCluster): Promise<Queues> {
     );
     req.on("error", () => resolve(""));
   });
+}
+
+const COMPONENTS = ["kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok"] as const;
+
+/** CPU seconds a component's process has used, from /proc (the cluster's pid files). */
+function componentCpu(dir: string, component: string): number {
+  try {
+    const pid = readFileSync(join(dir, "run", `${component}.pid`), "utf8").trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ (100 on Linux)
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The control plane's counters: the controller-manager's work queues and client throttling, the
+ * API server's requests by verb and resource, and each component's CPU (with this process's).
+ */
+async function controllerQueues(cluster: TestCluster): Promise<Queues> {
+  const out: Queues = new Map();
+  if (!cluster.dir) return out;
+  const dir = cluster.dir;
+  const port = /KCM_PORT=(\d+)/.exec(readFileSync(join(dir, "ports.env"), "utf8"))?.[1];
+  const text = await metricsText("127.0.0.1", port, dir);
   for (const line of text.split("\n")) {
     const m =
       /^(workqueue_(?:adds_total|queue_duration_seconds_sum|queue_duration_seconds_count|work_duration_seconds_sum|work_duration_seconds_count))\{name="(disruption|replicaset|endpoint_slice|garbage_collector_attempt_to_delete)"\} (\S+)$/.exec(
@@ -153,6 +175,18 @@ async function controllerQueues(cluster: TestCluster): Promise<Queues> {
     const key = m.length === 4 ? `${m[2]}.${m[1]}` : `client.${m[1]}`;
     out.set(key, (out.get(key) ?? 0) + Number(m[m.length - 1]));
   }
+  const server = new URL(cluster.kubeConfig.getCurrentCluster()?.server ?? "https://127.0.0.1");
+  const api = await metricsText(server.hostname, server.port, dir);
+  for (const line of api.split("\n")) {
+    if (!line.startsWith("apiserver_request_total{")) continue;
+    const label = (n: string) => new RegExp(`[{,]${n}="([^"]*)"`).exec(line)?.[1] ?? "";
+    const sub = label("subresource");
+    const key = `api.${label("verb")} ${label("resource")}${sub ? `/${sub}` : ""}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+  }
+  for (const c of COMPONENTS) out.set(`cpu.${c}`, componentCpu(dir, c));
+  const u = process.cpuUsage();
+  out.set("cpu.this process (engine and bench)", (u.user + u.system) / 1e6);
   return out;
 }
 
@@ -168,6 +202,21 @@ function queueReport(before: Queues, after: Queues): string {
   }
   const throttled = d("client.rest_client_rate_limiter_duration_seconds_sum");
   lines.push(`    controller-manager client-side throttling: ${throttled.toFixed(1)} s in total`);
+  const cpu = [...after.keys()].filter((k) => k.startsWith("cpu."));
+  lines.push(
+    `    CPU used during the run: ${cpu.map((k) => `${k.slice(4)} ${d(k).toFixed(1)} s`).join(", ")}; total ${cpu.reduce((a, k) => a + d(k), 0).toFixed(1)} s`,
+  );
+  const requests = [...after.keys()]
+    .filter((k) => k.startsWith("api."))
+    .map((k) => [k.slice(4), d(k)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+  lines.push(
+    `    API server requests during the run (${requests.reduce((a, [, n]) => a + n, 0)}): ${requests
+      .slice(0, 14)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ")}`,
+  );
   return lines.join("\n");
 }
 
@@ -306,7 +355,12 @@ async function runTenkai(): Promise<Outcome> {
       phases.push({ name: "plan re-check", at: Date.now(), cpu: cpuMs() });
     if (e.code === "rotation.pod.evicted" && firstEviction === 0) firstEviction = Date.now();
     if (eventsFile) appendFileSync(eventsFile, `${JSON.stringify(e)}\n`);
-    if (e.code === "rotation.node.drained" || e.code === "rotation.phase" || e.code === "rotation.stalled")
+    if (
+      e.code === "rotation.node.drained" ||
+      e.code === "rotation.phase" ||
+      e.code === "rotation.stalled" ||
+      e.code === "rotation.drain.done"
+    )
       process.stderr.write(`  tenkai: ${e.message}\n`);
   };
   const stopTrace = eventsFile ? await traceCluster(cluster.kubeConfig, eventsFile) : undefined;

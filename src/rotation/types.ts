@@ -161,6 +161,7 @@ export type RotationEvent =
   | Ev<"rotation.node.draining", { node: string; pods: number }>
   | Ev<"rotation.node.drained", { node: string; ms: number }>
   | Ev<"rotation.pod.evicted", { pod: string; node: string; budgets: string[]; ms: number }>
+  | Ev<"rotation.drain.done", { nodes: number; evictions: number; ms: number; scans: number; scanMs: number }>
   | Ev<"rotation.pod.retry", { pod: string; node: string; status: number; attempt: number; delayMs: number }>
   | Ev<"rotation.pod.gone", { pod: string; node: string }>
   | Ev<"rotation.surge.started", { deployment: string; replicas: number }>
