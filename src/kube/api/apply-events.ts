@@ -16,6 +16,7 @@ export type ApplyEvent =
   | Ev<"apply.phase", { phase: Phase; objects: number }>
   | Ev<"apply.object", { ref: string; outcome: ApplyOutcome }>
   | Ev<"apply.crd-established", { name: string }>
+  | Ev<"apply.quota-not-current", { quotas: string[] }>
   | Ev<"apply.rollout", { ref: string; ready: number; desired: number; done: boolean }>
   | Ev<"apply.prune", { ref: string }>
   | Ev<"apply.done", { summary: ApplySummary }>;

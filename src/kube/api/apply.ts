@@ -37,7 +37,7 @@ import { PHASE_NAMES, type Phase, phaseOf } from "./order.js";
 
 export type { ApplyEvent, ApplyOutcome, ApplySummary } from "./apply-events.js";
 
-import { waitForCrds, waitForRollouts } from "./wait.js";
+import { waitForCrds, waitForQuotas, waitForRollouts } from "./wait.js";
 
 export const FIELD_MANAGER = FIELD_MANAGER_NAME;
 
@@ -224,6 +224,20 @@ export async function applyObjects(
         });
       }
       if (crds.length > 0) await discovery.refresh();
+    }
+    if (phase === 1 && !dryRun) {
+      // What phase 2 creates may be counted by a quota this phase just raised.
+      const quotas = batch
+        .filter((o) => o.kind === "ResourceQuota" && results.get(objectKey(o)) !== "unchanged")
+        .map((o) => ({ namespace: o.metadata.namespace ?? "", name: o.metadata.name }));
+      const behind = quotas.length > 0 ? await waitForQuotas(client, quotas, { clock }) : [];
+      if (behind.length > 0)
+        emit(
+          "warn",
+          "apply.quota-not-current",
+          `the resource quota controller has not taken up the new limits of ${behind.join(", ")} after 60 s: objects they count may be refused against the old limits`,
+          { quotas: behind },
+        );
     }
   }
 

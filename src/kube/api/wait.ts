@@ -1,6 +1,7 @@
 /**
- * Waiting on the server: CRDs until Established (their kinds are served only then), workloads
- * until rolled out (the same conditions `kubectl rollout status` checks).
+ * Waiting on the server: CRDs until Established (their kinds are served only then), ResourceQuotas
+ * until the quota controller enforces their limits, workloads until rolled out (the same
+ * conditions `kubectl rollout status` checks).
  */
 import type { Clock } from "../../shared/clock.js";
 import { TenkaiError } from "../../shared/errors.js";
@@ -128,4 +129,40 @@ export async function waitForRollouts(
       "check the pods' events (kubectl describe pod): unschedulable (no nodes, quota) or failing probes; raise --timeout, or pass --no-wait",
     );
   }
+}
+
+/**
+ * Waits until each ResourceQuota's `status.hard` equals its `spec.hard`. Quota admission enforces
+ * `status.hard`, which the quota controller copies from `spec.hard` in its own time: an apply that
+ * raises a limit (a route added to a tenant) and then creates what the limit counts (the route's
+ * Ingress) is refused with "exceeded quota" against the old limit until it does. Returns the
+ * quotas (`namespace/name`) still behind after the bound, for the caller to report.
+ */
+export async function waitForQuotas(
+  client: KubeClient,
+  quotas: readonly { readonly namespace: string; readonly name: string }[],
+  o: { clock: Clock; timeoutMs?: number },
+): Promise<string[]> {
+  const deadline = o.clock.now() + (o.timeoutMs ?? 60_000);
+  const behind: string[] = [];
+  await mapLimit(quotas, 8, async (q) => {
+    for (;;) {
+      const live = await client.request<{
+        spec?: { hard?: Record<string, string> };
+        status?: { hard?: Record<string, string> };
+      }>({ method: "GET", path: `/api/v1/namespaces/${q.namespace}/resourcequotas/${q.name}` });
+      if (sameLimits(live.body.spec?.hard ?? {}, live.body.status?.hard ?? {})) return;
+      if (o.clock.now() > deadline) {
+        behind.push(`${q.namespace}/${q.name}`);
+        return;
+      }
+      await o.clock.sleep(200);
+    }
+  });
+  return behind.sort();
+}
+
+function sameLimits(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
 }
