@@ -62,9 +62,9 @@ wait_started() {
   local pid i
   pid="$(cat "$1/run/$2.pid")"
   for ((i = 0; i < 400; i++)); do
+    pid_alive "$1" "$2" && return 0
     [ -r "/proc/$pid/cmdline" ] || return 0
     [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 0 # exited, not yet reaped
-    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF -- "$1/" && return 0
     sleep 0.05
   done
 }

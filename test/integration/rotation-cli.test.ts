@@ -4,7 +4,6 @@
  * errors with their code and exit status.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { KwokNodeProvider } from "../../src/providers/kwok/index.js";
 import { startTestCluster, type TestCluster, testClusterUnavailableReason } from "../support/cluster.js";
+import { tenkai } from "../support/local-platform.js";
 import {
   buildFixture,
   deploymentsNotReady,
@@ -20,24 +20,6 @@ import {
 } from "../support/rotation-fixture.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-
-function tenkai(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/run.ts"), ...args], {
-      cwd: root,
-    });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    p.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    p.on("error", reject);
-    p.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
 
 /** The example platform, on the local target, with its node group pinned to this test's nodes. */
 function platformFile(): string {

@@ -6,7 +6,6 @@
  * and the CLI's exit codes and JSON.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +23,7 @@ import {
   testClusterUnavailableReason,
   waitFor,
 } from "../support/cluster.js";
+import { tenkai } from "../support/local-platform.js";
 import {
   etcdPortOf,
   helmReleaseSecret,
@@ -49,24 +49,6 @@ function platformFile(): string {
   const file = join(dir, "platform.yaml");
   writeFileSync(file, text);
   return file;
-}
-
-function tenkai(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/run.ts"), ...args], {
-      cwd: root,
-    });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    p.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    p.on("error", reject);
-    p.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
 }
 
 const has = (plan: UpgradePlan, want: Partial<Finding>) =>
